@@ -1,0 +1,187 @@
+//! Sessions: `GET /login`, `DELETE /logout`, `PUT /changepassword`, `GET|POST /refresh`.
+
+use poem::Request;
+use poem_openapi::param::Header;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+
+use poem::web::Data;
+
+use super::ApiState;
+use super::error::ApiError;
+use super::security::{BasicAuth, BearerAuth, RefreshAuth};
+use super::types::OptionalJson;
+use crate::service::ServiceError;
+
+#[derive(Tags)]
+enum AuthTags {
+    /// Logging in and out, tokens and passwords.
+    Auth,
+}
+
+/// A project the user belongs to.
+#[derive(Object)]
+pub struct ProjectOut {
+    pub name: String,
+    pub description: String,
+}
+
+/// A successful login.
+#[derive(Object)]
+pub struct LoginResponse {
+    pub username: String,
+    pub email: Option<String>,
+    /// The user's first project, or "none".
+    pub project: String,
+    /// Its description, or "".
+    pub project_description: String,
+    /// Every project of the user.
+    pub projects: Vec<ProjectOut>,
+    pub admin: bool,
+    /// Send as `Authorization: Bearer <access_token>`.
+    pub access_token: String,
+    /// Accepted only by `/refresh`.
+    pub refresh_token: String,
+}
+
+#[derive(Object)]
+pub struct MessageResponse {
+    pub msg: String,
+}
+
+#[derive(Object)]
+pub struct RefreshResponse {
+    pub access_token: String,
+}
+
+#[derive(Object)]
+pub struct PasswordChanged {
+    pub msg: String,
+    /// Tokens of a new session: every token issued before the change stops working.
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// The new password, when it is sent as a body rather than a header.
+#[derive(Object)]
+pub struct ChangePasswordBody {
+    pub newpassword: String,
+}
+
+pub struct AuthApi;
+
+fn client_ip(req: &Request) -> Option<std::net::IpAddr> {
+    req.remote_addr().as_socket_addr().map(|a| a.ip())
+}
+
+#[OpenApi(tag = "AuthTags::Auth")]
+impl AuthApi {
+    /// Log in with HTTP Basic credentials; returns the user's profile and tokens.
+    ///
+    /// Repeated failures for one account or from one address are answered with 429 and a
+    /// `Retry-After` header for a short while.
+    #[oai(path = "/login", method = "get", operation_id = "login")]
+    async fn login(
+        &self,
+        state: Data<&ApiState>,
+        auth: BasicAuth,
+        req: &Request,
+    ) -> Result<Json<LoginResponse>, ApiError> {
+        let ip = client_ip(req);
+        let BasicAuth(basic) = auth;
+        let out = state
+            .run_hashing(move |s| s.login(&basic.username, &basic.password, ip))
+            .await?;
+        if let Some(slot) = req.data::<super::middleware::UserSlot>() {
+            slot.set(&out.username);
+        }
+        let (project, project_description) = out
+            .projects
+            .first()
+            .map(|p| (p.name.clone(), p.description.clone()))
+            .unwrap_or_else(|| ("none".into(), String::new()));
+        Ok(Json(LoginResponse {
+            username: out.username,
+            email: out.email,
+            project,
+            project_description,
+            projects: out
+                .projects
+                .into_iter()
+                .map(|p| ProjectOut {
+                    name: p.name,
+                    description: p.description,
+                })
+                .collect(),
+            admin: out.admin,
+            access_token: out.tokens.access_token,
+            refresh_token: out.tokens.refresh_token,
+        }))
+    }
+
+    /// Log out: revokes the presented access token and the refresh token of its session.
+    #[oai(path = "/logout", method = "delete", operation_id = "logout")]
+    async fn logout(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+    ) -> Result<Json<MessageResponse>, ApiError> {
+        state
+            .as_caller(auth.0.clone(), move |s, _| s.logout(&auth.0))
+            .await?;
+        Ok(Json(MessageResponse {
+            msg: "logged out".into(),
+        }))
+    }
+
+    /// Change the caller's password, given in the `newpassword` header or as
+    /// `{"newpassword": "..."}`. Tokens issued before stop working; new ones are returned.
+    #[oai(
+        path = "/changepassword",
+        method = "put",
+        operation_id = "changePassword"
+    )]
+    async fn change_password(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        newpassword: Header<Option<String>>,
+        body: OptionalJson<ChangePasswordBody>,
+    ) -> Result<Json<PasswordChanged>, ApiError> {
+        let new = newpassword.0.or(body.0.map(|b| b.newpassword)).ok_or_else(|| {
+            ApiError::from(ServiceError::Invalid(
+                "give the new password in the 'newpassword' header or as {\"newpassword\": \"...\"}".into(),
+            ))
+        })?;
+        let caller = state.as_caller(auth.0, |_, c| Ok(c.clone())).await?;
+        let tokens = state
+            .run_hashing(move |s| s.change_password(&caller, &new))
+            .await?;
+        Ok(Json(PasswordChanged {
+            msg: "password changed".into(),
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+        }))
+    }
+
+    /// A new access token for the session of a refresh token.
+    #[oai(path = "/refresh", method = "get", operation_id = "refresh")]
+    async fn refresh(
+        &self,
+        state: Data<&ApiState>,
+        auth: RefreshAuth,
+    ) -> Result<Json<RefreshResponse>, ApiError> {
+        let (_, access_token) = state.run(move |s| s.refresh(&auth.0)).await?;
+        Ok(Json(RefreshResponse { access_token }))
+    }
+
+    /// Same as `GET /refresh`.
+    #[oai(path = "/refresh", method = "post", operation_id = "refreshPost")]
+    async fn refresh_post(
+        &self,
+        state: Data<&ApiState>,
+        auth: RefreshAuth,
+    ) -> Result<Json<RefreshResponse>, ApiError> {
+        self.refresh(state, auth).await
+    }
+}

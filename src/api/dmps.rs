@@ -1,0 +1,174 @@
+//! `/dmps` and `/dmps/{id}`: a user's data management plans.
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde_json::Value;
+
+use poem::web::Data;
+
+use super::ApiState;
+use super::error::ApiError;
+use super::security::BearerAuth;
+use super::types::{DmpDocument, DmpInput};
+use crate::domain::time::iso8601;
+use crate::service::dmps::DmpView;
+
+#[derive(Tags)]
+enum DmpTags {
+    /// Data management plans.
+    Dmps,
+}
+
+/// The answer to a create, update or delete.
+#[derive(Object)]
+pub struct DmpChanged {
+    /// The DMP's id.
+    pub id: String,
+    pub ok: bool,
+    pub msg: String,
+}
+
+#[derive(ApiResponse)]
+pub enum DmpList {
+    /// The DMPs, oldest first. `X-Total-Count` gives the total the listing covers.
+    #[oai(status = 200)]
+    Ok(Json<Vec<DmpDocument>>, #[oai(header = "X-Total-Count")] u64),
+}
+
+#[derive(ApiResponse)]
+pub enum DmpCreated {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<DmpChanged>),
+}
+
+/// The DMP as clients see it: stored fields plus `_id`, `user`, a string `purpose`, and the
+/// server's timestamps and version.
+pub fn document(v: DmpView) -> DmpDocument {
+    let mut doc = v.doc;
+    match doc.get("purpose") {
+        Some(Value::String(_)) => {}
+        None | Some(Value::Null) => {
+            doc.insert("purpose".into(), Value::String(String::new()));
+        }
+        Some(other) => {
+            let text = other.to_string();
+            doc.insert("purpose".into(), Value::String(text));
+        }
+    }
+    doc.insert("_id".into(), Value::String(v.id.to_string()));
+    doc.insert("user".into(), Value::String(v.owner_name));
+    doc.insert("_created".into(), Value::String(iso8601(v.created)));
+    doc.insert("_updated".into(), Value::String(iso8601(v.updated)));
+    doc.insert("_version".into(), Value::from(v.version));
+    DmpDocument(doc)
+}
+
+pub struct DmpsApi;
+
+#[OpenApi(tag = "DmpTags::Dmps")]
+impl DmpsApi {
+    /// List the caller's DMPs (a JSON array). Administrators may pass `all=true` for every
+    /// user's. `offset` and `limit` page through the list.
+    #[oai(path = "/dmps", method = "get", operation_id = "listDmps")]
+    async fn list(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        /// Every user's DMPs (administrators only).
+        #[oai(default)]
+        all: Query<bool>,
+        /// How many to skip.
+        #[oai(default, validator(maximum(value = "1000000000")))]
+        offset: Query<u64>,
+        /// How many at most (all when absent).
+        #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]
+        limit: Query<Option<u64>>,
+    ) -> Result<DmpList, ApiError> {
+        let offset = usize::try_from(offset.0).unwrap_or(usize::MAX);
+        let limit = limit
+            .0
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let page = state
+            .as_caller(auth.0, move |s, c| s.list_dmps(c, all.0, offset, limit))
+            .await?;
+        Ok(DmpList::Ok(
+            Json(page.items.into_iter().map(document).collect()),
+            page.total,
+        ))
+    }
+
+    /// Create a DMP owned by the caller from a JSON object.
+    #[oai(path = "/dmps", method = "post", operation_id = "createDmp")]
+    async fn create(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        body: Json<DmpInput>,
+    ) -> Result<DmpCreated, ApiError> {
+        let id = state
+            .as_caller(auth.0, move |s, c| s.create_dmp(c, body.0.0))
+            .await?;
+        Ok(DmpCreated::Created(Json(DmpChanged {
+            id: id.to_string(),
+            ok: true,
+            msg: "DMP created".into(),
+        })))
+    }
+
+    /// One DMP of the caller's (administrators: any).
+    #[oai(path = "/dmps/:id", method = "get", operation_id = "getDmp")]
+    async fn get(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Json<DmpDocument>, ApiError> {
+        let v = state
+            .as_caller(auth.0, move |s, c| s.get_dmp(c, &id.0))
+            .await?;
+        Ok(Json(document(v)))
+    }
+
+    /// Update a DMP: the top-level keys of the body replace those stored; other keys stay.
+    #[oai(path = "/dmps/:id", method = "put", operation_id = "updateDmp")]
+    async fn update(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: Json<DmpInput>,
+    ) -> Result<Json<DmpChanged>, ApiError> {
+        let id = id.0;
+        let shown = id.to_ascii_lowercase();
+        state
+            .as_caller(auth.0, move |s, c| s.update_dmp(c, &id, body.0.0))
+            .await?;
+        Ok(Json(DmpChanged {
+            id: shown,
+            ok: true,
+            msg: "DMP updated".into(),
+        }))
+    }
+
+    /// Delete a DMP with its tasks and generated documents.
+    #[oai(path = "/dmps/:id", method = "delete", operation_id = "deleteDmp")]
+    async fn delete(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Json<DmpChanged>, ApiError> {
+        let id = id.0;
+        let shown = id.to_ascii_lowercase();
+        state
+            .as_caller(auth.0, move |s, c| s.delete_dmp(c, &id))
+            .await?;
+        Ok(Json(DmpChanged {
+            id: shown,
+            ok: true,
+            msg: "DMP deleted".into(),
+        }))
+    }
+}

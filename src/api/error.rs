@@ -1,0 +1,116 @@
+//! The one place where errors become HTTP: every service error maps to a status here, and
+//! every error body is `{"error": "..."}`. A 500 logs its cause and shows a generic message.
+
+use poem::Response;
+use poem::http::StatusCode;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+
+use crate::service::ServiceError;
+use crate::store::StoreError;
+
+/// The body of every error response.
+#[derive(Object, Debug, Clone)]
+pub struct ErrorBody {
+    /// What went wrong, for a person to read.
+    pub error: String,
+}
+
+pub fn body(msg: impl Into<String>) -> Json<ErrorBody> {
+    Json(ErrorBody { error: msg.into() })
+}
+
+/// Every error an operation can answer with.
+#[derive(ApiResponse, Debug)]
+pub enum ApiError {
+    /// Malformed request: bad JSON, bad id, missing or invalid field.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing, expired, forged or revoked credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// Authenticated but not allowed (administrator routes).
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such resource, or not yours.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// Conflicts with existing data.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// The body is larger than the configured limit.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The body is not JSON.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
+    /// Too many failed logins: wait `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// A fault of the server (details are in its log).
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+    /// The server cannot take writes right now.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
+    /// The disk holding the data is full; reads still work.
+    #[oai(status = 507)]
+    InsufficientStorage(Json<ErrorBody>),
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(m) => ApiError::BadRequest(body(m)),
+            ServiceError::Unauthorized(m) => ApiError::Unauthorized(body(m)),
+            ServiceError::Forbidden(m) => ApiError::Forbidden(body(m)),
+            ServiceError::NotFound(m) => ApiError::NotFound(body(m)),
+            ServiceError::Conflict(m) => ApiError::Conflict(body(m)),
+            ServiceError::Throttled { retry_after } => ApiError::TooManyRequests(
+                body(format!(
+                    "too many failed login attempts; try again in {retry_after} s"
+                )),
+                retry_after,
+            ),
+            ServiceError::Store(StoreError::DiskFull) => ApiError::InsufficientStorage(body(
+                "the server's disk is full; the change was not saved",
+            )),
+            ServiceError::Store(StoreError::Locked { .. }) => {
+                ApiError::Unavailable(body("the database is busy; try again"))
+            }
+            e => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::Internal(body("internal server error"))
+            }
+        }
+    }
+}
+
+/// Turns any error that escaped the operations (routing, parsing, authentication, limits)
+/// into the JSON error shape, keeping its status.
+pub async fn to_json(err: poem::Error) -> Response {
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    let status = err.status();
+    let msg = match status {
+        StatusCode::NOT_FOUND => "not found".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "method not allowed on this route".to_owned(),
+        StatusCode::UNAUTHORIZED => "missing or invalid credentials".to_owned(),
+        StatusCode::PAYLOAD_TOO_LARGE => "request body too large".to_owned(),
+        s if s.is_server_error() => {
+            tracing::error!(error = %err, "internal error");
+            "internal server error".to_owned()
+        }
+        _ => err.to_string(),
+    };
+    json_error(status, &msg)
+}
+
+pub fn json_error(status: StatusCode, msg: &str) -> Response {
+    let body = serde_json::json!({ "error": msg }).to_string();
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(body)
+}

@@ -1,0 +1,108 @@
+//! The REST API (poem-openapi). Handlers are thin: decode, call one service function on the
+//! blocking pool, encode. Errors map to HTTP in `error.rs` only.
+
+pub mod auth;
+pub mod dmps;
+pub mod error;
+pub mod health;
+pub mod middleware;
+pub mod resources;
+pub mod security;
+pub mod tasks;
+pub mod types;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use poem_openapi::OpenApiService;
+use tokio::sync::Semaphore;
+
+use crate::service::tokens::Claims;
+use crate::service::{Caller, ServiceError, Services};
+use error::ApiError;
+
+/// What every operation reaches (as request data): the services, and the slots that bound how many password
+/// hashes run at once (so a burst of logins cannot take every blocking thread).
+#[derive(Clone)]
+pub struct ApiState {
+    pub services: Arc<Services>,
+    hash_slots: Arc<Semaphore>,
+    pub started: Instant,
+}
+
+impl ApiState {
+    pub fn new(services: Arc<Services>, hash_concurrency: usize) -> Self {
+        Self {
+            services,
+            hash_slots: Arc::new(Semaphore::new(hash_concurrency.max(1))),
+            started: Instant::now(),
+        }
+    }
+
+    /// Runs blocking service work (redb, files) off the async workers.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services) -> Result<T, ServiceError> + Send + 'static,
+    {
+        let services = self.services.clone();
+        match tokio::task::spawn_blocking(move || f(&services)).await {
+            Ok(result) => result.map_err(ApiError::from),
+            Err(e) => Err(ServiceError::Internal(format!("a request handler failed: {e}")).into()),
+        }
+    }
+
+    /// Like `run`, for work that hashes a password: waits for a hashing slot first.
+    pub async fn run_hashing<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services) -> Result<T, ServiceError> + Send + 'static,
+    {
+        let _slot =
+            self.hash_slots.acquire().await.map_err(|_| {
+                ApiError::from(ServiceError::Internal("hashing slots closed".into()))
+            })?;
+        self.run(f).await
+    }
+
+    /// Runs `f` for the caller behind verified claims (session and user checked first).
+    pub async fn as_caller<T, F>(&self, claims: Claims, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Services, &Caller) -> Result<T, ServiceError> + Send + 'static,
+    {
+        self.run(move |s| {
+            let caller = s.caller(&claims)?;
+            f(s, &caller)
+        })
+        .await
+    }
+}
+
+pub type Api = (
+    auth::AuthApi,
+    dmps::DmpsApi,
+    tasks::TasksApi,
+    resources::ResourcesApi,
+    health::HealthApi,
+);
+
+/// The OpenAPI service: every operation, documented.
+pub fn openapi() -> OpenApiService<Api, ()> {
+    OpenApiService::new(
+        (
+            auth::AuthApi,
+            dmps::DmpsApi,
+            tasks::TasksApi,
+            resources::ResourcesApi,
+            health::HealthApi,
+        ),
+        "dmptool",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Write, keep and publish data management plans. Log in with `GET /login` (HTTP Basic) \
+         to get an access token, then send it as `Authorization: Bearer <token>`. Every error \
+         is a JSON object `{\"error\": \"...\"}`.",
+    )
+}

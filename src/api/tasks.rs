@@ -1,0 +1,183 @@
+//! `/tasks`: requests to render a DMP into documents, and their progress.
+
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+
+use poem::web::Data;
+
+use super::ApiState;
+use super::error::ApiError;
+use super::security::BearerAuth;
+use crate::domain::time::iso8601;
+use crate::domain::{FileKind, TaskStatus};
+use crate::service::Services;
+use crate::service::tasks::TaskView;
+
+#[derive(Tags)]
+enum TaskTags {
+    /// Document generation tasks.
+    Tasks,
+}
+
+/// Where a task stands. Clients should treat anything but `done` as not ready.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum TaskState {
+    Pending,
+    Running,
+    Done,
+    Error,
+}
+
+impl From<TaskStatus> for TaskState {
+    fn from(s: TaskStatus) -> Self {
+        match s {
+            TaskStatus::Pending => Self::Pending,
+            TaskStatus::Running => Self::Running,
+            TaskStatus::Done => Self::Done,
+            TaskStatus::Error => Self::Error,
+        }
+    }
+}
+
+impl From<TaskState> for TaskStatus {
+    fn from(s: TaskState) -> Self {
+        match s {
+            TaskState::Pending => Self::Pending,
+            TaskState::Running => Self::Running,
+            TaskState::Done => Self::Done,
+            TaskState::Error => Self::Error,
+        }
+    }
+}
+
+/// A task.
+#[derive(Object)]
+pub struct TaskOut {
+    #[oai(rename = "_id")]
+    pub id: String,
+    /// The DMP it renders.
+    pub dmp: String,
+    pub status: TaskState,
+    /// When the task was created (ISO-8601 UTC).
+    pub timestamp: String,
+    /// When the task last changed (ISO-8601 UTC).
+    pub updated: String,
+    /// The DMP version the task renders.
+    pub dmp_version: u64,
+    /// When done: append to `/resources/docx/` for a download link (signed, expiring).
+    #[oai(skip_serializing_if_is_none)]
+    pub url_docx: Option<String>,
+    /// When done: append to `/resources/pdf/` for a download link (signed, expiring).
+    #[oai(skip_serializing_if_is_none)]
+    pub url_pdf: Option<String>,
+    /// When failed: why, for a person to read.
+    #[oai(skip_serializing_if_is_none)]
+    pub error: Option<String>,
+}
+
+/// A new task: which DMP to render. Other fields are ignored.
+#[derive(Object)]
+pub struct NewTask {
+    /// Id of one of the caller's DMPs.
+    pub dmp: String,
+}
+
+#[derive(Object)]
+pub struct TaskCreatedBody {
+    pub id: String,
+    pub ok: bool,
+    pub msg: String,
+}
+
+#[derive(ApiResponse)]
+pub enum TaskCreated {
+    /// Created, status `pending`.
+    #[oai(status = 201)]
+    Created(Json<TaskCreatedBody>),
+}
+
+fn link(s: &Services, kind: FileKind, file_id: Option<String>) -> Option<String> {
+    file_id.map(|f| format!("{f}?sig={}", s.sign_download(kind, &f)))
+}
+
+/// The task as clients see it, with download links signed now.
+pub fn task_out(s: &Services, t: TaskView) -> TaskOut {
+    TaskOut {
+        id: t.id.to_string(),
+        dmp: t.dmp,
+        status: t.status.into(),
+        timestamp: iso8601(t.created),
+        updated: iso8601(t.updated),
+        dmp_version: t.dmp_version,
+        url_docx: link(s, FileKind::Docx, t.docx),
+        url_pdf: link(s, FileKind::Pdf, t.pdf),
+        error: t.error,
+    }
+}
+
+pub struct TasksApi;
+
+#[OpenApi(tag = "TaskTags::Tasks")]
+impl TasksApi {
+    /// Ask for a DMP (one of the caller's) to be rendered as DOCX and PDF.
+    #[oai(path = "/tasks", method = "post", operation_id = "createTask")]
+    async fn create(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        body: Json<NewTask>,
+    ) -> Result<TaskCreated, ApiError> {
+        let json = serde_json::json!({ "dmp": body.0.dmp });
+        let id = state
+            .as_caller(auth.0, move |s, c| s.create_task(c, &json))
+            .await?;
+        Ok(TaskCreated::Created(Json(TaskCreatedBody {
+            id: id.to_string(),
+            ok: true,
+            msg: "task created".into(),
+        })))
+    }
+
+    /// The caller's tasks, newest first; filter by DMP (`id_dmp`) and/or `status`.
+    #[oai(path = "/tasks", method = "get", operation_id = "listTasks")]
+    async fn list(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        /// Only tasks of this DMP.
+        id_dmp: Query<Option<String>>,
+        /// Only tasks with this status.
+        status: Query<Option<TaskState>>,
+        /// How many at most (all when absent).
+        #[oai(validator(maximum(value = "1000000000")))]
+        limit: Query<Option<u64>>,
+    ) -> Result<Json<Vec<TaskOut>>, ApiError> {
+        let limit = limit
+            .0
+            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let status = status.0.map(|s| TaskStatus::from(s).as_str());
+        state
+            .as_caller(auth.0, move |s, c| {
+                let tasks = s.list_tasks(c, id_dmp.0.as_deref(), status, limit)?;
+                Ok(Json(tasks.into_iter().map(|t| task_out(s, t)).collect()))
+            })
+            .await
+    }
+
+    /// One task of the caller's.
+    #[oai(path = "/tasks/:id", method = "get", operation_id = "getTask")]
+    async fn get(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<Json<TaskOut>, ApiError> {
+        state
+            .as_caller(auth.0, move |s, c| {
+                Ok(Json(task_out(s, s.get_task(c, &id.0)?)))
+            })
+            .await
+    }
+}

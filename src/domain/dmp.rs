@@ -1,0 +1,51 @@
+//! A DMP is a free-form JSON object (the questionnaire's answers) plus metadata the server
+//! keeps. Some top-level keys belong to the server and are never taken from a client.
+
+use serde_json::{Map, Value};
+
+use super::InvalidValue;
+
+/// Keys the server sets in what it returns, and drops from what it receives.
+pub const RESERVED_KEYS: [&str; 5] = ["_id", "user", "_created", "_updated", "_version"];
+
+/// Checks that a body is a JSON object and removes the server's keys from it.
+pub fn client_fields(body: Value) -> Result<Map<String, Value>, InvalidValue> {
+    match body {
+        Value::Object(mut map) => {
+            for k in RESERVED_KEYS {
+                map.remove(k);
+            }
+            Ok(map)
+        }
+        other => Err(InvalidValue(format!(
+            "the body must be a JSON object, not {}",
+            kind_of(&other)
+        ))),
+    }
+}
+
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strips_server_keys_and_refuses_non_objects() {
+        let m = client_fields(json!({"_id": "x", "user": "eve", "name": "n"})).unwrap();
+        assert_eq!(Value::Object(m), json!({"name": "n"}));
+        for bad in [json!([]), json!("s"), json!(null), json!(1)] {
+            assert!(client_fields(bad).is_err());
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! dmptool: write, keep and publish data management plans. One binary: the storage (redb),
+//! the rules (services), the REST API (poem-openapi) and the CLI share this library.
+
+pub mod api;
+pub mod domain;
+pub mod service;
+pub mod store;
+pub mod config;
+pub mod server;
+pub mod cli;

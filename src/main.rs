@@ -1,0 +1,50 @@
+//! dmptool's entry point: parse the command line, set up logging, dispatch.
+
+use std::process::ExitCode;
+
+use dmptool::cli::{self, Command};
+use dmptool::config::LogFormat;
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DMPTOOL_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("dmptool: {msg}");
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let cli = cli::parse();
+    let (serve_args, config) = match cli.command {
+        Command::Openapi(args) => {
+            cli::openapi::run(&args);
+            return ExitCode::SUCCESS;
+        }
+        Command::Serve(args) => (args, cli.config),
+        Command::Runserver(args) => (args.into_serve_args(true), cli.config),
+        Command::Runprodserver(args) => (args.into_serve_args(false), cli.config),
+    };
+    let cfg = match cli::serve::resolve(cli.data, config.as_deref(), serve_args) {
+        Ok(cfg) => cfg,
+        Err(e) => return fail(e),
+    };
+    init_logging(cfg.log_format);
+    let jwt_secret = std::env::var("DMPTOOL_JWT_SECRET").ok().filter(|s| !s.is_empty());
+    let admin_password = std::env::var("DMPTOOL_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(dmptool::server::run(cfg, jwt_secret, admin_password)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}

@@ -1,0 +1,111 @@
+//! Assembling and running the HTTP server: routes, middleware, start-up and shutdown.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::TcpListener;
+use poem::{Endpoint, EndpointExt, Response, Route};
+
+use crate::api::middleware::{BodyLimit, Cors, RequestLog, StandardHeaders};
+use crate::api::{ApiState, error, openapi};
+use crate::config::ServeConfig;
+use crate::service::Services;
+
+/// The whole HTTP application: API, OpenAPI document, Swagger UI, and middleware.
+///
+/// Order matters: errors become JSON innermost, so CORS headers, standard headers and the
+/// request log all see the final response.
+pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Response> + 'static {
+    let api = openapi();
+    let spec_json = api.spec_endpoint();
+    let spec_yaml = api.spec_endpoint_yaml();
+    let ui = api.swagger_ui();
+    Route::new()
+        .at("/openapi.json", spec_json)
+        .at("/openapi.yaml", spec_yaml)
+        .nest("/docs", ui)
+        .nest("/", api)
+        .with(BodyLimit(cfg.body_limit))
+        .data(state)
+        .catch_all_error(error::to_json)
+        .with(Cors(cfg.origins.clone()))
+        .with(StandardHeaders)
+        .with(RequestLog)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Service(#[from] crate::service::ServiceError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+}
+
+/// Opens the data dir, makes the first administrator if there is no user, and serves until
+/// SIGINT or SIGTERM; then drains in-flight requests and closes the database.
+pub async fn run(cfg: ServeConfig, jwt_secret: Option<String>, admin_password: Option<String>) -> Result<(), ServeError> {
+    let data_dir = cfg.data_dir.clone();
+    let settings = cfg.settings.clone();
+    let services = tokio::task::spawn_blocking(move || {
+        let s = Services::open(&data_dir, settings, jwt_secret.as_deref())?;
+        if let Some(admin) = s.ensure_initial_admin(admin_password.as_deref())? {
+            match admin.generated_password {
+                Some(pw) => tracing::warn!(
+                    username = %admin.username,
+                    password = %pw,
+                    "created the first administrator with this generated password (shown once; change it with PUT /changepassword or `dmptool admin set-password`)"
+                ),
+                None => tracing::info!(username = %admin.username, "created the first administrator with DMPTOOL_ADMIN_PASSWORD"),
+            }
+        }
+        s.purge_expired_sessions()?;
+        Ok::<_, crate::service::ServiceError>(s)
+    })
+    .await
+    .map_err(|e| crate::service::ServiceError::Internal(format!("start-up failed: {e}")))??;
+    let services = Arc::new(services);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let state = ApiState::new(services.clone(), cores);
+
+    let addr = format!("{}:{}", cfg.host, cfg.port);
+    let listener = TcpListener::bind(addr.clone());
+    let acceptor = poem::listener::Listener::into_acceptor(listener)
+        .await
+        .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+    tracing::info!(
+        address = %addr,
+        data_dir = %cfg.data_dir.display(),
+        version = env!("CARGO_PKG_VERSION"),
+        mode = if cfg.dev { "development" } else { "production" },
+        "dmptool is serving; Swagger UI at http://{addr}/docs"
+    );
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app(state, &cfg), shutdown_signal(), Some(Duration::from_secs(30)))
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    tracing::info!("shut down cleanly");
+    drop(services);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,236 @@
+//! Logging in and out, refreshing, changing passwords, and turning a token into a `Caller`.
+
+use std::net::IpAddr;
+
+use rand::RngCore;
+
+use super::error::{Result, ServiceError};
+use super::tokens::{Claims, TokenKind, parse_sid};
+use super::{Caller, Services, passwords};
+use crate::domain::time::{now_millis, now_secs};
+use crate::domain::{Password, UserId};
+use crate::store::{ReadTx, projects, sessions, users};
+
+/// What a successful login returns.
+#[derive(Debug, Clone)]
+pub struct LoginOutcome {
+    pub user_id: UserId,
+    pub username: String,
+    pub email: Option<String>,
+    pub admin: bool,
+    pub projects: Vec<ProjectInfo>,
+    pub tokens: TokenPair,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProjectInfo {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+fn unauthorized(msg: &str) -> ServiceError {
+    ServiceError::Unauthorized(msg.into())
+}
+
+impl Services {
+    /// Checks a username and password. Unknown users cost the same work as a wrong password
+    /// and get the same answer; repeated failures are throttled. Blocks for one argon2 hash.
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<LoginOutcome> {
+        if let Some(retry_after) = self.throttle.check(username, client) {
+            return Err(ServiceError::Throttled { retry_after });
+        }
+        let found = self.store.read(|tx| {
+            let Some(id) = users::id_by_name(tx, username)? else {
+                return Ok::<_, ServiceError>(None);
+            };
+            Ok(users::get(tx, id)?.map(|rec| (id, rec)))
+        })?;
+        let ok = self.passwords.verify(
+            found.as_ref().map(|(_, r)| r.password_hash.as_str()),
+            password,
+        );
+        let Some((id, _)) = found.filter(|_| ok) else {
+            self.throttle.failure(username, client);
+            return Err(unauthorized("wrong username or password"));
+        };
+        self.throttle.success(username, client);
+        let (rec, projects) = self.store.read(|tx| {
+            let rec =
+                users::get(tx, id)?.ok_or_else(|| unauthorized("wrong username or password"))?;
+            Ok::<_, ServiceError>((rec, project_infos(tx, id)?))
+        })?;
+        let tokens = self.issue_session(UserId(id), &rec.username, rec.token_gen)?;
+        Ok(LoginOutcome {
+            user_id: UserId(id),
+            username: rec.username,
+            email: rec.email,
+            admin: rec.admin,
+            projects,
+            tokens,
+        })
+    }
+
+    fn claims(&self, user: UserId, name: &str, r#gen: u64, kind: TokenKind, sid: &str) -> Claims {
+        let now = now_secs();
+        let ttl = match kind {
+            TokenKind::Access => self.settings.access_ttl,
+            TokenKind::Refresh => self.settings.refresh_ttl,
+        };
+        let mut jti = [0u8; 12];
+        rand::rng().fill_bytes(&mut jti);
+        Claims {
+            sub: user.0.to_string(),
+            name: name.to_owned(),
+            typ: kind,
+            sid: sid.to_owned(),
+            r#gen,
+            iat: now,
+            exp: now + ttl,
+            jti: hex::encode(jti),
+        }
+    }
+
+    fn issue_session(&self, user: UserId, name: &str, r#gen: u64) -> Result<TokenPair> {
+        let mut sid = [0u8; 16];
+        rand::rng().fill_bytes(&mut sid);
+        let sid = hex::encode(sid);
+        Ok(TokenPair {
+            access_token: self.tokens.sign(&self.claims(
+                user,
+                name,
+                r#gen,
+                TokenKind::Access,
+                &sid,
+            ))?,
+            refresh_token: self.tokens.sign(&self.claims(
+                user,
+                name,
+                r#gen,
+                TokenKind::Refresh,
+                &sid,
+            ))?,
+        })
+    }
+
+    /// Checks a token's signature, algorithm, expiry and kind. Pure computation: the
+    /// session and the user are checked by [`Services::caller`].
+    pub fn verify_token(&self, token: &str, expected: TokenKind) -> Result<Claims> {
+        let claims = self.tokens.verify(token)?;
+        if claims.typ != expected {
+            return Err(match expected {
+                TokenKind::Access => unauthorized("a refresh token is accepted only at /refresh"),
+                TokenKind::Refresh => unauthorized("a refresh token is required here"),
+            });
+        }
+        Ok(claims)
+    }
+
+    /// The caller behind verified claims: the session must not be logged out, the user must
+    /// still exist and the password must not have changed since the token was issued.
+    pub fn caller(&self, claims: &Claims) -> Result<Caller> {
+        let sid = parse_sid(&claims.sid)?;
+        let id: u64 = claims
+            .sub
+            .parse()
+            .map_err(|_| unauthorized("invalid token"))?;
+        self.store.read(|tx| {
+            if sessions::is_revoked(tx, sid)? {
+                return Err(unauthorized("token has been revoked; log in again"));
+            }
+            let rec =
+                users::get(tx, id)?.ok_or_else(|| unauthorized("the account no longer exists"))?;
+            if rec.token_gen != claims.r#gen {
+                return Err(unauthorized(
+                    "the password has changed since this token was issued; log in again",
+                ));
+            }
+            Ok(Caller {
+                id: UserId(id),
+                username: rec.username,
+                admin: rec.admin,
+            })
+        })
+    }
+
+    /// Verifies a token of the expected kind completely (see the two functions above).
+    pub fn authenticate(&self, token: &str, expected: TokenKind) -> Result<(Caller, Claims)> {
+        let claims = self.verify_token(token, expected)?;
+        Ok((self.caller(&claims)?, claims))
+    }
+
+    /// A new access token for the session of verified refresh-token claims.
+    pub fn refresh(&self, claims: &Claims) -> Result<(Caller, String)> {
+        if claims.typ != TokenKind::Refresh {
+            return Err(unauthorized("a refresh token is required here"));
+        }
+        let caller = self.caller(claims)?;
+        let access = self.tokens.sign(&self.claims(
+            caller.id,
+            &caller.username,
+            claims.r#gen,
+            TokenKind::Access,
+            &claims.sid,
+        ))?;
+        Ok((caller, access))
+    }
+
+    /// Revokes the session of these claims: its access and refresh tokens stop working, and
+    /// stay revoked across restarts.
+    pub fn logout(&self, claims: &Claims) -> Result<()> {
+        let sid = parse_sid(&claims.sid)?;
+        let now = now_secs();
+        let until = now + self.settings.refresh_ttl.max(self.settings.access_ttl);
+        self.store.write(|tx| {
+            sessions::revoke(tx, sid, until)?;
+            sessions::purge_expired(tx, now)?;
+            Ok::<_, ServiceError>(())
+        })
+    }
+
+    /// Forgets revocations whose sessions have expired anyway (run at start-up).
+    pub fn purge_expired_sessions(&self) -> Result<usize> {
+        self.store.write(|tx| Ok(sessions::purge_expired(tx, now_secs())?))
+    }
+
+    /// Sets a new password for the caller. Every token issued before stops working; a new
+    /// session is returned so the caller stays logged in.
+    pub fn change_password(&self, caller: &Caller, new_password: &str) -> Result<TokenPair> {
+        let password = Password::parse(new_password)?;
+        let hash = passwords::hash(password.as_str())?;
+        let r#gen = self.store.write(|tx| {
+            let mut rec = users::get(tx, caller.id.0)?
+                .ok_or_else(|| unauthorized("the account no longer exists"))?;
+            rec.password_hash = hash;
+            rec.token_gen += 1;
+            rec.updated = now_millis();
+            users::update(tx, caller.id.0, &rec)?;
+            Ok::<_, ServiceError>(rec.token_gen)
+        })?;
+        self.issue_session(caller.id, &caller.username, r#gen)
+    }
+}
+
+/// The projects of a user, in the order they were created (the first is the default).
+pub fn project_infos(tx: &impl ReadTx, user: u64) -> Result<Vec<ProjectInfo>> {
+    let mut out = Vec::new();
+    for pid in projects::projects_of(tx, user)? {
+        if let Some(p) = projects::get(tx, pid)? {
+            out.push(ProjectInfo {
+                name: p.name,
+                description: p.description,
+            });
+        }
+    }
+    Ok(out)
+}

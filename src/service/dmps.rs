@@ -1,0 +1,148 @@
+//! DMPs: only the owner sees or changes one; administrators may read all. Another user's
+//! DMP is "not found", never "forbidden", so ids do not leak.
+
+use serde_json::{Map, Value};
+
+use super::error::{Result, ServiceError};
+use super::{Caller, Services, files};
+use crate::domain::dmp::client_fields;
+use crate::domain::time::now_millis;
+use crate::domain::{DmpId, UserId};
+use crate::store::records::DmpRecord;
+use crate::store::{ReadTx, dmps, users};
+
+/// A DMP with its metadata, as the services hand it out.
+#[derive(Debug, Clone)]
+pub struct DmpView {
+    pub id: DmpId,
+    pub owner: UserId,
+    pub owner_name: String,
+    pub created: i64,
+    pub updated: i64,
+    pub version: u64,
+    pub doc: Map<String, Value>,
+}
+
+/// A page of DMPs and the total number the listing covers.
+pub struct DmpPage {
+    pub items: Vec<DmpView>,
+    pub total: u64,
+}
+
+pub(crate) fn not_found(id: impl std::fmt::Display) -> ServiceError {
+    ServiceError::NotFound(format!("no DMP with id {id}"))
+}
+
+fn view(tx: &impl ReadTx, id: DmpId, rec: DmpRecord) -> Result<DmpView> {
+    let owner_name = users::get(tx, rec.owner)?
+        .map(|u| u.username)
+        .unwrap_or_default();
+    Ok(DmpView {
+        id,
+        owner: UserId(rec.owner),
+        owner_name,
+        created: rec.created,
+        updated: rec.updated,
+        version: rec.version,
+        doc: rec.doc,
+    })
+}
+
+impl Services {
+    /// Creates a DMP owned by the caller from a JSON object. Server keys in it are ignored.
+    pub fn create_dmp(&self, caller: &Caller, body: Value) -> Result<DmpId> {
+        let doc = client_fields(body)?;
+        let now = now_millis();
+        let rec = DmpRecord {
+            owner: caller.id.0,
+            created: now,
+            updated: now,
+            version: 1,
+            doc,
+        };
+        self.store.write(|tx| {
+            // A generated id cannot collide in practice; retry rather than assume.
+            for _ in 0..4 {
+                let id = DmpId::generate();
+                if dmps::insert(tx, id.bytes(), &rec)? {
+                    return Ok(id);
+                }
+            }
+            Err(ServiceError::Internal("could not allocate a DMP id".into()))
+        })
+    }
+
+    /// One DMP, if the caller owns it or is an administrator.
+    pub fn get_dmp(&self, caller: &Caller, id: &str) -> Result<DmpView> {
+        let id = DmpId::parse(id)?;
+        self.store.read(|tx| {
+            let rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
+            if rec.owner != caller.id.0 && !caller.admin {
+                return Err(not_found(id));
+            }
+            view(tx, id, rec)
+        })
+    }
+
+    /// The caller's DMPs, oldest first; with `all`, every user's (administrators only).
+    pub fn list_dmps(
+        &self,
+        caller: &Caller,
+        all: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<DmpPage> {
+        if all && !caller.admin {
+            return Err(ServiceError::Forbidden(
+                "only administrators may list every user's DMPs".into(),
+            ));
+        }
+        self.store.read(|tx| {
+            let (ids, total) = if all {
+                dmps::page_all(tx, offset, limit)?
+            } else {
+                dmps::page_by_owner(tx, caller.id.0, offset, limit)?
+            };
+            let mut items = Vec::with_capacity(ids.len());
+            for raw in ids {
+                let id = DmpId::from_bytes(raw);
+                let rec = dmps::get(tx, raw)?.ok_or_else(|| {
+                    ServiceError::Internal(format!("index points at missing DMP {id}"))
+                })?;
+                items.push(view(tx, id, rec)?);
+            }
+            Ok(DmpPage { items, total })
+        })
+    }
+
+    /// Merges the top-level keys of `patch` into the caller's DMP. Returns the new version.
+    pub fn update_dmp(&self, caller: &Caller, id: &str, patch: Value) -> Result<u64> {
+        let id = DmpId::parse(id)?;
+        let fields = client_fields(patch)?;
+        self.store.write(|tx| {
+            let mut rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
+            if rec.owner != caller.id.0 {
+                return Err(not_found(id));
+            }
+            rec.doc.extend(fields);
+            rec.version += 1;
+            rec.updated = now_millis().max(rec.updated);
+            dmps::update(tx, id.bytes(), &rec)?;
+            Ok(rec.version)
+        })
+    }
+
+    /// Deletes the caller's DMP with its tasks and generated files.
+    pub fn delete_dmp(&self, caller: &Caller, id: &str) -> Result<()> {
+        let id = DmpId::parse(id)?;
+        let disk = self.store.write(|tx| {
+            let rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
+            if rec.owner != caller.id.0 {
+                return Err(not_found(id));
+            }
+            Ok(files::delete_dmp_in(tx, id.bytes())?.disk_names)
+        })?;
+        self.remove_disk_files(&disk);
+        Ok(())
+    }
+}

@@ -1,0 +1,306 @@
+//! Generated documents on disk and their protected download.
+//!
+//! Files live in `<data>/documents/` under names the server chose. A download names a file
+//! id, which is only ever a key into the `files` table: the path on disk comes from the
+//! record, never from the request. Files are written atomically (temp file, fsync, rename,
+//! fsync of the folder) before the record that points at them is committed.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use redb::WriteTransaction;
+
+use super::error::{Result, ServiceError};
+use super::links::LinkCheck;
+use super::{Caller, Services};
+use crate::domain::time::{now_millis, now_secs};
+use crate::domain::{FileKind, ObjectId, TaskId, TaskStatus};
+use crate::store::records::{FileRecord, TaskRecord};
+use crate::store::tables::Oid;
+use crate::store::{StoreError, dmps, files, tasks};
+
+/// What deleting a DMP removed from the database.
+pub struct RemovedDmp {
+    pub tasks: usize,
+    /// Names under the documents folder to delete once the transaction has committed.
+    pub disk_names: Vec<String>,
+}
+
+/// A file ready to be sent.
+#[derive(Debug)]
+pub struct Download {
+    pub path: PathBuf,
+    pub filename: String,
+    pub kind: FileKind,
+}
+
+/// How a download request proves it may have the file.
+pub enum DownloadAuth<'a> {
+    Caller(&'a Caller),
+    Signature(&'a str),
+    None,
+}
+
+fn no_file() -> ServiceError {
+    ServiceError::NotFound("no such file".into())
+}
+
+/// True for names the server makes: `[A-Za-z0-9]` first, then `[A-Za-z0-9._-]`, no `..`.
+pub fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.contains("..")
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Removes a DMP, its tasks and their file records inside `tx`.
+pub fn delete_dmp_in(tx: &WriteTransaction, dmp: Oid) -> Result<RemovedDmp, StoreError> {
+    let mut removed = RemovedDmp {
+        tasks: 0,
+        disk_names: Vec::new(),
+    };
+    for t in tasks::ids_by_dmp(tx, dmp)? {
+        if let Some(rec) = tasks::delete(tx, t)? {
+            removed.tasks += 1;
+            removed.disk_names.extend(delete_task_files_in(tx, &rec)?);
+        }
+    }
+    dmps::delete(tx, dmp)?;
+    Ok(removed)
+}
+
+/// Removes the file records of a task inside `tx`; returns their names on disk.
+pub fn delete_task_files_in(
+    tx: &WriteTransaction,
+    rec: &TaskRecord,
+) -> Result<Vec<String>, StoreError> {
+    let mut names = Vec::new();
+    for id in [&rec.docx, &rec.pdf].into_iter().flatten() {
+        if let Some(f) = files::delete(tx, id)? {
+            names.push(f.disk_name);
+        }
+    }
+    Ok(names)
+}
+
+/// Writes `bytes` to `dir/name` atomically and durably.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dir.join(name))?;
+        fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+impl Services {
+    /// Deletes files from the documents folder (after their records are gone). A failure is
+    /// logged: the record no longer points at the file, so nobody can download it.
+    pub(crate) fn remove_disk_files(&self, names: &[String]) {
+        let dir = self.documents_dir();
+        for name in names.iter().filter(|n| is_safe_name(n)) {
+            if let Err(e) = fs::remove_file(dir.join(name)) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(file = %name, error = %e, "could not delete a document file");
+                }
+            }
+        }
+    }
+
+    /// Stores the rendered documents of a task and marks it done, in that order: both files
+    /// are durable on disk before the commit that points the task at them. If the task or
+    /// its DMP vanished meanwhile, the files are removed again and `NotFound` is returned.
+    pub fn complete_task_with_documents(
+        &self,
+        task: TaskId,
+        docx: &[u8],
+        pdf: &[u8],
+    ) -> Result<()> {
+        let dir = self.documents_dir();
+        let docx_id = format!("{}.docx", ObjectId::generate());
+        let pdf_id = format!("{}.pdf", ObjectId::generate());
+        let written = [(&docx_id, docx), (&pdf_id, pdf)]
+            .iter()
+            .try_for_each(|(name, bytes)| write_atomic(&dir, name, bytes));
+        if let Err(e) = written {
+            self.remove_disk_files(&[docx_id, pdf_id]);
+            return Err(match e.raw_os_error() {
+                Some(28) => ServiceError::Store(StoreError::DiskFull),
+                _ => ServiceError::Internal(format!("cannot write the document: {e}")),
+            });
+        }
+        let result = self.store.write(|tx| {
+            let mut rec = tasks::get(tx, task.bytes())?
+                .ok_or_else(|| ServiceError::NotFound(format!("task {task} no longer exists")))?;
+            let now = now_millis();
+            for (id, kind, bytes) in [
+                (&docx_id, FileKind::Docx, docx),
+                (&pdf_id, FileKind::Pdf, pdf),
+            ] {
+                let file = FileRecord {
+                    owner: rec.owner,
+                    dmp: rec.dmp.clone(),
+                    kind,
+                    disk_name: id.clone(),
+                    size: bytes.len() as u64,
+                    created: now,
+                };
+                files::put(tx, id, &file)?;
+            }
+            let old = delete_task_files_in(tx, &rec)?;
+            rec.docx = Some(docx_id.clone());
+            rec.pdf = Some(pdf_id.clone());
+            rec.status = TaskStatus::Done;
+            rec.error = None;
+            rec.updated = now.max(rec.updated);
+            tasks::update(tx, task.bytes(), &rec)?;
+            Ok::<_, ServiceError>(old)
+        });
+        match result {
+            Ok(old) => {
+                self.remove_disk_files(&old);
+                Ok(())
+            }
+            Err(e) => {
+                self.remove_disk_files(&[docx_id, pdf_id]);
+                Err(e)
+            }
+        }
+    }
+
+    /// The `sig` capability for a download link to `file_id`, valid for the configured time.
+    pub fn sign_download(&self, kind: FileKind, file_id: &str) -> String {
+        let expires = now_secs() + self.settings.link_ttl;
+        self.links.sign(kind.extension(), file_id, expires)
+    }
+
+    /// Resolves a download: the file must exist with that kind, and the request must come
+    /// from its owner (or an administrator) or carry a valid signature for it.
+    pub fn open_download(
+        &self,
+        kind: FileKind,
+        file_id: &str,
+        auth: DownloadAuth<'_>,
+    ) -> Result<Download> {
+        if file_id.is_empty() || file_id.len() > 200 || file_id.contains('\0') {
+            return Err(no_file());
+        }
+        let (rec, dmp_name) = self.store.read(|tx| {
+            let rec = files::get(tx, file_id)?.ok_or_else(no_file)?;
+            let mut dmp = [0u8; 12];
+            let name = if hex::decode_to_slice(&rec.dmp, &mut dmp).is_ok() {
+                dmps::get(tx, dmp)?.and_then(|d| {
+                    d.doc
+                        .get("name")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned)
+                })
+            } else {
+                None
+            };
+            Ok::<_, ServiceError>((rec, name))
+        })?;
+        if rec.kind != kind {
+            return Err(no_file());
+        }
+        match auth {
+            DownloadAuth::Caller(c) if c.id.0 == rec.owner || c.admin => {}
+            DownloadAuth::Caller(_) => return Err(no_file()),
+            DownloadAuth::Signature(sig) => {
+                match self.links.check(kind.extension(), file_id, sig, now_secs()) {
+                    LinkCheck::Valid => {}
+                    LinkCheck::Expired => {
+                        return Err(ServiceError::Unauthorized(
+                            "this download link has expired".into(),
+                        ));
+                    }
+                    LinkCheck::Invalid => return Err(no_file()),
+                }
+            }
+            DownloadAuth::None => {
+                return Err(ServiceError::Unauthorized(
+                    "a bearer token or a signed link (?sig=) is required".into(),
+                ));
+            }
+        }
+        if !is_safe_name(&rec.disk_name) {
+            return Err(ServiceError::Internal(format!(
+                "unsafe stored file name {:?}",
+                rec.disk_name
+            )));
+        }
+        let path = self.documents_dir().join(&rec.disk_name);
+        let stem = dmp_name
+            .as_deref()
+            .map(download_stem)
+            .filter(|s| !s.is_empty());
+        let filename = format!(
+            "{}.{}",
+            stem.unwrap_or_else(|| format!("dmp-{}", rec.dmp)),
+            kind.extension()
+        );
+        Ok(Download {
+            path,
+            filename,
+            kind,
+        })
+    }
+}
+
+/// A file name stem from a DMP name: ASCII letters, digits, `-` and `_`, at most 80.
+fn download_stem(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+        if out.len() >= 80 {
+            break;
+        }
+    }
+    out.trim_matches('_').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_names() {
+        assert!(is_safe_name("5f1fe3e71ccc9f2f584a112a.docx"));
+        assert!(is_safe_name("docbook-5f1fe3e71ccc9f2f584a112a.docx"));
+        for bad in [
+            "",
+            "../x",
+            "/etc/passwd",
+            ".hidden",
+            "a/b",
+            "a\0b",
+            "a..b",
+            "a b",
+        ] {
+            assert!(!is_safe_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn stems() {
+        assert_eq!(download_stem("DMP 945 – azotea"), "DMP_945_azotea");
+        assert_eq!(download_stem("../../x"), "x");
+    }
+}

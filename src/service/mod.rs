@@ -1,0 +1,104 @@
+//! The rules of dmptool, one file per resource. Every use case is one store transaction and
+//! returns typed results; nothing here knows HTTP. The API and the CLI both call these.
+//!
+//! Functions here block (redb, argon2, file I/O): async callers run them on the blocking
+//! pool.
+
+pub mod auth;
+pub mod dmps;
+pub mod error;
+pub mod files;
+mod links;
+pub mod passwords;
+pub mod projects;
+pub mod secrets;
+pub mod tasks;
+mod throttle;
+pub mod tokens;
+pub mod users;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{Result, ServiceError};
+
+use crate::domain::UserId;
+use crate::store::Store;
+
+/// Name of the database file inside the data dir.
+pub const DB_FILE: &str = "dmptool.redb";
+/// Folder of generated documents inside the data dir.
+pub const DOCUMENTS_DIR: &str = "documents";
+
+/// Lifetimes and limits the rules depend on.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Seconds an access token is valid.
+    pub access_ttl: u64,
+    /// Seconds a refresh token (and so a login session) is valid.
+    pub refresh_ttl: u64,
+    /// Seconds a signed download link is valid.
+    pub link_ttl: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            access_ttl: 8 * 3600,
+            refresh_ttl: 30 * 24 * 3600,
+            link_ttl: 3600,
+        }
+    }
+}
+
+/// Who is asking: established from a valid, unrevoked access token (or by the CLI).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub id: UserId,
+    pub username: String,
+    pub admin: bool,
+}
+
+pub struct Services {
+    pub store: Store,
+    data_dir: PathBuf,
+    settings: Settings,
+    tokens: tokens::TokenKeys,
+    links: links::LinkSigner,
+    passwords: passwords::Passwords,
+    throttle: throttle::LoginThrottle,
+}
+
+impl Services {
+    /// Opens the data dir (created on demand): database, documents folder, signing secret.
+    pub fn open(data_dir: &Path, settings: Settings, jwt_secret: Option<&str>) -> Result<Self> {
+        std::fs::create_dir_all(data_dir.join(DOCUMENTS_DIR)).map_err(|e| {
+            ServiceError::Internal(format!(
+                "cannot create data dir {}: {e}",
+                data_dir.display()
+            ))
+        })?;
+        let store = Store::open(&data_dir.join(DB_FILE))?;
+        let secret = secrets::load_or_create(data_dir, jwt_secret)?;
+        Ok(Self {
+            store,
+            data_dir: data_dir.to_owned(),
+            settings,
+            tokens: tokens::TokenKeys::new(&secret),
+            links: links::LinkSigner::new(&secret),
+            passwords: passwords::Passwords::new()?,
+            throttle: throttle::LoginThrottle::default(),
+        })
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn documents_dir(&self) -> PathBuf {
+        self.data_dir.join(DOCUMENTS_DIR)
+    }
+}

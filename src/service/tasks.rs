@@ -1,0 +1,138 @@
+//! Document tasks: created for one of the caller's DMPs, listed newest first. A worker
+//! (see `worker/`) moves them from pending to done or error.
+
+use serde_json::Value;
+
+use super::dmps::not_found as dmp_not_found;
+use super::error::{Result, ServiceError};
+use super::{Caller, Services};
+use crate::domain::time::now_millis;
+use crate::domain::{DmpId, TaskId, TaskStatus, UserId};
+use crate::store::records::TaskRecord;
+use crate::store::{dmps, tasks};
+
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    pub id: TaskId,
+    pub dmp: String,
+    pub owner: UserId,
+    pub status: TaskStatus,
+    pub created: i64,
+    pub updated: i64,
+    pub dmp_version: u64,
+    pub docx: Option<String>,
+    pub pdf: Option<String>,
+    pub error: Option<String>,
+}
+
+impl TaskView {
+    fn new(id: TaskId, r: TaskRecord) -> Self {
+        Self {
+            id,
+            dmp: r.dmp,
+            owner: UserId(r.owner),
+            status: r.status,
+            created: r.created,
+            updated: r.updated,
+            dmp_version: r.dmp_version,
+            docx: r.docx,
+            pdf: r.pdf,
+            error: r.error,
+        }
+    }
+}
+
+fn not_found(id: impl std::fmt::Display) -> ServiceError {
+    ServiceError::NotFound(format!("no task with id {id}"))
+}
+
+impl Services {
+    /// Creates a pending task for one of the caller's DMPs. The body must be `{"dmp": id}`;
+    /// other fields are ignored.
+    pub fn create_task(&self, caller: &Caller, body: &Value) -> Result<TaskId> {
+        let dmp = match body.get("dmp") {
+            Some(Value::String(s)) => DmpId::parse(s)?,
+            Some(_) => return Err(ServiceError::Invalid("'dmp' must be a string id".into())),
+            None if body.is_object() => {
+                return Err(ServiceError::Invalid("'dmp' is required".into()));
+            }
+            None => {
+                return Err(ServiceError::Invalid(
+                    "the body must be a JSON object".into(),
+                ));
+            }
+        };
+        self.store.write(|tx| {
+            let rec = dmps::get(tx, dmp.bytes())?.ok_or_else(|| dmp_not_found(dmp))?;
+            if rec.owner != caller.id.0 {
+                return Err(dmp_not_found(dmp));
+            }
+            let now = now_millis();
+            let task = TaskRecord {
+                dmp: dmp.to_string(),
+                owner: caller.id.0,
+                status: TaskStatus::Pending,
+                created: now,
+                updated: now,
+                dmp_version: rec.version,
+                docx: None,
+                pdf: None,
+                error: None,
+            };
+            for _ in 0..4 {
+                let id = TaskId::generate();
+                if tasks::insert(tx, id.bytes(), &task)? {
+                    return Ok(id);
+                }
+            }
+            Err(ServiceError::Internal(
+                "could not allocate a task id".into(),
+            ))
+        })
+    }
+
+    /// One task, if the caller owns it or is an administrator.
+    pub fn get_task(&self, caller: &Caller, id: &str) -> Result<TaskView> {
+        let id = TaskId::parse(id)?;
+        self.store.read(|tx| {
+            let rec = tasks::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
+            if rec.owner != caller.id.0 && !caller.admin {
+                return Err(not_found(id));
+            }
+            Ok(TaskView::new(id, rec))
+        })
+    }
+
+    /// The caller's tasks, newest first, optionally of one DMP and/or one status. Tasks of
+    /// another user's DMP are never listed.
+    pub fn list_tasks(
+        &self,
+        caller: &Caller,
+        dmp: Option<&str>,
+        status: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<TaskView>> {
+        let dmp = dmp.map(DmpId::parse).transpose()?;
+        let status = status.map(TaskStatus::parse).transpose()?;
+        self.store.read(|tx| {
+            let ids = match dmp {
+                Some(d) => tasks::ids_by_dmp(tx, d.bytes())?,
+                None => tasks::ids_by_owner(tx, caller.id.0)?,
+            };
+            let mut out = Vec::new();
+            for raw in ids {
+                if out.len() >= limit {
+                    break;
+                }
+                let Some(rec) = tasks::get(tx, raw)? else {
+                    continue;
+                };
+                if rec.owner != caller.id.0 || status.is_some_and(|s| s != rec.status) {
+                    continue;
+                }
+                out.push(TaskView::new(TaskId::from_bytes(raw), rec));
+            }
+            Ok(out)
+        })
+    }
+}

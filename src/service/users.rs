@@ -1,0 +1,203 @@
+//! User accounts: creation, passwords, deletion with everything the user owns, listing.
+
+use super::error::{Result, ServiceError};
+use super::{Services, files, passwords};
+use crate::domain::time::now_millis;
+use crate::domain::{Email, Password, UserId, Username};
+use crate::store::records::UserRecord;
+use crate::store::{dmps, projects, tasks, users};
+
+/// A user as shown to administrators (never the hash).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserSummary {
+    pub id: u64,
+    pub username: String,
+    pub email: Option<String>,
+    pub admin: bool,
+    pub created: i64,
+    pub projects: Vec<String>,
+}
+
+/// What went with a deleted user.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct UserDeletion {
+    pub dmps: usize,
+    pub tasks: usize,
+    pub files: usize,
+}
+
+/// The first administrator, made when the database has no user at all.
+#[derive(Debug, Clone)]
+pub struct InitialAdmin {
+    pub username: String,
+    /// Set when the password was generated (to be shown once).
+    pub generated_password: Option<String>,
+}
+
+impl Services {
+    pub fn create_user(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        password: &str,
+        admin: bool,
+    ) -> Result<UserId> {
+        let username = Username::parse(username)?;
+        let email = email
+            .filter(|e| !e.trim().is_empty())
+            .map(Email::parse)
+            .transpose()?;
+        let password = Password::parse(password)?;
+        let hash = passwords::hash(password.as_str())?;
+        let now = now_millis();
+        let rec = UserRecord {
+            username: username.as_str().to_owned(),
+            email: email.map(|e| e.as_str().to_owned()),
+            password_hash: hash,
+            admin,
+            created: now,
+            updated: now,
+            token_gen: 0,
+        };
+        let id = self.store.write(|tx| {
+            users::insert(tx, &rec, None)?
+                .ok_or_else(|| ServiceError::Conflict(format!("user '{username}' already exists")))
+        })?;
+        Ok(UserId(id))
+    }
+
+    /// Creates `admin` when there is no user yet, with `password` or a generated one.
+    pub fn ensure_initial_admin(&self, password: Option<&str>) -> Result<Option<InitialAdmin>> {
+        let count = self
+            .store
+            .read(|tx| Ok::<_, ServiceError>(users::count(tx)?))?;
+        if count > 0 {
+            return Ok(None);
+        }
+        let generated = match password {
+            Some(p) => {
+                Password::parse(p)?;
+                None
+            }
+            None => Some(random_password()),
+        };
+        let pw = password
+            .map(str::to_owned)
+            .or_else(|| generated.clone())
+            .unwrap_or_default();
+        match self.create_user("admin", None, &pw, true) {
+            Ok(_) => Ok(Some(InitialAdmin {
+                username: "admin".into(),
+                generated_password: generated,
+            })),
+            // Someone made the first user meanwhile: nothing to do.
+            Err(ServiceError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sets a user's password (administrators; the user's tokens stop working).
+    pub fn set_password(&self, username: &str, password: &str) -> Result<()> {
+        let password = Password::parse(password)?;
+        let hash = passwords::hash(password.as_str())?;
+        self.store.write(|tx| {
+            let id = users::id_by_name(tx, username)?.ok_or_else(|| no_user(username))?;
+            let mut rec = users::get(tx, id)?.ok_or_else(|| no_user(username))?;
+            rec.password_hash = hash;
+            rec.token_gen += 1;
+            rec.updated = now_millis();
+            users::update(tx, id, &rec)?;
+            Ok(())
+        })
+    }
+
+    /// What deleting `username` would remove, without removing it.
+    pub fn user_deletion_preview(&self, username: &str) -> Result<UserDeletion> {
+        self.store.read(|tx| {
+            let id = users::id_by_name(tx, username)?.ok_or_else(|| no_user(username))?;
+            let mut out = UserDeletion::default();
+            for dmp in dmps::ids_by_owner(tx, id)? {
+                out.dmps += 1;
+                for t in tasks::ids_by_dmp(tx, dmp)? {
+                    out.tasks += 1;
+                    if let Some(rec) = tasks::get(tx, t)? {
+                        out.files +=
+                            usize::from(rec.docx.is_some()) + usize::from(rec.pdf.is_some());
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Deletes a user with their DMPs, tasks and generated files, in one transaction; the
+    /// files on disk go after the commit. Their tokens stop working at once.
+    pub fn delete_user(&self, username: &str) -> Result<UserDeletion> {
+        let (summary, disk_files) = self.store.write(|tx| {
+            let id = users::id_by_name(tx, username)?.ok_or_else(|| no_user(username))?;
+            let mut summary = UserDeletion::default();
+            let mut disk = Vec::new();
+            for dmp in dmps::ids_by_owner(tx, id)? {
+                let removed = files::delete_dmp_in(tx, dmp)?;
+                summary.dmps += 1;
+                summary.tasks += removed.tasks;
+                summary.files += removed.disk_names.len();
+                disk.extend(removed.disk_names);
+            }
+            // Tasks whose DMP is gone already (e.g. imported) still belong to the user.
+            for t in tasks::ids_by_owner(tx, id)? {
+                if let Some(rec) = tasks::delete(tx, t)? {
+                    summary.tasks += 1;
+                    disk.extend(files::delete_task_files_in(tx, &rec)?);
+                }
+            }
+            users::delete(tx, id)?;
+            Ok::<_, ServiceError>((summary, disk))
+        })?;
+        self.remove_disk_files(&disk_files);
+        Ok(summary)
+    }
+
+    pub fn list_users(&self) -> Result<Vec<UserSummary>> {
+        self.store.read(|tx| {
+            let mut out = Vec::new();
+            for (id, rec) in users::list(tx)? {
+                let mut names = Vec::new();
+                for p in projects::projects_of(tx, id)? {
+                    if let Some(p) = projects::get(tx, p)? {
+                        names.push(p.name);
+                    }
+                }
+                out.push(UserSummary {
+                    id,
+                    username: rec.username,
+                    email: rec.email,
+                    admin: rec.admin,
+                    created: rec.created,
+                    projects: names,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// A username by id (for showing a DMP's owner).
+    pub fn username_of(&self, id: UserId) -> Result<Option<String>> {
+        self.store
+            .read(|tx| Ok(users::get(tx, id.0)?.map(|r| r.username)))
+    }
+}
+
+pub(crate) fn no_user(username: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no user named '{username}'"))
+}
+
+/// 20 characters from an unambiguous alphabet (~115 bits).
+pub fn random_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}

@@ -1,0 +1,84 @@
+//! DMP records and the owner index.
+
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+
+use super::records::{DmpRecord, decode, encode};
+use super::tables::{DMPS, DMPS_BY_OWNER, Oid};
+use super::{ReadTx, StoreError};
+
+const MIN: Oid = [0; 12];
+const MAX: Oid = [0xff; 12];
+
+pub fn get(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpRecord>, StoreError> {
+    match tx.table(DMPS)?.get(id)? {
+        Some(v) => Ok(Some(decode("dmp", v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Inserts a new DMP with its index row. Returns false (writing nothing) if the id exists.
+pub fn insert(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<bool, StoreError> {
+    let mut dmps = tx.open_table(DMPS)?;
+    if dmps.get(id)?.is_some() {
+        return Ok(false);
+    }
+    dmps.insert(id, encode(rec)?.as_slice())?;
+    tx.open_table(DMPS_BY_OWNER)?.insert((rec.owner, id), ())?;
+    Ok(true)
+}
+
+/// Rewrites an existing DMP (same owner: ownership does not change).
+pub fn update(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<(), StoreError> {
+    tx.open_table(DMPS)?.insert(id, encode(rec)?.as_slice())?;
+    Ok(())
+}
+
+/// Removes a DMP and its index row. Returns the removed record.
+pub fn delete(tx: &WriteTransaction, id: Oid) -> Result<Option<DmpRecord>, StoreError> {
+    let Some(rec) = get(tx, id)? else {
+        return Ok(None);
+    };
+    tx.open_table(DMPS)?.remove(id)?;
+    tx.open_table(DMPS_BY_OWNER)?.remove((rec.owner, id))?;
+    Ok(Some(rec))
+}
+
+/// A page of one owner's DMP ids, oldest first, and the owner's total.
+pub fn page_by_owner(
+    tx: &impl ReadTx,
+    owner: u64,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<Oid>, u64), StoreError> {
+    let table = tx.table(DMPS_BY_OWNER)?;
+    let mut ids = Vec::new();
+    let mut total = 0u64;
+    for row in table.range((owner, MIN)..=(owner, MAX))? {
+        let key = row?.0.value();
+        if total as usize >= offset && ids.len() < limit {
+            ids.push(key.1);
+        }
+        total += 1;
+    }
+    Ok((ids, total))
+}
+
+/// A page of every DMP id, oldest first, and the total (admin listing).
+pub fn page_all(
+    tx: &impl ReadTx,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<Oid>, u64), StoreError> {
+    let table = tx.table(DMPS)?;
+    let total = table.len()?;
+    let mut ids = Vec::new();
+    for row in table.iter()?.skip(offset).take(limit) {
+        ids.push(row?.0.value());
+    }
+    Ok((ids, total))
+}
+
+/// All DMP ids of an owner (for deleting a user).
+pub fn ids_by_owner(tx: &impl ReadTx, owner: u64) -> Result<Vec<Oid>, StoreError> {
+    Ok(page_by_owner(tx, owner, 0, usize::MAX)?.0)
+}

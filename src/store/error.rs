@@ -1,0 +1,58 @@
+//! Errors of the storage layer.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database {} is in use by another process: is a dmptool server already running on this data dir?",
+        path.display()
+    )]
+    Locked { path: PathBuf },
+    #[error(
+        "the database was written by a newer dmptool (schema version {found}, this one knows up to {supported}); upgrade dmptool"
+    )]
+    SchemaTooNew { found: u64, supported: u64 },
+    #[error("no space left on the device holding the database")]
+    DiskFull,
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Db(redb::Error),
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<redb::Error> for StoreError {
+    fn from(e: redb::Error) -> Self {
+        if let redb::Error::Io(io) = &e {
+            if io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28) {
+                return StoreError::DiskFull;
+            }
+        }
+        if let redb::Error::DatabaseAlreadyOpen = e {
+            return StoreError::Locked {
+                path: PathBuf::new(),
+            };
+        }
+        StoreError::Db(e)
+    }
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {
+        $(impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::from(redb::Error::from(e))
+            }
+        })*
+    };
+}
+
+from_redb!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);

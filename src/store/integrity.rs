@@ -1,0 +1,199 @@
+//! Whole-database operations: the index consistency check and the snapshot copy used by
+//! backups.
+
+use std::collections::HashSet;
+
+use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
+
+use super::records::{DmpRecord, FileRecord, ProjectRecord, TaskRecord, UserRecord, decode};
+use super::tables::*;
+use super::{ReadTx, StoreError, tasks};
+
+/// Checks that every index row points at a record that agrees with it and that every record
+/// has its index rows. Returns one line per problem; empty means consistent.
+pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
+    let mut problems = Vec::new();
+
+    let mut users = HashSet::new();
+    for row in tx.table(USERS)?.iter()? {
+        let (k, v) = row?;
+        let rec: UserRecord = decode("user", v.value())?;
+        users.insert(k.value());
+        match tx.table(USER_BY_NAME)?.get(rec.username.as_str())? {
+            Some(id) if id.value() == k.value() => {}
+            _ => problems.push(format!("user {} has no username index row", k.value())),
+        }
+    }
+    for row in tx.table(USER_BY_NAME)?.iter()? {
+        let (name, id) = row?;
+        match super::users::get(tx, id.value())? {
+            Some(rec) if rec.username == name.value() => {}
+            _ => problems.push(format!(
+                "username index row {:?} points at no such user",
+                name.value()
+            )),
+        }
+    }
+
+    let mut projects = HashSet::new();
+    for row in tx.table(PROJECTS)?.iter()? {
+        let (k, v) = row?;
+        let rec: ProjectRecord = decode("project", v.value())?;
+        projects.insert(k.value());
+        match tx.table(PROJECT_BY_NAME)?.get(rec.name.as_str())? {
+            Some(id) if id.value() == k.value() => {}
+            _ => problems.push(format!("project {} has no name index row", k.value())),
+        }
+    }
+    for row in tx.table(PROJECT_BY_NAME)?.iter()? {
+        let (name, id) = row?;
+        if !projects.contains(&id.value()) {
+            problems.push(format!(
+                "project name index row {:?} points at no such project",
+                name.value()
+            ));
+        }
+    }
+    for row in tx.table(USER_PROJECTS)?.iter()? {
+        let (u, p) = row?.0.value();
+        if !users.contains(&u) || !projects.contains(&p) {
+            problems.push(format!(
+                "membership ({u}, {p}) names a missing user or project"
+            ));
+        }
+        if tx.table(PROJECT_USERS)?.get((p, u))?.is_none() {
+            problems.push(format!("membership ({u}, {p}) lacks its reverse row"));
+        }
+    }
+    for row in tx.table(PROJECT_USERS)?.iter()? {
+        let (p, u) = row?.0.value();
+        if tx.table(USER_PROJECTS)?.get((u, p))?.is_none() {
+            problems.push(format!(
+                "reverse membership ({p}, {u}) lacks its forward row"
+            ));
+        }
+    }
+
+    for row in tx.table(DMPS)?.iter()? {
+        let (k, v) = row?;
+        let rec: DmpRecord = decode("dmp", v.value())?;
+        if tx
+            .table(DMPS_BY_OWNER)?
+            .get((rec.owner, k.value()))?
+            .is_none()
+        {
+            problems.push(format!(
+                "dmp {} has no owner index row",
+                hex::encode(k.value())
+            ));
+        }
+    }
+    for row in tx.table(DMPS_BY_OWNER)?.iter()? {
+        let (owner, id) = row?.0.value();
+        match super::dmps::get(tx, id)? {
+            Some(rec) if rec.owner == owner => {}
+            _ => problems.push(format!(
+                "owner index row ({owner}, {}) points at no such dmp",
+                hex::encode(id)
+            )),
+        }
+    }
+
+    for row in tx.table(TASKS)?.iter()? {
+        let (k, v) = row?;
+        let id = k.value();
+        let rec: TaskRecord = decode("task", v.value())?;
+        let mut dmp = [0u8; 12];
+        if hex::decode_to_slice(&rec.dmp, &mut dmp).is_err()
+            || tx.table(TASKS_BY_DMP)?.get((dmp, id))?.is_none()
+        {
+            problems.push(format!("task {} has no dmp index row", hex::encode(id)));
+        }
+        if tx.table(TASKS_BY_OWNER)?.get((rec.owner, id))?.is_none() {
+            problems.push(format!("task {} has no owner index row", hex::encode(id)));
+        }
+        if tx
+            .table(TASKS_BY_STATUS)?
+            .get((tasks::status_code(rec.status), id))?
+            .is_none()
+        {
+            problems.push(format!("task {} has no status index row", hex::encode(id)));
+        }
+    }
+    for row in tx.table(TASKS_BY_DMP)?.iter()? {
+        let (dmp, id) = row?.0.value();
+        match tasks::get(tx, id)? {
+            Some(rec) if rec.dmp == hex::encode(dmp) => {}
+            _ => problems.push(format!(
+                "dmp index row for task {} is stale",
+                hex::encode(id)
+            )),
+        }
+    }
+    for row in tx.table(TASKS_BY_OWNER)?.iter()? {
+        let (owner, id) = row?.0.value();
+        match tasks::get(tx, id)? {
+            Some(rec) if rec.owner == owner => {}
+            _ => problems.push(format!(
+                "owner index row for task {} is stale",
+                hex::encode(id)
+            )),
+        }
+    }
+    for row in tx.table(TASKS_BY_STATUS)?.iter()? {
+        let (code, id) = row?.0.value();
+        match tasks::get(tx, id)? {
+            Some(rec) if tasks::status_code(rec.status) == code => {}
+            _ => problems.push(format!(
+                "status index row for task {} is stale",
+                hex::encode(id)
+            )),
+        }
+    }
+    for row in tx.table(FILES)?.iter()? {
+        let (k, v) = row?;
+        let rec: FileRecord = decode("file", v.value())?;
+        if !users.contains(&rec.owner) {
+            problems.push(format!("file {:?} belongs to a missing user", k.value()));
+        }
+    }
+    Ok(problems)
+}
+
+fn copy<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &ReadTransaction,
+    to: &WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<(), StoreError>
+where
+    for<'a> K::SelfType<'a>: std::borrow::Borrow<K::SelfType<'a>>,
+    for<'a> V::SelfType<'a>: std::borrow::Borrow<V::SelfType<'a>>,
+{
+    let src = from.open_table(def)?;
+    let mut dst = to.open_table(def)?;
+    for row in src.iter()? {
+        let (k, v) = row?;
+        dst.insert(k.value(), v.value())?;
+    }
+    Ok(())
+}
+
+/// Copies every table of the catalogue from a snapshot into another database.
+pub fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreError> {
+    copy(from, to, META)?;
+    copy(from, to, USERS)?;
+    copy(from, to, USER_BY_NAME)?;
+    copy(from, to, PROJECTS)?;
+    copy(from, to, PROJECT_BY_NAME)?;
+    copy(from, to, USER_PROJECTS)?;
+    copy(from, to, PROJECT_USERS)?;
+    copy(from, to, DMPS)?;
+    copy(from, to, DMPS_BY_OWNER)?;
+    copy(from, to, TASKS)?;
+    copy(from, to, TASKS_BY_DMP)?;
+    copy(from, to, TASKS_BY_OWNER)?;
+    copy(from, to, TASKS_BY_STATUS)?;
+    copy(from, to, FILES)?;
+    copy(from, to, REVOKED_SESSIONS)?;
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! Numbered schema migrations. Each runs in its own write transaction and is idempotent;
+//! the schema version is written in the same transaction as the migration's changes.
+
+use redb::WriteTransaction;
+
+use super::tables::*;
+use super::{Store, StoreError, meta};
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u64 = 1;
+
+type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
+
+/// `MIGRATIONS[n]` brings a database from version `n` to `n + 1`.
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1];
+
+/// Version 1: every table of the catalogue exists.
+fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(META)?;
+    tx.open_table(USERS)?;
+    tx.open_table(USER_BY_NAME)?;
+    tx.open_table(PROJECTS)?;
+    tx.open_table(PROJECT_BY_NAME)?;
+    tx.open_table(USER_PROJECTS)?;
+    tx.open_table(PROJECT_USERS)?;
+    tx.open_table(DMPS)?;
+    tx.open_table(DMPS_BY_OWNER)?;
+    tx.open_table(TASKS)?;
+    tx.open_table(TASKS_BY_DMP)?;
+    tx.open_table(TASKS_BY_OWNER)?;
+    tx.open_table(TASKS_BY_STATUS)?;
+    tx.open_table(FILES)?;
+    tx.open_table(REVOKED_SESSIONS)?;
+    Ok(())
+}
+
+pub fn run(store: &Store) -> Result<(), StoreError> {
+    loop {
+        let done = store.write(|tx| {
+            let current = meta::get(tx, meta::SCHEMA_VERSION_KEY)?.unwrap_or(0);
+            if current > SCHEMA_VERSION {
+                return Err(StoreError::SchemaTooNew {
+                    found: current,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            if current == SCHEMA_VERSION {
+                return Ok(true);
+            }
+            let step = usize::try_from(current)
+                .map_err(|_| StoreError::Corrupt("schema version".into()))?;
+            MIGRATIONS[step](tx)?;
+            meta::set(tx, meta::SCHEMA_VERSION_KEY, current + 1)?;
+            tracing::info!(from = current, to = current + 1, "database schema migrated");
+            Ok(false)
+        })?;
+        if done {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Stored forms of records, kept apart from the domain types so the on-disk format changes
+//! only through a migration. Values are JSON: compact enough (the DMP body is JSON anyway),
+//! readable in an export, and tolerant of added fields.
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+use super::StoreError;
+use crate::domain::{FileKind, TaskStatus};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserRecord {
+    pub username: String,
+    pub email: Option<String>,
+    /// PHC string (`$argon2id$...`), or a legacy Werkzeug hash until first login.
+    pub password_hash: String,
+    pub admin: bool,
+    pub created: i64,
+    pub updated: i64,
+    /// Bumped when the password changes: tokens carrying an older generation are refused.
+    #[serde(default)]
+    pub token_gen: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProjectRecord {
+    pub name: String,
+    pub description: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DmpRecord {
+    pub owner: u64,
+    pub created: i64,
+    pub updated: i64,
+    /// Starts at 1 and grows with every update; a task records the version it renders.
+    pub version: u64,
+    pub doc: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TaskRecord {
+    /// DMP id, 24 hex characters.
+    pub dmp: String,
+    pub owner: u64,
+    pub status: TaskStatus,
+    pub created: i64,
+    pub updated: i64,
+    /// The DMP version the task renders (0 when unknown, e.g. imported tasks).
+    #[serde(default)]
+    pub dmp_version: u64,
+    #[serde(default)]
+    pub docx: Option<String>,
+    #[serde(default)]
+    pub pdf: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FileRecord {
+    pub owner: u64,
+    /// DMP id, 24 hex characters.
+    pub dmp: String,
+    pub kind: FileKind,
+    /// Name of the file under `<data>/documents/`, chosen by the server.
+    pub disk_name: String,
+    pub size: u64,
+    pub created: i64,
+}
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode record: {e}")))
+}
+
+pub fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("{what} record: {e}")))
+}

@@ -1,0 +1,12 @@
+//! HTTP API tests: the real app on a real redb file in a temp dir, through poem's
+//! TestClient. One binary, one module per resource.
+
+mod helpers;
+
+mod auth;
+mod cors;
+mod dmps;
+mod errors;
+mod openapi;
+mod resources;
+mod tasks;
