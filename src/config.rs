@@ -17,7 +17,10 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
@@ -49,8 +52,10 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             message: e.message().to_owned(),
@@ -81,11 +86,15 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
         Some((i, 'd')) => (&s[..i], 86_400),
         _ => (s, 1),
     };
-    let n: u64 = num.trim().parse().map_err(|_| format!("'{s}' is not a duration (e.g. 3600, 90s, 15m, 8h, 30d)"))?;
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 3600, 90s, 15m, 8h, 30d)"))?;
     if n == 0 {
         return Err(format!("'{s}': a duration must be positive"));
     }
-    n.checked_mul(mult).ok_or_else(|| format!("'{s}' is too long"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("'{s}' is too long"))
 }
 
 /// Parses `1048576`, `512K`, `1M` or `2MiB` into bytes.
@@ -97,11 +106,15 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         Some((i, 'G' | 'g')) => (&t[..i], 1024 * 1024 * 1024),
         _ => (t, 1),
     };
-    let n: usize = num.trim().parse().map_err(|_| format!("'{s}' is not a size (e.g. 1048576, 512K, 1M)"))?;
+    let n: usize = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 1048576, 512K, 1M)"))?;
     if n == 0 {
         return Err(format!("'{s}': a size must be positive"));
     }
-    n.checked_mul(mult).ok_or_else(|| format!("'{s}' is too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("'{s}' is too large"))
 }
 
 /// Checks an allowed CORS origin: `scheme://host[:port]`, no path.
@@ -112,7 +125,9 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
         .or_else(|| o.strip_prefix("http://"))
         .ok_or_else(|| format!("CORS origin '{s}' must start with http:// or https://"))?;
     if rest.is_empty() || rest.contains('/') || rest.contains(char::is_whitespace) {
-        return Err(format!("CORS origin '{s}' must be scheme://host[:port] with no path"));
+        return Err(format!(
+            "CORS origin '{s}' must be scheme://host[:port] with no path"
+        ));
     }
     Ok(o.to_owned())
 }
@@ -142,7 +157,10 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(parse_origin("https://app.example.org/"), Ok("https://app.example.org".into()));
+        assert_eq!(
+            parse_origin("https://app.example.org/"),
+            Ok("https://app.example.org".into())
+        );
         assert!(parse_origin("app.example.org").is_err());
         assert!(parse_origin("https://a.org/path").is_err());
     }

@@ -2,9 +2,9 @@
 //! the rules (services), the REST API (poem-openapi) and the CLI share this library.
 
 pub mod api;
+pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod server;
 pub mod service;
 pub mod store;
-pub mod config;
-pub mod server;
-pub mod cli;

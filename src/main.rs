@@ -9,7 +9,9 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DMPTOOL_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),
@@ -37,9 +39,16 @@ fn main() -> ExitCode {
         Err(e) => return fail(e),
     };
     init_logging(cfg.log_format);
-    let jwt_secret = std::env::var("DMPTOOL_JWT_SECRET").ok().filter(|s| !s.is_empty());
-    let admin_password = std::env::var("DMPTOOL_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let jwt_secret = std::env::var("DMPTOOL_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let admin_password = std::env::var("DMPTOOL_ADMIN_PASSWORD")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };

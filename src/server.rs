@@ -38,12 +38,19 @@ pub enum ServeError {
     #[error(transparent)]
     Service(#[from] crate::service::ServiceError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// Opens the data dir, makes the first administrator if there is no user, and serves until
 /// SIGINT or SIGTERM; then drains in-flight requests and closes the database.
-pub async fn run(cfg: ServeConfig, jwt_secret: Option<String>, admin_password: Option<String>) -> Result<(), ServeError> {
+pub async fn run(
+    cfg: ServeConfig,
+    jwt_secret: Option<String>,
+    admin_password: Option<String>,
+) -> Result<(), ServeError> {
     let data_dir = cfg.data_dir.clone();
     let settings = cfg.settings.clone();
     let services = tokio::task::spawn_blocking(move || {
@@ -71,7 +78,10 @@ pub async fn run(cfg: ServeConfig, jwt_secret: Option<String>, admin_password: O
     let listener = TcpListener::bind(addr.clone());
     let acceptor = poem::listener::Listener::into_acceptor(listener)
         .await
-        .map_err(|source| ServeError::Bind { addr: addr.clone(), source })?;
+        .map_err(|source| ServeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
     tracing::info!(
         address = %addr,
         data_dir = %cfg.data_dir.display(),
@@ -80,7 +90,11 @@ pub async fn run(cfg: ServeConfig, jwt_secret: Option<String>, admin_password: O
         "dmptool is serving; Swagger UI at http://{addr}/docs"
     );
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app(state, &cfg), shutdown_signal(), Some(Duration::from_secs(30)))
+        .run_with_graceful_shutdown(
+            app(state, &cfg),
+            shutdown_signal(),
+            Some(Duration::from_secs(30)),
+        )
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
     tracing::info!("shut down cleanly");

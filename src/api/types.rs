@@ -200,13 +200,13 @@ impl<'a, T: ParseFromJSON> ApiExtractor<'a> for OptionalJson<T> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(None));
         }
-        if let Some(ct) = request.content_type() {
-            if !is_json(ct) {
-                return Err(ApiError::UnsupportedMediaType(error_body(format!(
-                    "the body must be application/json, not {ct}"
-                )))
-                .into());
-            }
+        if let Some(ct) = request.content_type()
+            && !is_json(ct)
+        {
+            return Err(ApiError::UnsupportedMediaType(error_body(format!(
+                "the body must be application/json, not {ct}"
+            )))
+            .into());
         }
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ApiError::BadRequest(error_body(format!("malformed JSON: {e}"))))?;

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use crate::api::middleware::AllowedOrigins;
 use crate::config::{
-    self, ConfigError, DEFAULT_BODY_LIMIT, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, FileConfig, LogFormat,
-    ServeConfig,
+    self, ConfigError, DEFAULT_BODY_LIMIT, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT,
+    FileConfig, LogFormat, ServeConfig,
 };
 use crate::service::Settings;
 
@@ -15,9 +15,11 @@ use crate::service::Settings;
 /// key generated in the data dir) and DMPTOOL_ADMIN_PASSWORD (password of the first
 /// administrator, made when there is no user; default: generated and logged once).
 #[derive(clap::Args, Debug, Default)]
-#[command(after_help = "Secrets come from the environment only: DMPTOOL_JWT_SECRET (token signing key, \
+#[command(
+    after_help = "Secrets come from the environment only: DMPTOOL_JWT_SECRET (token signing key, \
 at least 32 characters; default: generated once into DIR/jwt-secret) and DMPTOOL_ADMIN_PASSWORD (the \
-first administrator's password when the database has no user; default: generated and logged once).")]
+first administrator's password when the database has no user; default: generated and logged once)."
+)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1].
     #[arg(long, env = "DMPTOOL_HOST")]
@@ -30,7 +32,12 @@ pub struct ServeArgs {
     pub dev: Option<bool>,
     /// A browser origin allowed to call the API (repeat, or comma-separate in the variable),
     /// e.g. https://dmp.example.org [default: none].
-    #[arg(long = "cors-origin", env = "DMPTOOL_CORS_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    #[arg(
+        long = "cors-origin",
+        env = "DMPTOOL_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
     pub cors_origins: Vec<String>,
     /// Largest request body accepted, e.g. 1M, 512K [default: 1M].
     #[arg(long, env = "DMPTOOL_BODY_LIMIT", value_name = "SIZE")]
@@ -67,7 +74,11 @@ impl LegacyServeArgs {
             host: self.host,
             port: self.port,
             dev: Some(dev),
-            log_format: Some(if dev { LogFormat::Text } else { LogFormat::Json }),
+            log_format: Some(if dev {
+                LogFormat::Text
+            } else {
+                LogFormat::Json
+            }),
             ..ServeArgs::default()
         }
     }
@@ -78,41 +89,77 @@ fn invalid(e: String) -> ConfigError {
 }
 
 /// Resolves defaults → file → environment → flags into one configuration.
-pub fn resolve(data: Option<PathBuf>, config_file: Option<&std::path::Path>, args: ServeArgs) -> Result<ServeConfig, ConfigError> {
+pub fn resolve(
+    data: Option<PathBuf>,
+    config_file: Option<&std::path::Path>,
+    args: ServeArgs,
+) -> Result<ServeConfig, ConfigError> {
     let file = match config_file {
         Some(p) => FileConfig::load(p)?,
         None => FileConfig::default(),
     };
     let dev = args.dev.or(file.dev).unwrap_or(false);
-    let cors = if args.cors_origins.is_empty() { file.cors_origins.unwrap_or_default() } else { args.cors_origins };
+    let cors = if args.cors_origins.is_empty() {
+        file.cors_origins.unwrap_or_default()
+    } else {
+        args.cors_origins
+    };
     let cors = cors
         .iter()
         .filter(|o| !o.trim().is_empty())
         .map(|o| config::parse_origin(o))
         .collect::<Result<Vec<_>, _>>()
         .map_err(invalid)?;
-    let origins = if dev && cors.is_empty() { AllowedOrigins::Any } else { AllowedOrigins::List(cors) };
-    let defaults = Settings::default();
-    let duration = |flag: Option<String>, file: Option<String>, default: u64| -> Result<u64, ConfigError> {
-        flag.or(file).map_or(Ok(default), |s| config::parse_duration(&s).map_err(invalid))
+    let origins = if dev && cors.is_empty() {
+        AllowedOrigins::Any
+    } else {
+        AllowedOrigins::List(cors)
     };
+    let defaults = Settings::default();
+    let duration =
+        |flag: Option<String>, file: Option<String>, default: u64| -> Result<u64, ConfigError> {
+            flag.or(file)
+                .map_or(Ok(default), |s| config::parse_duration(&s).map_err(invalid))
+        };
     let settings = Settings {
-        access_ttl: duration(args.access_token_ttl, file.access_token_ttl, defaults.access_ttl)?,
-        refresh_ttl: duration(args.refresh_token_ttl, file.refresh_token_ttl, defaults.refresh_ttl)?,
-        link_ttl: duration(args.download_link_ttl, file.download_link_ttl, defaults.link_ttl)?,
+        access_ttl: duration(
+            args.access_token_ttl,
+            file.access_token_ttl,
+            defaults.access_ttl,
+        )?,
+        refresh_ttl: duration(
+            args.refresh_token_ttl,
+            file.refresh_token_ttl,
+            defaults.refresh_ttl,
+        )?,
+        link_ttl: duration(
+            args.download_link_ttl,
+            file.download_link_ttl,
+            defaults.link_ttl,
+        )?,
     };
     let body_limit = args
         .body_limit
         .or(file.body_limit)
-        .map_or(Ok(DEFAULT_BODY_LIMIT), |s| config::parse_size(&s).map_err(invalid))?;
+        .map_or(Ok(DEFAULT_BODY_LIMIT), |s| {
+            config::parse_size(&s).map_err(invalid)
+        })?;
     Ok(ServeConfig {
-        data_dir: data.or(file.data).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
-        host: args.host.or(file.host).unwrap_or_else(|| DEFAULT_HOST.to_owned()),
+        data_dir: data
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        host: args
+            .host
+            .or(file.host)
+            .unwrap_or_else(|| DEFAULT_HOST.to_owned()),
         port: args.port.or(file.port).unwrap_or(DEFAULT_PORT),
         dev,
         origins,
         body_limit,
         settings,
-        log_format: args.log_format.or(file.log_format).unwrap_or(LogFormat::Text),
+        log_format: args
+            .log_format
+            .or(file.log_format)
+            .unwrap_or(LogFormat::Text),
     })
 }

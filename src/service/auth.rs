@@ -200,7 +200,8 @@ impl Services {
 
     /// Forgets revocations whose sessions have expired anyway (run at start-up).
     pub fn purge_expired_sessions(&self) -> Result<usize> {
-        self.store.write(|tx| Ok(sessions::purge_expired(tx, now_secs())?))
+        self.store
+            .write(|tx| Ok(sessions::purge_expired(tx, now_secs())?))
     }
 
     /// Sets a new password for the caller. Every token issued before stops working; a new

@@ -112,10 +112,10 @@ impl Services {
     pub(crate) fn remove_disk_files(&self, names: &[String]) {
         let dir = self.documents_dir();
         for name in names.iter().filter(|n| is_safe_name(n)) {
-            if let Err(e) = fs::remove_file(dir.join(name)) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(file = %name, error = %e, "could not delete a document file");
-                }
+            if let Err(e) = fs::remove_file(dir.join(name))
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(file = %name, error = %e, "could not delete a document file");
             }
         }
     }

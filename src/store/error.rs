@@ -25,10 +25,10 @@ pub enum StoreError {
 
 impl From<redb::Error> for StoreError {
     fn from(e: redb::Error) -> Self {
-        if let redb::Error::Io(io) = &e {
-            if io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28) {
-                return StoreError::DiskFull;
-            }
+        if let redb::Error::Io(io) = &e
+            && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+        {
+            return StoreError::DiskFull;
         }
         if let redb::Error::DatabaseAlreadyOpen = e {
             return StoreError::Locked {

@@ -6,12 +6,20 @@ use crate::helpers::{PASSWORD, TestApp};
 async fn login_returns_profile_and_tokens() {
     let app = TestApp::new();
     app.create_user("ana", false);
-    app.services.create_project("azotea", "Night sky photometers").unwrap();
-    app.services.create_project("street-spectra", "Street lights").unwrap();
+    app.services
+        .create_project("azotea", "Night sky photometers")
+        .unwrap();
+    app.services
+        .create_project("street-spectra", "Street lights")
+        .unwrap();
     app.services.add_member("ana", "azotea").unwrap();
     app.services.add_member("ana", "street-spectra").unwrap();
     let r = app.login_with("ana", PASSWORD).await;
-    assert!(r.header("content-type").unwrap().starts_with("application/json"));
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
     let v = r.ok(200);
     assert_eq!(v["username"], "ana");
     assert_eq!(v["email"], "ana@example.org");
@@ -40,7 +48,11 @@ async fn wrong_password_and_unknown_user_look_the_same() {
     let unknown = app.login_with("nobody", "nope").await.error(401);
     assert_eq!(wrong, unknown);
     app.get("/login").send().await.error(401);
-    app.get("/login").header("Authorization", "Basic !!!").send().await.error(401);
+    app.get("/login")
+        .header("Authorization", "Basic !!!")
+        .send()
+        .await
+        .error(401);
 }
 
 #[tokio::test]
@@ -90,7 +102,11 @@ async fn refresh_accepts_only_refresh_tokens_and_they_work_nowhere_else() {
     assert!(v["access_token"].is_string());
     app.get("/refresh").token(&access).send().await.error(401);
     app.get("/dmps").token(&refresh).send().await.error(401);
-    app.delete("/logout").token(&refresh).send().await.error(401);
+    app.delete("/logout")
+        .token(&refresh)
+        .send()
+        .await
+        .error(401);
     // Logging out the session also kills access tokens minted by refresh.
     app.delete("/logout").token(&access).send().await.ok(200);
     app.get("/dmps").token(&fresh).send().await.error(401);
@@ -101,7 +117,13 @@ async fn change_password_by_header_ends_older_tokens() {
     let app = TestApp::new();
     app.create_user("ana", false);
     let (access, refresh) = app.login("ana").await;
-    let v = app.put("/changepassword").token(&access).header("newpassword", "n3w-pass").send().await.ok(200);
+    let v = app
+        .put("/changepassword")
+        .token(&access)
+        .header("newpassword", "n3w-pass")
+        .send()
+        .await
+        .ok(200);
     let new_access = v["access_token"].as_str().unwrap().to_owned();
     app.get("/dmps").token(&access).send().await.error(401);
     app.get("/refresh").token(&refresh).send().await.error(401);
@@ -115,11 +137,31 @@ async fn change_password_by_json_body_and_refusals() {
     let app = TestApp::new();
     let t = app.user("ana").await;
     app.put("/changepassword").token(&t).send().await.error(400);
-    app.put("/changepassword").token(&t).header("newpassword", "").send().await.error(400);
-    app.put("/changepassword").token(&t).raw("text/plain", "x").send().await.error(415);
-    app.put("/changepassword").token(&t).raw("application/json", "{").send().await.error(400);
+    app.put("/changepassword")
+        .token(&t)
+        .header("newpassword", "")
+        .send()
+        .await
+        .error(400);
+    app.put("/changepassword")
+        .token(&t)
+        .raw("text/plain", "x")
+        .send()
+        .await
+        .error(415);
+    app.put("/changepassword")
+        .token(&t)
+        .raw("application/json", "{")
+        .send()
+        .await
+        .error(400);
     app.put("/changepassword").send().await.error(401);
-    app.put("/changepassword").token(&t).json(&json!({"newpassword": "via-body"})).send().await.ok(200);
+    app.put("/changepassword")
+        .token(&t)
+        .json(&json!({"newpassword": "via-body"}))
+        .send()
+        .await
+        .ok(200);
     app.login_with("ana", "via-body").await.ok(200);
 }
 
@@ -131,24 +173,51 @@ async fn forged_expired_and_malformed_tokens_are_refused() {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let parts: Vec<&str> = t.split('.').collect();
     // alg=none with the genuine claims
-    let none = format!("{}.{}.", b64.encode(br#"{"alg":"none","typ":"JWT"}"#), parts[1]);
+    let none = format!(
+        "{}.{}.",
+        b64.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        parts[1]
+    );
     // claims changed to an admin / other user, signature kept
-    let mut claims: serde_json::Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
     claims["sub"] = json!("999");
-    let tampered = format!("{}.{}.{}", parts[0], b64.encode(claims.to_string()), parts[2]);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(claims.to_string()),
+        parts[2]
+    );
     // signed with another key
     let other = TestApp::new();
     let foreign = other.user("ana").await;
-    for bad in [none.as_str(), tampered.as_str(), foreign.as_str(), "garbage", ""] {
+    for bad in [
+        none.as_str(),
+        tampered.as_str(),
+        foreign.as_str(),
+        "garbage",
+        "",
+    ] {
         app.get("/dmps").token(bad).send().await.error(401);
     }
-    app.get("/dmps").header("Authorization", "Token abc").send().await.error(401);
+    app.get("/dmps")
+        .header("Authorization", "Token abc")
+        .send()
+        .await
+        .error(401);
 }
 
 #[tokio::test]
 async fn expired_tokens_are_refused() {
-    let settings = dmptool::service::Settings { access_ttl: 1, ..Default::default() };
-    let app = TestApp::with(settings, dmptool::api::middleware::AllowedOrigins::Any, 1 << 20);
+    let settings = dmptool::service::Settings {
+        access_ttl: 1,
+        ..Default::default()
+    };
+    let app = TestApp::with(
+        settings,
+        dmptool::api::middleware::AllowedOrigins::Any,
+        1 << 20,
+    );
     let t = app.user("ana").await;
     app.get("/dmps").token(&t).send().await.ok(200);
     tokio::time::sleep(std::time::Duration::from_millis(7200)).await;

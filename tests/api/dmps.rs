@@ -14,7 +14,12 @@ async fn frontend_flow_create_list_get_update_delete() {
     assert_eq!(id.len(), 24);
     assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
 
-    let r = app.get("/dmps").token(&t).header("Content-Type", "application/json").send().await;
+    let r = app
+        .get("/dmps")
+        .token(&t)
+        .header("Content-Type", "application/json")
+        .send()
+        .await;
     assert_eq!(r.header("x-total-count"), Some("1"));
     let list = r.ok(200);
     let item = &list.as_array().unwrap()[0];
@@ -27,7 +32,12 @@ async fn frontend_flow_create_list_get_update_delete() {
         }
     }
 
-    let one = app.get(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
+    let one = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(one["name"], posted["name"]);
     assert_eq!(one["_version"], 1);
 
@@ -39,7 +49,12 @@ async fn frontend_flow_create_list_get_update_delete() {
         .await
         .ok(200);
     assert_eq!(v["id"], id.as_str());
-    let one = app.get(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
+    let one = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(one["name"], "Renamed");
     assert_eq!(one["_id"], id.as_str());
     assert_eq!(one["user"], "test");
@@ -47,9 +62,18 @@ async fn frontend_flow_create_list_get_update_delete() {
     assert_eq!(one["purpose"], posted["purpose"], "untouched keys stay");
     assert_eq!(one["_version"], 2);
 
-    let v = app.delete(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
+    let v = app
+        .delete(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(v["id"], id.as_str());
-    app.get(&format!("/dmps/{id}")).token(&t).send().await.error(404);
+    app.get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .error(404);
     assert_eq!(app.get("/dmps").token(&t).send().await.ok(200), json!([]));
     app.assert_consistent();
 }
@@ -58,9 +82,15 @@ async fn frontend_flow_create_list_get_update_delete() {
 async fn a_client_id_never_becomes_the_id() {
     let app = TestApp::new();
     let t = app.user("ana").await;
-    let id = app.dmp(&t, &json!({"_id": "5f4788901670a9821bc72985", "name": "n"})).await;
+    let id = app
+        .dmp(&t, &json!({"_id": "5f4788901670a9821bc72985", "name": "n"}))
+        .await;
     assert_ne!(id, "5f4788901670a9821bc72985");
-    app.get("/dmps/5f4788901670a9821bc72985").token(&t).send().await.error(404);
+    app.get("/dmps/5f4788901670a9821bc72985")
+        .token(&t)
+        .send()
+        .await
+        .error(404);
 }
 
 #[tokio::test]
@@ -68,12 +98,32 @@ async fn bodies_must_be_json_objects() {
     let app = TestApp::new();
     let t = app.user("ana").await;
     for body in ["[]", "\"text\"", "null", "42", "{", "{\"a\":}", ""] {
-        app.post("/dmps").token(&t).raw("application/json", body).send().await.error(400);
+        app.post("/dmps")
+            .token(&t)
+            .raw("application/json", body)
+            .send()
+            .await
+            .error(400);
     }
-    app.post("/dmps").token(&t).raw("text/plain", "{}").send().await.error(415);
-    app.post("/dmps").token(&t).raw("application/json", vec![b'{', 0xff, 0xfe, b'}']).send().await.error(400);
+    app.post("/dmps")
+        .token(&t)
+        .raw("text/plain", "{}")
+        .send()
+        .await
+        .error(415);
+    app.post("/dmps")
+        .token(&t)
+        .raw("application/json", vec![b'{', 0xff, 0xfe, b'}'])
+        .send()
+        .await
+        .error(400);
     let id = app.dmp(&t, &json!({"name": "n"})).await;
-    app.put(&format!("/dmps/{id}")).token(&t).raw("application/json", "[1]").send().await.error(400);
+    app.put(&format!("/dmps/{id}"))
+        .token(&t)
+        .raw("application/json", "[1]")
+        .send()
+        .await
+        .error(400);
     app.assert_consistent();
 }
 
@@ -82,13 +132,39 @@ async fn bad_ids_are_400_and_unknown_ids_404() {
     let app = TestApp::new();
     let t = app.user("ana").await;
     for bad in ["123", "zzzzzzzzzzzzzzzzzzzzzzzz", "..%2F..%2Fetc"] {
-        app.get(&format!("/dmps/{bad}")).token(&t).send().await.error(400);
-        app.put(&format!("/dmps/{bad}")).token(&t).json(&json!({})).send().await.error(400);
-        app.delete(&format!("/dmps/{bad}")).token(&t).send().await.error(400);
+        app.get(&format!("/dmps/{bad}"))
+            .token(&t)
+            .send()
+            .await
+            .error(400);
+        app.put(&format!("/dmps/{bad}"))
+            .token(&t)
+            .json(&json!({}))
+            .send()
+            .await
+            .error(400);
+        app.delete(&format!("/dmps/{bad}"))
+            .token(&t)
+            .send()
+            .await
+            .error(400);
     }
-    app.get("/dmps/5f4788901670a9821bc72985").token(&t).send().await.error(404);
-    app.put("/dmps/5f4788901670a9821bc72985").token(&t).json(&json!({})).send().await.error(404);
-    app.delete("/dmps/5f4788901670a9821bc72985").token(&t).send().await.error(404);
+    app.get("/dmps/5f4788901670a9821bc72985")
+        .token(&t)
+        .send()
+        .await
+        .error(404);
+    app.put("/dmps/5f4788901670a9821bc72985")
+        .token(&t)
+        .json(&json!({}))
+        .send()
+        .await
+        .error(404);
+    app.delete("/dmps/5f4788901670a9821bc72985")
+        .token(&t)
+        .send()
+        .await
+        .error(404);
 }
 
 #[tokio::test]
@@ -99,10 +175,19 @@ async fn only_the_owner_sees_or_changes_a_dmp() {
     let id = app.dmp(&ana, &json!({"name": "secret plan"})).await;
     let path = format!("/dmps/{id}");
     app.get(&path).token(&eve).send().await.error(404);
-    app.put(&path).token(&eve).json(&json!({"name": "pwned"})).send().await.error(404);
+    app.put(&path)
+        .token(&eve)
+        .json(&json!({"name": "pwned"}))
+        .send()
+        .await
+        .error(404);
     app.delete(&path).token(&eve).send().await.error(404);
     assert_eq!(app.get("/dmps").token(&eve).send().await.ok(200), json!([]));
-    app.get("/dmps?all=true").token(&eve).send().await.error(403);
+    app.get("/dmps?all=true")
+        .token(&eve)
+        .send()
+        .await
+        .error(403);
     let mine = app.get(&path).token(&ana).send().await.ok(200);
     assert_eq!(mine["name"], "secret plan");
 }
@@ -117,9 +202,28 @@ async fn admins_may_read_every_dmp_but_not_change_it() {
     let r = app.get("/dmps?all=true").token(&root).send().await;
     assert_eq!(r.header("x-total-count"), Some("2"));
     assert_eq!(r.ok(200).as_array().unwrap().len(), 2);
-    assert_eq!(app.get("/dmps").token(&root).send().await.ok(200).as_array().unwrap().len(), 1);
-    app.get(&format!("/dmps/{id}")).token(&root).send().await.ok(200);
-    app.put(&format!("/dmps/{id}")).token(&root).json(&json!({"name": "x"})).send().await.error(404);
+    assert_eq!(
+        app.get("/dmps")
+            .token(&root)
+            .send()
+            .await
+            .ok(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    app.get(&format!("/dmps/{id}"))
+        .token(&root)
+        .send()
+        .await
+        .ok(200);
+    app.put(&format!("/dmps/{id}"))
+        .token(&root)
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .error(404);
 }
 
 #[tokio::test]
@@ -127,10 +231,16 @@ async fn purpose_is_always_a_string() {
     let app = TestApp::new();
     let t = app.user("ana").await;
     app.dmp(&t, &json!({"name": "no purpose"})).await;
-    app.dmp(&t, &json!({"name": "numeric", "purpose": 42})).await;
+    app.dmp(&t, &json!({"name": "numeric", "purpose": 42}))
+        .await;
     app.dmp(&t, &json!({"name": "null", "purpose": null})).await;
     let list = app.get("/dmps").token(&t).send().await.ok(200);
-    let purposes: Vec<&Value> = list.as_array().unwrap().iter().map(|d| &d["purpose"]).collect();
+    let purposes: Vec<&Value> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["purpose"])
+        .collect();
     assert_eq!(purposes, [&json!(""), &json!("42"), &json!("")]);
 }
 
@@ -144,11 +254,20 @@ async fn listing_pages_with_offset_and_limit() {
     }
     let r = app.get("/dmps?offset=1&limit=2").token(&t).send().await;
     assert_eq!(r.header("x-total-count"), Some("5"));
-    let page: Vec<String> =
-        r.ok(200).as_array().unwrap().iter().map(|d| d["_id"].as_str().unwrap().to_owned()).collect();
+    let page: Vec<String> = r
+        .ok(200)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["_id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(page, ids[1..3]);
     app.get("/dmps?limit=-1").token(&t).send().await.error(400);
-    app.get("/dmps?offset=abc").token(&t).send().await.error(400);
+    app.get("/dmps?offset=abc")
+        .token(&t)
+        .send()
+        .await
+        .error(400);
 }
 
 #[tokio::test]
@@ -159,7 +278,12 @@ async fn values_of_every_json_kind_and_unicode_survive() {
     let mut body = body.as_object().unwrap().clone();
     body.insert("nested".into(), json!({"a": [1, 2.5, true, null, "Łódź"]}));
     let id = app.dmp(&t, &Value::Object(body.clone())).await;
-    let got = app.get(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     for (k, v) in &body {
         assert_eq!(&got[k], v, "{k}");
     }
@@ -171,7 +295,12 @@ async fn data_survives_a_restart() {
     let t = app.user("ana").await;
     let id = app.dmp(&t, &json!({"name": "kept"})).await;
     let app = app.restart();
-    let got = app.get(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(got["name"], "kept");
     app.assert_consistent();
 }

@@ -31,16 +31,29 @@ impl Resp {
     }
     /// Asserts the status and that the body is the JSON error shape; returns the message.
     pub fn error(&self, status: u16) -> String {
-        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.bytes));
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.bytes)
+        );
         let ct = self.header("content-type").unwrap_or_default();
-        assert!(ct.starts_with("application/json"), "error content-type {ct}");
+        assert!(
+            ct.starts_with("application/json"),
+            "error content-type {ct}"
+        );
         let v = self.json();
         let obj = v.as_object().expect("error body is an object");
         assert_eq!(obj.len(), 1, "error body has only `error`: {v}");
         obj["error"].as_str().expect("error is a string").to_owned()
     }
     pub fn ok(&self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "body: {}", String::from_utf8_lossy(&self.bytes));
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.bytes)
+        );
         self.json()
     }
 }
@@ -95,11 +108,20 @@ impl Req<'_> {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.into_body().into_vec().await.unwrap();
-        Resp { status, headers, bytes }
+        Resp {
+            status,
+            headers,
+            bytes,
+        }
     }
 }
 
-fn config(dir: &TempDir, origins: &AllowedOrigins, body_limit: usize, settings: &Settings) -> ServeConfig {
+fn config(
+    dir: &TempDir,
+    origins: &AllowedOrigins,
+    body_limit: usize,
+    settings: &Settings,
+) -> ServeConfig {
     ServeConfig {
         data_dir: dir.path().to_owned(),
         host: "127.0.0.1".into(),
@@ -114,7 +136,11 @@ fn config(dir: &TempDir, origins: &AllowedOrigins, body_limit: usize, settings: 
 
 impl TestApp {
     pub fn new() -> Self {
-        Self::with(Settings::default(), AllowedOrigins::List(vec!["https://app.example.org".into()]), 1024 * 1024)
+        Self::with(
+            Settings::default(),
+            AllowedOrigins::List(vec!["https://app.example.org".into()]),
+            1024 * 1024,
+        )
     }
 
     pub fn with(settings: Settings, origins: AllowedOrigins, body_limit: usize) -> Self {
@@ -127,12 +153,26 @@ impl TestApp {
         let state = ApiState::new(services.clone(), 2);
         let cfg = config(&dir, &origins, body_limit, &settings);
         let cli = TestClient::new(dmptool::server::app(state, &cfg).boxed());
-        Self { dir, services, settings, origins, body_limit, cli }
+        Self {
+            dir,
+            services,
+            settings,
+            origins,
+            body_limit,
+            cli,
+        }
     }
 
     /// Closes everything and opens the same data dir again, as a server restart does.
     pub fn restart(self) -> Self {
-        let Self { dir, services, settings, origins, body_limit, cli } = self;
+        let Self {
+            dir,
+            services,
+            settings,
+            origins,
+            body_limit,
+            cli,
+        } = self;
         drop(cli);
         assert_eq!(Arc::strong_count(&services), 1, "services still shared");
         drop(services);
@@ -140,7 +180,13 @@ impl TestApp {
     }
 
     pub fn req(&self, method: Method, path: &str) -> Req<'_> {
-        Req { app: self, method, path: path.to_owned(), headers: Vec::new(), body: None }
+        Req {
+            app: self,
+            method,
+            path: path.to_owned(),
+            headers: Vec::new(),
+            body: None,
+        }
     }
     pub fn get(&self, path: &str) -> Req<'_> {
         self.req(Method::GET, path)
@@ -164,7 +210,10 @@ impl TestApp {
     pub async fn login_with(&self, name: &str, password: &str) -> Resp {
         use base64::Engine;
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"));
-        self.get("/login").header("Authorization", &format!("Basic {basic}")).send().await
+        self.get("/login")
+            .header("Authorization", &format!("Basic {basic}"))
+            .send()
+            .await
     }
 
     /// Logs in; returns (access, refresh).
@@ -189,24 +238,42 @@ impl TestApp {
 
     /// Creates a DMP from a JSON object; returns its id.
     pub async fn dmp(&self, token: &str, body: &Value) -> String {
-        let v = self.post("/dmps").token(token).json(body).send().await.ok(201);
+        let v = self
+            .post("/dmps")
+            .token(token)
+            .json(body)
+            .send()
+            .await
+            .ok(201);
         v["id"].as_str().unwrap().to_owned()
     }
 
     /// Creates a task for a DMP; returns its id.
     pub async fn task(&self, token: &str, dmp: &str) -> String {
-        let v = self.post("/tasks").token(token).json(&serde_json::json!({ "dmp": dmp })).send().await.ok(201);
+        let v = self
+            .post("/tasks")
+            .token(token)
+            .json(&serde_json::json!({ "dmp": dmp }))
+            .send()
+            .await
+            .ok(201);
         v["id"].as_str().unwrap().to_owned()
     }
 
     /// Every index agrees with its records.
     pub fn assert_consistent(&self) {
-        let problems = self.services.store.read(|tx| dmptool::store::integrity::check(tx)).unwrap();
+        let problems = self
+            .services
+            .store
+            .read(dmptool::store::integrity::check)
+            .unwrap();
         assert!(problems.is_empty(), "index problems: {problems:#?}");
     }
 }
 
 pub fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }

@@ -16,15 +16,32 @@ async fn the_document_and_swagger_ui_are_served() {
     let app = TestApp::new();
     let v = app.get("/openapi.json").send().await.ok(200);
     assert_eq!(v["info"]["title"], "dmptool");
-    for path in ["/login", "/logout", "/changepassword", "/refresh", "/dmps", "/dmps/{id}", "/tasks", "/tasks/{id}",
-        "/resources/docx/{file_id}", "/resources/pdf/{file_id}", "/health"]
-    {
-        assert!(v["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+    for path in [
+        "/login",
+        "/logout",
+        "/changepassword",
+        "/refresh",
+        "/dmps",
+        "/dmps/{id}",
+        "/tasks",
+        "/tasks/{id}",
+        "/resources/docx/{file_id}",
+        "/resources/pdf/{file_id}",
+        "/health",
+    ] {
+        assert!(
+            v["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
     }
     let yaml = app.get("/openapi.yaml").send().await;
     assert_eq!(yaml.status.as_u16(), 200);
     assert!(String::from_utf8_lossy(&yaml.bytes).starts_with("openapi: 3"));
     let ui = app.get("/docs").send().await;
     assert_eq!(ui.status.as_u16(), 200);
-    assert!(String::from_utf8_lossy(&ui.bytes).to_lowercase().contains("swagger"));
+    assert!(
+        String::from_utf8_lossy(&ui.bytes)
+            .to_lowercase()
+            .contains("swagger")
+    );
 }

@@ -11,8 +11,15 @@ async fn rendered(app: &TestApp, user: &str) -> (String, String, serde_json::Val
     let t = app.user(user).await;
     let dmp = app.dmp(&t, &json!({"name": "DMP 945 – azotea"})).await;
     let task = app.task(&t, &dmp).await;
-    app.services.complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF).unwrap();
-    let v = app.get(&format!("/tasks/{task}")).token(&t).send().await.ok(200);
+    app.services
+        .complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF)
+        .unwrap();
+    let v = app
+        .get(&format!("/tasks/{task}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(v["status"], "done");
     (t, dmp, v)
 }
@@ -32,7 +39,10 @@ async fn the_frontends_plain_link_downloads_the_docx() {
         Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     );
     let cd = r.header("content-disposition").unwrap();
-    assert!(cd.starts_with("attachment; filename=\"") && cd.ends_with(".docx\""), "{cd}");
+    assert!(
+        cd.starts_with("attachment; filename=\"") && cd.ends_with(".docx\""),
+        "{cd}"
+    );
     assert!(cd.contains("DMP_945_azotea"), "{cd}");
     let url_pdf = task["url_pdf"].as_str().unwrap();
     let r = app.get(&format!("/resources/pdf/{url_pdf}")).send().await;
@@ -47,11 +57,20 @@ async fn the_owners_bearer_token_downloads_and_nobody_elses() {
     let (t, _, task) = rendered(&app, "ana").await;
     let eve = app.user("eve").await;
     let root = app.admin("root").await;
-    let file_id = task["url_docx"].as_str().unwrap().split('?').next().unwrap().to_owned();
+    let file_id = task["url_docx"]
+        .as_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     let path = format!("/resources/docx/{file_id}");
     assert_eq!(app.get(&path).token(&t).send().await.bytes, DOCX);
     app.get(&path).token(&eve).send().await.error(404);
-    assert_eq!(app.get(&path).token(&root).send().await.status.as_u16(), 200);
+    assert_eq!(
+        app.get(&path).token(&root).send().await.status.as_u16(),
+        200
+    );
     app.get(&path).send().await.error(401);
 }
 
@@ -76,16 +95,30 @@ async fn bad_signatures_and_paths_never_yield_a_file() {
         "/resources/docx/unknown.docx?sig=x".to_owned(),
     ] {
         let r = app.get(&path).send().await;
-        assert!(matches!(r.status.as_u16(), 401 | 404), "{path}: {}", r.status);
+        assert!(
+            matches!(r.status.as_u16(), 401 | 404),
+            "{path}: {}",
+            r.status
+        );
         r.error(r.status.as_u16());
     }
-    app.get("/resources/docx/../../etc/passwd").send().await.error(404);
+    app.get("/resources/docx/../../etc/passwd")
+        .send()
+        .await
+        .error(404);
 }
 
 #[tokio::test]
 async fn signed_links_expire() {
-    let settings = dmptool::service::Settings { link_ttl: 1, ..Default::default() };
-    let app = TestApp::with(settings, dmptool::api::middleware::AllowedOrigins::Any, 1 << 20);
+    let settings = dmptool::service::Settings {
+        link_ttl: 1,
+        ..Default::default()
+    };
+    let app = TestApp::with(
+        settings,
+        dmptool::api::middleware::AllowedOrigins::Any,
+        1 << 20,
+    );
     let (_, _, task) = rendered(&app, "ana").await;
     let url = format!("/resources/docx/{}", task["url_docx"].as_str().unwrap());
     assert_eq!(app.get(&url).send().await.status.as_u16(), 200);
@@ -100,9 +133,19 @@ async fn deleting_the_dmp_deletes_its_files() {
     let (t, dmp, task) = rendered(&app, "ana").await;
     let docs = app.dir.path().join("documents");
     assert_eq!(std::fs::read_dir(&docs).unwrap().count(), 2);
-    app.delete(&format!("/dmps/{dmp}")).token(&t).send().await.ok(200);
+    app.delete(&format!("/dmps/{dmp}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(std::fs::read_dir(&docs).unwrap().count(), 0);
-    app.get(&format!("/resources/docx/{}", task["url_docx"].as_str().unwrap())).send().await.error(404);
+    app.get(&format!(
+        "/resources/docx/{}",
+        task["url_docx"].as_str().unwrap()
+    ))
+    .send()
+    .await
+    .error(404);
     app.assert_consistent();
 }
 
@@ -112,7 +155,12 @@ async fn deleting_a_user_deletes_their_files() {
     rendered(&app, "ana").await;
     let gone = app.services.delete_user("ana").unwrap();
     assert_eq!((gone.dmps, gone.tasks, gone.files), (1, 1, 2));
-    assert_eq!(std::fs::read_dir(app.dir.path().join("documents")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(app.dir.path().join("documents"))
+            .unwrap()
+            .count(),
+        0
+    );
     app.assert_consistent();
 }
 
@@ -121,9 +169,27 @@ async fn rendering_again_replaces_the_old_files() {
     let app = TestApp::new();
     let (t, _, task) = rendered(&app, "ana").await;
     let id = task["_id"].as_str().unwrap();
-    app.services.complete_task_with_documents(TaskId::parse(id).unwrap(), b"new docx", b"new pdf").unwrap();
-    assert_eq!(std::fs::read_dir(app.dir.path().join("documents")).unwrap().count(), 2);
-    let v = app.get(&format!("/tasks/{id}")).token(&t).send().await.ok(200);
-    let r = app.get(&format!("/resources/docx/{}", v["url_docx"].as_str().unwrap())).send().await;
+    app.services
+        .complete_task_with_documents(TaskId::parse(id).unwrap(), b"new docx", b"new pdf")
+        .unwrap();
+    assert_eq!(
+        std::fs::read_dir(app.dir.path().join("documents"))
+            .unwrap()
+            .count(),
+        2
+    );
+    let v = app
+        .get(&format!("/tasks/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    let r = app
+        .get(&format!(
+            "/resources/docx/{}",
+            v["url_docx"].as_str().unwrap()
+        ))
+        .send()
+        .await;
     assert_eq!(r.bytes, b"new docx");
 }

@@ -1,0 +1,572 @@
+//! The real binary: help, configuration errors, and a server run end to end (start, log in,
+//! write, log out, SIGTERM, restart, a second instance refused).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dmptool");
+
+fn dmptool(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("DMPTOOL_DATA")
+        .env_remove("DMPTOOL_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn stderr_line(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).trim().to_owned()
+}
+
+#[test]
+fn help_with_question_mark_and_long_flag() {
+    for args in [&["-?"][..], &["--help"], &["-h"]] {
+        let out = dmptool(args);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for cmd in ["serve", "runserver", "runprodserver", "openapi"] {
+            assert!(text.contains(cmd), "{cmd} missing from help");
+        }
+    }
+    let out = dmptool(&["runserver", "-?"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("-h, --host"), "{text}");
+    assert!(text.contains("-p, --port"), "{text}");
+}
+
+#[test]
+fn version_is_printed() {
+    let out = dmptool(&["--version"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn openapi_subcommand_prints_the_committed_document() {
+    let out = dmptool(&["openapi"]);
+    assert!(out.status.success());
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.yaml"))
+            .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        committed.trim_end()
+    );
+    let json_out = dmptool(&["openapi", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&json_out.stdout).unwrap();
+    assert!(v["paths"]["/dmps"].is_object());
+}
+
+#[test]
+fn bad_configuration_fails_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("dmptool.toml");
+    std::fs::write(&cfg, "prot = 5000\n").unwrap();
+    let data = dir.path().join("data");
+    let out = dmptool(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "serve",
+    ]);
+    assert!(!out.status.success());
+    let err = stderr_line(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("prot") && err.contains("dmptool.toml"),
+        "{err}"
+    );
+
+    let out = dmptool(&[
+        "--data",
+        data.to_str().unwrap(),
+        "serve",
+        "--access-token-ttl",
+        "soon",
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr_line(&out).contains("soon"));
+    let out = dmptool(&[
+        "--data",
+        data.to_str().unwrap(),
+        "serve",
+        "--cors-origin",
+        "example.org",
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr_line(&out).contains("http"));
+    let out = dmptool(&["--config", "/nonexistent/dmptool.toml", "serve"]);
+    assert!(!out.status.success());
+    assert!(stderr_line(&out).contains("/nonexistent/dmptool.toml"));
+}
+
+/// A server process with its stderr collected line by line.
+struct Server {
+    child: Child,
+    port: u16,
+    lines: mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(data: &Path, port: u16, admin_password: Option<&str>) -> Server {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "--data",
+        data.to_str().unwrap(),
+        "serve",
+        "--port",
+        &port.to_string(),
+    ])
+    .env_remove("DMPTOOL_JWT_SECRET")
+    .env_remove("DMPTOOL_CONFIG")
+    .env("DMPTOOL_LOG_FORMAT", "json")
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    match admin_password {
+        Some(p) => cmd.env("DMPTOOL_ADMIN_PASSWORD", p),
+        None => cmd.env_remove("DMPTOOL_ADMIN_PASSWORD"),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    Server {
+        child,
+        port,
+        lines,
+        log: Vec::new(),
+    }
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Waits until /health answers (or the process dies).
+    fn ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            self.drain();
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("server exited with {status}: {:#?}", self.log);
+            }
+            if ureq::get(&self.url("/health")).call().is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not become ready: {:#?}", self.log);
+    }
+
+    fn drain(&mut self) {
+        while let Ok(l) = self.lines.try_recv() {
+            self.log.push(l);
+        }
+    }
+
+    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50));
+                self.drain();
+                return (status, std::mem::take(&mut self.log));
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn login(s: &Server, user: &str, password: &str) -> (u16, Value) {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut r = agent()
+        .get(&s.url("/login"))
+        .header("Authorization", &format!("Basic {basic}"))
+        .call()
+        .unwrap();
+    (r.status().as_u16(), r.body_mut().read_json().unwrap())
+}
+
+#[test]
+fn server_runs_end_to_end_and_keeps_revocations_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut s = start(&data, port, Some("first-admin-pw"));
+    s.ready();
+
+    let (status, v) = login(&s, "admin", "first-admin-pw");
+    assert_eq!(status, 200, "{v}");
+    let token = v["access_token"].as_str().unwrap().to_owned();
+    let bearer = format!("Bearer {token}");
+    let mut r = agent()
+        .post(&s.url("/dmps"))
+        .header("Authorization", &bearer)
+        .send_json(json!({"name": "Plan kept across restarts", "purpose": "p"}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let id = r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // A second server on the same data dir is refused at once, naming the data dir.
+    let second = Command::new(BIN)
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "serve",
+            "--port",
+            &free_port().to_string(),
+        ])
+        .env("DMPTOOL_ADMIN_PASSWORD", "x")
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let err = stderr_line(&second);
+    assert!(
+        err.contains("in use by another process") && err.contains(data.to_str().unwrap()),
+        "{err}"
+    );
+
+    // The signing secret was generated into the data dir, owner-only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("jwt-secret"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let r = agent()
+        .delete(&s.url("/logout"))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let (status, log) = s.terminate();
+    assert!(status.success(), "exit {status}: {log:#?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("\"status\":201") && l.contains("/dmps")),
+        "request log: {log:#?}"
+    );
+
+    let mut s = start(&data, port, None);
+    s.ready();
+    let r = agent()
+        .get(&s.url("/dmps"))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        401,
+        "a logged-out token works again after a restart"
+    );
+    let (_, v) = login(&s, "admin", "first-admin-pw");
+    let bearer = format!("Bearer {}", v["access_token"].as_str().unwrap());
+    let mut r = agent()
+        .get(&s.url(&format!("/dmps/{id}")))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.body_mut().read_json::<Value>().unwrap()["name"],
+        "Plan kept across restarts"
+    );
+    let (status, _) = s.terminate();
+    assert!(status.success());
+}
+
+#[test]
+fn first_start_logs_a_generated_admin_password_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut s = start(&data, free_port(), None);
+    s.ready();
+    s.drain();
+    let line = s
+        .log
+        .iter()
+        .find(|l| l.contains("first administrator"))
+        .unwrap_or_else(|| panic!("no admin line: {:#?}", s.log))
+        .clone();
+    let v: Value = serde_json::from_str(&line).unwrap();
+    let password = v["password"].as_str().unwrap().to_owned();
+    let (status, body) = login(&s, "admin", &password);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["admin"], true);
+    let (status, _) = s.terminate();
+    assert!(status.success());
+    let mut s = start(&data, free_port(), None);
+    s.ready();
+    let (_, log) = s.terminate();
+    assert!(
+        !log.iter().any(|l| l.contains("first administrator")),
+        "admin made twice"
+    );
+}
+
+#[test]
+fn a_busy_port_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = Command::new(BIN)
+        .args([
+            "--data",
+            dir.path().join("d").to_str().unwrap(),
+            "serve",
+            "--port",
+            &port,
+        ])
+        .env("DMPTOOL_ADMIN_PASSWORD", "x")
+        .env("DMPTOOL_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr_line(&out);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+/// The frontend's flow from the compatibility contract, as a browser at another origin runs
+/// it against the real binary: preflight before each call, then the call itself.
+#[test]
+fn frontend_contract_flow_against_the_binary() {
+    const ORIGIN: &str = "https://dmp.example.org";
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "--data",
+        data.to_str().unwrap(),
+        "serve",
+        "--port",
+        &port.to_string(),
+        "--cors-origin",
+        ORIGIN,
+    ])
+    .env("DMPTOOL_ADMIN_PASSWORD", "pw")
+    .env("DMPTOOL_LOG", "warn")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let mut s = Server {
+        child: cmd.spawn().unwrap(),
+        port,
+        lines: mpsc::channel().1,
+        log: Vec::new(),
+    };
+    s.ready();
+    let a = agent();
+    let preflight = |method: &str, path: &str| {
+        let r = a
+            .options(&s.url(path))
+            .header("Origin", ORIGIN)
+            .header("Access-Control-Request-Method", method)
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type",
+            )
+            .call()
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "preflight {method} {path}: {}",
+            r.status()
+        );
+        let allow = r
+            .headers()
+            .get("access-control-allow-headers")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(allow.contains("authorization") && allow.contains("content-type"));
+    };
+    let cors = |r: &ureq::http::Response<ureq::Body>| {
+        assert_eq!(
+            r.headers().get("access-control-allow-origin").unwrap(),
+            ORIGIN
+        );
+    };
+
+    // 1. Login.
+    preflight("GET", "/login");
+    let mut r = a
+        .get(&s.url("/login"))
+        .header("Origin", ORIGIN)
+        .header("Authorization", "Basic YWRtaW46cHc=")
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    cors(&r);
+    let v: Value = r.body_mut().read_json().unwrap();
+    for k in ["access_token", "username", "project", "project_description"] {
+        assert!(v[k].is_string(), "{k}");
+    }
+    let bearer = format!("Bearer {}", v["access_token"].as_str().unwrap());
+
+    // 4. Create with the exact body the frontend posts, then the task.
+    let body = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dmp-posted-by-frontend.json"),
+    )
+    .unwrap();
+    preflight("POST", "/dmps");
+    let mut r = a
+        .post(&s.url("/dmps"))
+        .header("Origin", ORIGIN)
+        .header("Authorization", &bearer)
+        .header("Content-Type", "application/json")
+        .header("Accept", "application/json")
+        .send(body.as_bytes())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    cors(&r);
+    let id = r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    preflight("POST", "/tasks");
+    let mut r = a
+        .post(&s.url("/tasks"))
+        .header("Origin", ORIGIN)
+        .header("Authorization", &bearer)
+        .send_json(json!({"dmp": id}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let task = r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // 3. List (a GET carrying Content-Type with no body).
+    preflight("GET", "/dmps");
+    let mut r = a
+        .get(&s.url("/dmps"))
+        .header("Origin", ORIGIN)
+        .header("Authorization", &bearer)
+        .header("Content-Type", "application/json")
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    cors(&r);
+    let list: Value = r.body_mut().read_json().unwrap();
+    assert_eq!(list[0]["_id"], id.as_str());
+    assert!(list[0]["purpose"].is_string());
+
+    // 7. Document status, newest first.
+    let mut r = a
+        .get(&s.url(&format!("/tasks?id_dmp={id}")))
+        .header("Origin", ORIGIN)
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    let tasks: Value = r.body_mut().read_json().unwrap();
+    assert_eq!(tasks[0]["_id"], task.as_str());
+    assert!(
+        ["pending", "running", "done", "error"].contains(&tasks[0]["status"].as_str().unwrap())
+    );
+    // 8. One task.
+    let mut r = a
+        .get(&s.url(&format!("/tasks/{task}")))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(
+        r.body_mut().read_json::<Value>().unwrap()["dmp"],
+        id.as_str()
+    );
+
+    // 5. Edit: GET then PUT the whole form, then a task again.
+    let mut r = a
+        .get(&s.url(&format!("/dmps/{id}")))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    let mut form: Value = r.body_mut().read_json().unwrap();
+    form["name"] = json!("Edited in the browser");
+    preflight("PUT", &format!("/dmps/{id}"));
+    let mut r = a
+        .put(&s.url(&format!("/dmps/{id}")))
+        .header("Origin", ORIGIN)
+        .header("Authorization", &bearer)
+        .send_json(&form)
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    cors(&r);
+    assert_eq!(
+        r.body_mut().read_json::<Value>().unwrap()["id"],
+        id.as_str()
+    );
+
+    // 6. Delete.
+    preflight("DELETE", &format!("/dmps/{id}"));
+    let mut r = a
+        .delete(&s.url(&format!("/dmps/{id}")))
+        .header("Origin", ORIGIN)
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    cors(&r);
+    assert!(r.body_mut().read_json::<Value>().unwrap().is_object());
+
+    // An error still carries the CORS grant, so the app can read it.
+    let r = a
+        .get(&s.url(&format!("/dmps/{id}")))
+        .header("Origin", ORIGIN)
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    cors(&r);
+    let (status, _) = s.terminate();
+    assert!(status.success());
+}
