@@ -1,6 +1,7 @@
 //! dmptool: write, keep and publish data management plans. One binary: the storage (redb),
 //! the rules (services), the REST API (poem-openapi) and the CLI share this library.
 
+pub mod admin;
 pub mod api;
 pub mod cli;
 pub mod config;

@@ -30,6 +30,25 @@ fn main() -> ExitCode {
             cli::openapi::run(&args);
             return ExitCode::SUCCESS;
         }
+        Command::Admin(args) => {
+            let from_file = match cli
+                .config
+                .as_deref()
+                .map(dmptool::config::FileConfig::load)
+                .transpose()
+            {
+                Ok(f) => f.and_then(|f| f.data),
+                Err(e) => return fail(e),
+            };
+            let data = cli
+                .data
+                .or(from_file)
+                .unwrap_or_else(|| std::path::PathBuf::from(dmptool::config::DEFAULT_DATA_DIR));
+            return match cli::admin::run(&data, args.command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            };
+        }
         Command::Serve(args) => (args, cli.config),
         Command::Runserver(args) => (args.into_serve_args(true), cli.config),
         Command::Runprodserver(args) => (args.into_serve_args(false), cli.config),

@@ -71,6 +71,16 @@ pub async fn run(
     .await
     .map_err(|e| crate::service::ServiceError::Internal(format!("start-up failed: {e}")))??;
     let services = Arc::new(services);
+    let admin_task = match crate::admin::listener::AdminSocket::bind(&cfg.data_dir) {
+        Ok(socket) => {
+            tracing::info!(path = %socket.path().display(), "admin socket ready for `dmptool admin`");
+            Some(tokio::spawn(socket.serve(services.clone())))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no admin socket: `dmptool admin` cannot reach this server");
+            None
+        }
+    };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = ApiState::new(services.clone(), cores);
 
@@ -97,6 +107,10 @@ pub async fn run(
         )
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
+    if let Some(task) = admin_task {
+        task.abort();
+        let _ = task.await;
+    }
     tracing::info!("shut down cleanly");
     drop(services);
     Ok(())

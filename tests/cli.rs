@@ -1,16 +1,15 @@
 //! The real binary: help, configuration errors, and a server run end to end (start, log in,
 //! write, log out, SIGTERM, restart, a second instance refused).
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
+use common::{BIN, Server, agent, free_port, login, start};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_dmptool");
 
 fn dmptool(args: &[&str]) -> Output {
     Command::new(BIN)
@@ -107,127 +106,6 @@ fn bad_configuration_fails_with_one_clear_line() {
     let out = dmptool(&["--config", "/nonexistent/dmptool.toml", "serve"]);
     assert!(!out.status.success());
     assert!(stderr_line(&out).contains("/nonexistent/dmptool.toml"));
-}
-
-/// A server process with its stderr collected line by line.
-struct Server {
-    child: Child,
-    port: u16,
-    lines: mpsc::Receiver<String>,
-    log: Vec<String>,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start(data: &Path, port: u16, admin_password: Option<&str>) -> Server {
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "--data",
-        data.to_str().unwrap(),
-        "serve",
-        "--port",
-        &port.to_string(),
-    ])
-    .env_remove("DMPTOOL_JWT_SECRET")
-    .env_remove("DMPTOOL_CONFIG")
-    .env("DMPTOOL_LOG_FORMAT", "json")
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
-    match admin_password {
-        Some(p) => cmd.env("DMPTOOL_ADMIN_PASSWORD", p),
-        None => cmd.env_remove("DMPTOOL_ADMIN_PASSWORD"),
-    };
-    let mut child = cmd.spawn().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    Server {
-        child,
-        port,
-        lines,
-        log: Vec::new(),
-    }
-}
-
-impl Server {
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    /// Waits until /health answers (or the process dies).
-    fn ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            self.drain();
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("server exited with {status}: {:#?}", self.log);
-            }
-            if ureq::get(&self.url("/health")).call().is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("server did not become ready: {:#?}", self.log);
-    }
-
-    fn drain(&mut self) {
-        while let Ok(l) = self.lines.try_recv() {
-            self.log.push(l);
-        }
-    }
-
-    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(50));
-                self.drain();
-                return (status, std::mem::take(&mut self.log));
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-fn login(s: &Server, user: &str, password: &str) -> (u16, Value) {
-    use base64::Engine;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    let mut r = agent()
-        .get(&s.url("/login"))
-        .header("Authorization", &format!("Basic {basic}"))
-        .call()
-        .unwrap();
-    (r.status().as_u16(), r.body_mut().read_json().unwrap())
 }
 
 #[test]

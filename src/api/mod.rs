@@ -1,6 +1,7 @@
 //! The REST API (poem-openapi). Handlers are thin: decode, call one service function on the
 //! blocking pool, encode. Errors map to HTTP in `error.rs` only.
 
+pub mod admin;
 pub mod auth;
 pub mod dmps;
 pub mod error;
@@ -85,6 +86,7 @@ pub type Api = (
     tasks::TasksApi,
     resources::ResourcesApi,
     health::HealthApi,
+    admin::AdminApi,
 );
 
 /// The OpenAPI service: every operation, documented.
@@ -96,6 +98,7 @@ pub fn openapi() -> OpenApiService<Api, ()> {
             tasks::TasksApi,
             resources::ResourcesApi,
             health::HealthApi,
+            admin::AdminApi,
         ),
         "dmptool",
         env!("CARGO_PKG_VERSION"),

@@ -1,6 +1,7 @@
 //! The command line (clap). Each subcommand is a file; they parse input, call the same
 //! services the server uses, and print.
 
+pub mod admin;
 pub mod openapi;
 pub mod serve;
 
@@ -34,6 +35,8 @@ pub enum Command {
     Runprodserver(serve::LegacyServeArgs),
     /// Print the OpenAPI document (the committed openapi.yaml is `dmptool openapi > openapi.yaml`).
     Openapi(openapi::OpenapiArgs),
+    /// Manage users, projects and the database (works while the server runs).
+    Admin(admin::AdminArgs),
 }
 
 /// Gives every command `-?` and `--help` (the seed's habit), and `-h` where no option of

@@ -4,6 +4,7 @@
 //! Functions here block (redb, argon2, file I/O): async callers run them on the blocking
 //! pool.
 
+pub mod admin;
 pub mod auth;
 pub mod dmps;
 pub mod error;
@@ -26,6 +27,8 @@ use crate::store::Store;
 
 /// Name of the database file inside the data dir.
 pub const DB_FILE: &str = "dmptool.redb";
+/// The running server's admin socket inside the data dir (mode 0600).
+pub const ADMIN_SOCKET: &str = "admin.sock";
 /// Folder of generated documents inside the data dir.
 pub const DOCUMENTS_DIR: &str = "documents";
 
