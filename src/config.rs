@@ -48,6 +48,7 @@ pub struct FileConfig {
     pub refresh_token_ttl: Option<String>,
     pub download_link_ttl: Option<String>,
     pub log_format: Option<LogFormat>,
+    pub workers: Option<usize>,
 }
 
 impl FileConfig {
@@ -74,6 +75,8 @@ pub struct ServeConfig {
     pub body_limit: usize,
     pub settings: Settings,
     pub log_format: LogFormat,
+    /// Documents rendered at once (default: the number of cores).
+    pub workers: Option<usize>,
 }
 
 /// Parses `3600`, `90s`, `15m`, `8h` or `30d` into seconds.

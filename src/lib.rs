@@ -3,9 +3,12 @@
 
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod render;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod worker;

@@ -30,6 +30,15 @@ fn main() -> ExitCode {
             cli::openapi::run(&args);
             return ExitCode::SUCCESS;
         }
+        Command::Render(args) => {
+            let data = cli
+                .data
+                .unwrap_or_else(|| std::path::PathBuf::from(dmptool::config::DEFAULT_DATA_DIR));
+            return match cli::render::run(&data, args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            };
+        }
         Command::Admin(args) => {
             let from_file = match cli
                 .config

@@ -66,6 +66,7 @@ pub async fn run(
             }
         }
         s.purge_expired_sessions()?;
+        crate::worker::recover(&s)?;
         Ok::<_, crate::service::ServiceError>(s)
     })
     .await
@@ -82,6 +83,10 @@ pub async fn run(
         }
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let worker = tokio::spawn(crate::worker::run(
+        services.clone(),
+        cfg.workers.unwrap_or(cores),
+    ));
     let state = ApiState::new(services.clone(), cores);
 
     let addr = format!("{}:{}", cfg.host, cfg.port);
@@ -107,6 +112,8 @@ pub async fn run(
         )
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
+    worker.abort();
+    let _ = worker.await;
     if let Some(task) = admin_task {
         task.abort();
         let _ = task.await;

@@ -391,16 +391,61 @@ fn frontend_contract_flow_against_the_binary() {
     assert!(
         ["pending", "running", "done", "error"].contains(&tasks[0]["status"].as_str().unwrap())
     );
-    // 8. One task.
+    // 8. One task; the worker makes the documents right away.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let done = loop {
+        let mut r = a
+            .get(&s.url(&format!("/tasks/{task}")))
+            .header("Authorization", &bearer)
+            .call()
+            .unwrap();
+        let t: Value = r.body_mut().read_json().unwrap();
+        assert_eq!(t["dmp"], id.as_str());
+        if t["status"] == "done" {
+            break t;
+        }
+        assert_ne!(t["status"], "error", "{t}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never finished: {t}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // The download is a plain link: no Authorization header.
     let mut r = a
-        .get(&s.url(&format!("/tasks/{task}")))
-        .header("Authorization", &bearer)
+        .get(&s.url(&format!(
+            "/resources/docx/{}",
+            done["url_docx"].as_str().unwrap()
+        )))
         .call()
         .unwrap();
-    assert_eq!(
-        r.body_mut().read_json::<Value>().unwrap()["dmp"],
-        id.as_str()
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()
+            .get("content-disposition")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=")
     );
+    assert_eq!(
+        r.headers().get("content-type").unwrap(),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    assert!(
+        r.body_mut()
+            .read_to_vec()
+            .unwrap()
+            .starts_with(b"PK\x03\x04")
+    );
+    let mut r = a
+        .get(&s.url(&format!(
+            "/resources/pdf/{}",
+            done["url_pdf"].as_str().unwrap()
+        )))
+        .call()
+        .unwrap();
+    assert!(r.body_mut().read_to_vec().unwrap().starts_with(b"%PDF-"));
 
     // 5. Edit: GET then PUT the whole form, then a task again.
     let mut r = a

@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod resources;
 pub mod security;
 pub mod tasks;
+pub mod templates;
 pub mod types;
 
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub type Api = (
     tasks::TasksApi,
     resources::ResourcesApi,
     health::HealthApi,
+    templates::TemplatesApi,
     admin::AdminApi,
 );
 
@@ -98,6 +100,7 @@ pub fn openapi() -> OpenApiService<Api, ()> {
             tasks::TasksApi,
             resources::ResourcesApi,
             health::HealthApi,
+            templates::TemplatesApi,
             admin::AdminApi,
         ),
         "dmptool",

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod openapi;
+pub mod render;
 pub mod serve;
 
 use std::path::PathBuf;
@@ -37,6 +38,8 @@ pub enum Command {
     Openapi(openapi::OpenapiArgs),
     /// Manage users, projects and the database (works while the server runs).
     Admin(admin::AdminArgs),
+    /// Render a DMP file (JSON) to DOCX and PDF, without a server.
+    Render(render::RenderArgs),
 }
 
 /// Gives every command `-?` and `--help` (the seed's habit), and `-h` where no option of

@@ -54,6 +54,9 @@ pub struct ServeArgs {
     /// Log format [default: text].
     #[arg(long, env = "DMPTOOL_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Documents rendered at once [default: the number of cores].
+    #[arg(long, env = "DMPTOOL_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: Option<u16>,
 }
 
 /// Options of the seed's `runserver` / `runprodserver`.
@@ -161,5 +164,10 @@ pub fn resolve(
             .log_format
             .or(file.log_format)
             .unwrap_or(LogFormat::Text),
+        workers: args
+            .workers
+            .map(usize::from)
+            .or(file.workers)
+            .filter(|n| (1..=256).contains(n)),
     })
 }

@@ -49,9 +49,28 @@ fn view(tx: &impl ReadTx, id: DmpId, rec: DmpRecord) -> Result<DmpView> {
 }
 
 impl Services {
+    /// Refuses a `template` field that names no template.
+    fn check_template(&self, fields: &Map<String, Value>) -> Result<()> {
+        match fields.get("template") {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(()),
+            Some(Value::String(s)) => match self.templates().get(s.trim()) {
+                Ok(_) => Ok(()),
+                Err(e @ crate::render::template::TemplateError::Unknown { .. }) => {
+                    Err(ServiceError::Invalid(e.to_string()))
+                }
+                Err(e) => Err(ServiceError::Internal(e.to_string())),
+            },
+            Some(_) => Err(ServiceError::Invalid(
+                "'template' must be the name of a template".into(),
+            )),
+        }
+    }
+
     /// Creates a DMP owned by the caller from a JSON object. Server keys in it are ignored.
     pub fn create_dmp(&self, caller: &Caller, body: Value) -> Result<DmpId> {
         let doc = client_fields(body)?;
+        self.check_template(&doc)?;
         let now = now_millis();
         let rec = DmpRecord {
             owner: caller.id.0,
@@ -119,6 +138,7 @@ impl Services {
     pub fn update_dmp(&self, caller: &Caller, id: &str, patch: Value) -> Result<u64> {
         let id = DmpId::parse(id)?;
         let fields = client_fields(patch)?;
+        self.check_template(&fields)?;
         self.store.write(|tx| {
             let mut rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
             if rec.owner != caller.id.0 {

@@ -90,18 +90,27 @@ pub fn delete_task_files_in(
     Ok(names)
 }
 
-/// Writes `bytes` to `dir/name` atomically and durably.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
+/// Writes each `(name, bytes)` into `dir` atomically and durably: every file goes to a temp
+/// name and is fsynced, then all are renamed, then the folder is fsynced once. On an error
+/// nothing of them is left behind.
+fn write_atomic(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
+    let tmp = |name: &str| dir.join(format!(".{name}.tmp"));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, dir.join(name))?;
+        for (name, bytes) in files {
+            let mut f = fs::File::create(tmp(name))?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        for (name, _) in files {
+            fs::rename(tmp(name), dir.join(name))?;
+        }
         fs::File::open(dir)?.sync_all()
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        for (name, _) in files {
+            let _ = fs::remove_file(tmp(name));
+            let _ = fs::remove_file(dir.join(name));
+        }
     }
     result
 }
@@ -132,9 +141,7 @@ impl Services {
         let dir = self.documents_dir();
         let docx_id = format!("{}.docx", ObjectId::generate());
         let pdf_id = format!("{}.pdf", ObjectId::generate());
-        let written = [(&docx_id, docx), (&pdf_id, pdf)]
-            .iter()
-            .try_for_each(|(name, bytes)| write_atomic(&dir, name, bytes));
+        let written = write_atomic(&dir, &[(&docx_id, docx), (&pdf_id, pdf)]);
         if let Err(e) = written {
             self.remove_disk_files(&[docx_id, pdf_id]);
             return Err(match e.raw_os_error() {
@@ -167,6 +174,7 @@ impl Services {
             rec.error = None;
             rec.updated = now.max(rec.updated);
             tasks::update(tx, task.bytes(), &rec)?;
+            tasks::delete_input(tx, task.bytes())?;
             Ok::<_, ServiceError>(old)
         });
         match result {
@@ -179,6 +187,34 @@ impl Services {
                 Err(e)
             }
         }
+    }
+
+    /// Removes files in the documents folder that no record points at: leftovers of a crash
+    /// between writing a file and committing its record, and temp files. Run at start-up,
+    /// before the worker. Returns how many went.
+    pub fn sweep_documents(&self) -> Result<usize> {
+        let dir = self.documents_dir();
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(0);
+        };
+        let mut stray = Vec::new();
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !e.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
+            let referenced = is_safe_name(&name)
+                && self
+                    .store
+                    .read(|tx| Ok::<_, ServiceError>(files::get(tx, &name)?.is_some()))?;
+            if !referenced {
+                stray.push(name);
+            }
+        }
+        for name in &stray {
+            let _ = fs::remove_file(dir.join(name));
+        }
+        Ok(stray.len())
     }
 
     /// The `sig` capability for a download link to `file_id`, valid for the configured time.

@@ -29,6 +29,8 @@ use crate::store::Store;
 pub const DB_FILE: &str = "dmptool.redb";
 /// The running server's admin socket inside the data dir (mode 0600).
 pub const ADMIN_SOCKET: &str = "admin.sock";
+/// Folder of template overrides inside the data dir.
+pub const TEMPLATES_DIR: &str = "templates";
 /// Folder of generated documents inside the data dir.
 pub const DOCUMENTS_DIR: &str = "documents";
 
@@ -64,11 +66,14 @@ pub struct Caller {
 pub struct Services {
     pub store: Store,
     data_dir: PathBuf,
+    templates_dir: PathBuf,
     settings: Settings,
     tokens: tokens::TokenKeys,
     links: links::LinkSigner,
     passwords: passwords::Passwords,
     throttle: throttle::LoginThrottle,
+    /// Woken when a task is created, so the document worker starts at once.
+    wakeup: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -85,11 +90,13 @@ impl Services {
         Ok(Self {
             store,
             data_dir: data_dir.to_owned(),
+            templates_dir: data_dir.join(TEMPLATES_DIR),
             settings,
             tokens: tokens::TokenKeys::new(&secret),
             links: links::LinkSigner::new(&secret),
             passwords: passwords::Passwords::new()?,
             throttle: throttle::LoginThrottle::default(),
+            wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -103,5 +110,15 @@ impl Services {
 
     pub fn documents_dir(&self) -> PathBuf {
         self.data_dir.join(DOCUMENTS_DIR)
+    }
+
+    /// The signal the document worker waits on.
+    pub fn task_wakeup(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.wakeup.clone()
+    }
+
+    /// The funder templates: built in, overridden by `<data>/templates/<name>.json`.
+    pub fn templates(&self) -> crate::render::template::Templates<'_> {
+        crate::render::template::Templates::new(&self.templates_dir)
     }
 }

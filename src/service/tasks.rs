@@ -8,8 +8,8 @@ use super::error::{Result, ServiceError};
 use super::{Caller, Services};
 use crate::domain::time::now_millis;
 use crate::domain::{DmpId, TaskId, TaskStatus, UserId};
-use crate::store::records::TaskRecord;
-use crate::store::{dmps, tasks};
+use crate::store::records::{TaskInput, TaskRecord};
+use crate::store::{dmps, tasks, users};
 
 #[derive(Debug, Clone)]
 pub struct TaskView {
@@ -42,6 +42,14 @@ impl TaskView {
     }
 }
 
+/// A task taken by the worker, with the DMP snapshot it renders (`None`: the DMP is gone).
+#[derive(Debug)]
+pub struct ClaimedTask {
+    pub id: TaskId,
+    pub dmp: String,
+    pub input: Option<TaskInput>,
+}
+
 fn not_found(id: impl std::fmt::Display) -> ServiceError {
     ServiceError::NotFound(format!("no task with id {id}"))
 }
@@ -62,32 +70,114 @@ impl Services {
                 ));
             }
         };
+        self.store
+            .write(|tx| {
+                let rec = dmps::get(tx, dmp.bytes())?.ok_or_else(|| dmp_not_found(dmp))?;
+                if rec.owner != caller.id.0 {
+                    return Err(dmp_not_found(dmp));
+                }
+                let now = now_millis();
+                let task = TaskRecord {
+                    dmp: dmp.to_string(),
+                    owner: caller.id.0,
+                    status: TaskStatus::Pending,
+                    created: now,
+                    updated: now,
+                    dmp_version: rec.version,
+                    docx: None,
+                    pdf: None,
+                    error: None,
+                };
+                let input = TaskInput {
+                    owner_name: users::get(tx, rec.owner)?
+                        .map(|u| u.username)
+                        .unwrap_or_default(),
+                    version: rec.version,
+                    doc: rec.doc,
+                };
+                for _ in 0..4 {
+                    let id = TaskId::generate();
+                    if tasks::insert(tx, id.bytes(), &task)? {
+                        tasks::put_input(tx, id.bytes(), &input)?;
+                        return Ok(id);
+                    }
+                }
+                Err(ServiceError::Internal(
+                    "could not allocate a task id".into(),
+                ))
+            })
+            .inspect(|_| self.wakeup.notify_one())
+    }
+
+    /// Takes the oldest pending task and marks it running; with it comes what it renders.
+    /// A task without its snapshot (imported) renders the DMP as it is now.
+    pub fn claim_next_task(&self) -> Result<Option<ClaimedTask>> {
         self.store.write(|tx| {
-            let rec = dmps::get(tx, dmp.bytes())?.ok_or_else(|| dmp_not_found(dmp))?;
-            if rec.owner != caller.id.0 {
-                return Err(dmp_not_found(dmp));
-            }
-            let now = now_millis();
-            let task = TaskRecord {
-                dmp: dmp.to_string(),
-                owner: caller.id.0,
-                status: TaskStatus::Pending,
-                created: now,
-                updated: now,
-                dmp_version: rec.version,
-                docx: None,
-                pdf: None,
-                error: None,
+            let Some(raw) = tasks::ids_by_status(tx, TaskStatus::Pending, 1)?
+                .into_iter()
+                .next()
+            else {
+                return Ok(None);
             };
-            for _ in 0..4 {
-                let id = TaskId::generate();
-                if tasks::insert(tx, id.bytes(), &task)? {
-                    return Ok(id);
+            let id = TaskId::from_bytes(raw);
+            let mut rec = tasks::get(tx, raw)?.ok_or_else(|| {
+                ServiceError::Internal(format!("status index names missing task {id}"))
+            })?;
+            rec.status = TaskStatus::Running;
+            rec.updated = now_millis().max(rec.updated);
+            tasks::update(tx, raw, &rec)?;
+            let input = match tasks::get_input(tx, raw)? {
+                Some(input) => Some(input),
+                None => match DmpId::parse(&rec.dmp)
+                    .ok()
+                    .map(|d| dmps::get(tx, d.bytes()))
+                    .transpose()?
+                    .flatten()
+                {
+                    Some(d) => Some(TaskInput {
+                        owner_name: users::get(tx, d.owner)?
+                            .map(|u| u.username)
+                            .unwrap_or_default(),
+                        version: d.version,
+                        doc: d.doc,
+                    }),
+                    None => None,
+                },
+            };
+            Ok(Some(ClaimedTask {
+                id,
+                dmp: rec.dmp,
+                input,
+            }))
+        })
+    }
+
+    /// Marks a task failed with a message for its owner.
+    pub fn fail_task(&self, id: TaskId, message: &str) -> Result<()> {
+        self.store.write(|tx| {
+            let Some(mut rec) = tasks::get(tx, id.bytes())? else {
+                return Ok(());
+            };
+            rec.status = TaskStatus::Error;
+            rec.error = Some(message.to_owned());
+            rec.updated = now_millis().max(rec.updated);
+            tasks::update(tx, id.bytes(), &rec)?;
+            tasks::delete_input(tx, id.bytes())?;
+            Ok(())
+        })
+    }
+
+    /// Puts tasks left running (by a crash or a stop) back in the queue. Returns how many.
+    pub fn requeue_running_tasks(&self) -> Result<usize> {
+        self.store.write(|tx| {
+            let ids = tasks::ids_by_status(tx, TaskStatus::Running, usize::MAX)?;
+            for raw in &ids {
+                if let Some(mut rec) = tasks::get(tx, *raw)? {
+                    rec.status = TaskStatus::Pending;
+                    tasks::update(tx, *raw, &rec)?;
                 }
             }
-            Err(ServiceError::Internal(
-                "could not allocate a task id".into(),
-            ))
+            Ok(ids.len())
         })
     }
 

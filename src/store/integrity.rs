@@ -8,6 +8,7 @@ use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 use super::records::{DmpRecord, FileRecord, ProjectRecord, TaskRecord, UserRecord, decode};
 use super::tables::*;
 use super::{ReadTx, StoreError, tasks};
+use crate::domain::TaskStatus;
 
 /// Checks that every index row points at a record that agrees with it and that every record
 /// has its index rows. Returns one line per problem; empty means consistent.
@@ -150,6 +151,17 @@ pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
             )),
         }
     }
+    for row in tx.table(TASK_INPUTS)?.iter()? {
+        let id = row?.0.value();
+        match tasks::get(tx, id)? {
+            Some(t) if matches!(t.status, TaskStatus::Pending | TaskStatus::Running) => {}
+            Some(_) => problems.push(format!(
+                "finished task {} still holds its input",
+                hex::encode(id)
+            )),
+            None => problems.push(format!("input of missing task {}", hex::encode(id))),
+        }
+    }
     for row in tx.table(FILES)?.iter()? {
         let (k, v) = row?;
         let rec: FileRecord = decode("file", v.value())?;
@@ -193,6 +205,7 @@ pub fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), Sto
     copy(from, to, TASKS_BY_DMP)?;
     copy(from, to, TASKS_BY_OWNER)?;
     copy(from, to, TASKS_BY_STATUS)?;
+    copy(from, to, TASK_INPUTS)?;
     copy(from, to, FILES)?;
     copy(from, to, REVOKED_SESSIONS)?;
     Ok(())

@@ -7,12 +7,12 @@ use super::tables::*;
 use super::{Store, StoreError, meta};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` brings a database from version `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2];
 
 /// Version 1: every table of the catalogue exists.
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -31,6 +31,12 @@ fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(TASKS_BY_STATUS)?;
     tx.open_table(FILES)?;
     tx.open_table(REVOKED_SESSIONS)?;
+    Ok(())
+}
+
+/// Version 2: tasks keep a snapshot of the DMP they render.
+fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(TASK_INPUTS)?;
     Ok(())
 }
 

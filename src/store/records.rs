@@ -58,6 +58,14 @@ pub struct TaskRecord {
     pub error: Option<String>,
 }
 
+/// What a task renders: a snapshot of its DMP at the time of the request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TaskInput {
+    pub doc: Map<String, Value>,
+    pub owner_name: String,
+    pub version: u64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FileRecord {
     pub owner: u64,

@@ -43,6 +43,10 @@ pub const TASKS_BY_OWNER: TableDefinition<(u64, Oid), ()> =
 pub const TASKS_BY_STATUS: TableDefinition<(u8, Oid), ()> =
     TableDefinition::new("tasks-by-status-1");
 
+/// `task id → TaskInput (JSON)`: the DMP as it was when the task was made, kept until the
+/// task is done or failed, so a document shows the plan as it was at the request (schema 2).
+pub const TASK_INPUTS: TableDefinition<Oid, &[u8]> = TableDefinition::new("task-inputs-1");
+
 /// `file id → FileRecord (JSON)`: generated documents. The file id is what download URLs
 /// carry; the record names the file on disk, which the server chose.
 pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files-1");

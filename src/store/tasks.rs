@@ -2,8 +2,8 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::records::{TaskRecord, decode, encode};
-use super::tables::{Oid, TASKS, TASKS_BY_DMP, TASKS_BY_OWNER, TASKS_BY_STATUS};
+use super::records::{TaskInput, TaskRecord, decode, encode};
+use super::tables::{Oid, TASK_INPUTS, TASKS, TASKS_BY_DMP, TASKS_BY_OWNER, TASKS_BY_STATUS};
 use super::{ReadTx, StoreError};
 use crate::domain::TaskStatus;
 
@@ -72,7 +72,28 @@ pub fn delete(tx: &WriteTransaction, id: Oid) -> Result<Option<TaskRecord>, Stor
     tx.open_table(TASKS_BY_OWNER)?.remove((rec.owner, id))?;
     tx.open_table(TASKS_BY_STATUS)?
         .remove((status_code(rec.status), id))?;
+    tx.open_table(TASK_INPUTS)?.remove(id)?;
     Ok(Some(rec))
+}
+
+/// Keeps the DMP snapshot a task will render.
+pub fn put_input(tx: &WriteTransaction, id: Oid, input: &TaskInput) -> Result<(), StoreError> {
+    tx.open_table(TASK_INPUTS)?
+        .insert(id, encode(input)?.as_slice())?;
+    Ok(())
+}
+
+pub fn get_input(tx: &impl ReadTx, id: Oid) -> Result<Option<TaskInput>, StoreError> {
+    match tx.table(TASK_INPUTS)?.get(id)? {
+        Some(v) => Ok(Some(decode("task input", v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// Drops a task's snapshot once it is no longer needed.
+pub fn delete_input(tx: &WriteTransaction, id: Oid) -> Result<(), StoreError> {
+    tx.open_table(TASK_INPUTS)?.remove(id)?;
+    Ok(())
 }
 
 /// A DMP's task ids, newest first. Costs in proportion to that DMP's tasks.

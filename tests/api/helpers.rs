@@ -131,6 +131,7 @@ fn config(
         body_limit,
         settings: settings.clone(),
         log_format: LogFormat::Text,
+        workers: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod cors;
 mod dmps;
+mod documents;
 mod errors;
 mod openapi;
 mod resources;

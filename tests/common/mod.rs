@@ -1,6 +1,8 @@
 //! Helpers shared by the tests that run the real binary.
 #![allow(dead_code)]
 
+pub mod docs;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::Path;

@@ -1,0 +1,168 @@
+//! The document worker: turns pending tasks into DOCX and PDF files, in-process.
+//!
+//! `POST /tasks` wakes it at once (no polling). It claims the oldest pending task (marked
+//! running), renders the DMP snapshot the task recorded, writes both files durably and only
+//! then marks the task done. Any failure (an unknown template, a render that panics, a disk
+//! that is full) marks that one task `error` with a message for its owner, and the worker
+//! goes on with the next. At most `concurrency` renders run at once; the queue itself is the
+//! database, so a burst of tasks costs no memory. Tasks left running by a crash are put back
+//! in the queue at start-up.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use crate::domain::TaskId;
+use crate::render::template::DEFAULT_TEMPLATE;
+use crate::render::{DocModel, RenderInput, Rendered};
+use crate::service::tasks::ClaimedTask;
+use crate::service::{ServiceError, Services};
+use crate::store::StoreError;
+
+/// What happened to one claimed task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Marked `error` with this message.
+    Failed(String),
+    /// The task vanished meanwhile (its DMP was deleted).
+    Gone,
+}
+
+/// How a claimed task becomes documents (an error is a message for the task's owner).
+pub type RenderFn = dyn Fn(&Services, &ClaimedTask) -> Result<Rendered, String> + Sync;
+
+/// One step: claims the oldest pending task and handles it. `None` when the queue is
+/// empty. Tests drive the worker with this instead of sleeping.
+pub fn try_execute_task(services: &Services) -> Result<Option<(TaskId, Outcome)>, ServiceError> {
+    try_execute_task_with(services, &render)
+}
+
+/// `try_execute_task` with another render step (tests use it to make one fail or panic).
+pub fn try_execute_task_with(
+    services: &Services,
+    render_fn: &RenderFn,
+) -> Result<Option<(TaskId, Outcome)>, ServiceError> {
+    let Some(claimed) = services.claim_next_task()? else {
+        return Ok(None);
+    };
+    let id = claimed.id;
+    Ok(Some((id, execute(services, claimed, render_fn))))
+}
+
+/// The render step: the task's DMP snapshot, through its template, to DOCX and PDF.
+pub fn render(services: &Services, claimed: &ClaimedTask) -> Result<Rendered, String> {
+    let Some(input) = &claimed.input else {
+        return Err("the DMP was deleted before its document could be made".into());
+    };
+    let name = match input.doc.get("template") {
+        None | Some(serde_json::Value::Null) => DEFAULT_TEMPLATE.to_owned(),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => DEFAULT_TEMPLATE.to_owned(),
+        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+        Some(_) => return Err("the DMP's 'template' field must be the name of a template".into()),
+    };
+    let (template, _) = services.templates().get(&name).map_err(|e| e.to_string())?;
+    let model = DocModel::build(&RenderInput {
+        doc: &input.doc,
+        template: &template,
+        dmp_id: &claimed.dmp,
+        owner: &input.owner_name,
+        version: input.version,
+        rendered_at: chrono::Utc::now(),
+    });
+    crate::render::render(&model).map_err(|e| format!("the document could not be rendered: {e}"))
+}
+
+fn execute(services: &Services, claimed: ClaimedTask, render_fn: &RenderFn) -> Outcome {
+    let id = claimed.id;
+    let rendered = match catch_unwind(AssertUnwindSafe(|| render_fn(services, &claimed))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(task = %id, panic = %what, "rendering panicked");
+            Err("the document could not be rendered because of an internal error (details are in the server log)".into())
+        }
+    };
+    let outcome = match rendered {
+        Ok(docs) => match services.complete_task_with_documents(id, &docs.docx, &docs.pdf) {
+            Ok(()) => Outcome::Done,
+            Err(ServiceError::NotFound(_)) => Outcome::Gone,
+            Err(ServiceError::Store(StoreError::DiskFull)) => Outcome::Failed(
+                "the documents could not be saved: the server's disk is full".into(),
+            ),
+            Err(e) => {
+                tracing::error!(task = %id, error = %e, "saving documents failed");
+                Outcome::Failed(
+                    "the documents could not be saved (details are in the server log)".into(),
+                )
+            }
+        },
+        Err(message) => Outcome::Failed(message),
+    };
+    if let Outcome::Failed(message) = &outcome
+        && let Err(e) = services.fail_task(id, message)
+    {
+        tracing::error!(task = %id, error = %e, "could not mark the task failed; it is retried at the next start");
+    }
+    tracing::info!(task = %id, outcome = ?outcome, "document task handled");
+    outcome
+}
+
+/// Prepares the queue after a start: requeues tasks a crash left running and removes stray
+/// files. Blocking.
+pub fn recover(services: &Services) -> Result<(), ServiceError> {
+    let requeued = services.requeue_running_tasks()?;
+    if requeued > 0 {
+        tracing::warn!(
+            tasks = requeued,
+            "requeued document tasks left running by the last stop"
+        );
+    }
+    let swept = services.sweep_documents()?;
+    if swept > 0 {
+        tracing::info!(files = swept, "removed document files no task points at");
+    }
+    Ok(())
+}
+
+/// Runs the worker until the task running it is dropped.
+pub async fn run(services: Arc<Services>, concurrency: usize) {
+    let slots = Arc::new(Semaphore::new(concurrency.max(1)));
+    let wakeup = services.task_wakeup();
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let s = services.clone();
+        let claimed = tokio::task::spawn_blocking(move || s.claim_next_task()).await;
+        match claimed {
+            Ok(Ok(Some(task))) => {
+                let s = services.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    execute(&s, task, &render);
+                });
+            }
+            Ok(Ok(None)) => {
+                drop(permit);
+                wakeup.notified().await;
+            }
+            Ok(Err(e)) => {
+                drop(permit);
+                tracing::error!(error = %e, "the document worker cannot read the queue; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => {
+                drop(permit);
+                tracing::error!(error = %e, "the document worker failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,569 @@
+//! Documents: each template rendered with the fixture DMP, an empty DMP and 50 KB answers,
+//! read back (DOCX parts, PDF text); and the worker's behaviour on success, failure,
+//! panics, write errors, crashes and bursts.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::docs::{
+    contains_text, docx_paragraphs, docx_part, head, pdf_body_text, pdf_info, pdf_text,
+};
+use dmptool::domain::TaskId;
+use dmptool::render::model::{Block, NOT_ANSWERED};
+use dmptool::render::template::Templates;
+use dmptool::render::{DocModel, RenderInput};
+use dmptool::service::{Caller, Services, Settings};
+use dmptool::worker::{self, Outcome};
+use serde_json::{Map, Value, json};
+
+fn fixture(name: &str) -> Map<String, Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    serde_json::from_str::<Value>(&std::fs::read_to_string(path).unwrap())
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+fn model(doc: &Map<String, Value>, template: &str) -> DocModel {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, _) = Templates::new(dir.path()).get(template).unwrap();
+    DocModel::build(&RenderInput {
+        doc,
+        template: &t,
+        dmp_id: "6b08e7b7ffbdc5aca6e8c3ac",
+        owner: "maria.lopez",
+        version: 3,
+        rendered_at: chrono::Utc::now(),
+    })
+}
+
+/// Answers the fixture gives, which must reach the document whatever the branch.
+const FIXTURE_ANSWERS: [&str; 14] = [
+    "purpose",
+    "description",
+    "reuse_url",
+    "use_data_url",
+    "contribution_size",
+    "number_contributions",
+    "community",
+    "keywords",
+    "reason",
+    "conditions",
+    "vocabulary_text",
+    "quality_text",
+    "embargo_date",
+    "size_dataset",
+];
+
+/// Renders, reads both documents back, and checks they say the same, every answer included.
+fn check_both(m: &DocModel) -> (String, Vec<(String, String)>) {
+    let out = dmptool::render::render(m).unwrap();
+    let text = pdf_body_text(&out.pdf);
+    let paragraphs = docx_paragraphs(&out.docx);
+    let docx_text: String = paragraphs
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for t in m.texts() {
+        assert!(contains_text(&text, &t), "PDF lacks {:?}", head(&t));
+        assert!(contains_text(&docx_text, &t), "DOCX lacks {:?}", head(&t));
+    }
+    // Real styles, in the model's order.
+    let styles = docx_part(&out.docx, "word/styles.xml");
+    for id in ["Title", "Heading1", "Heading2", "Question", "NotAnswered"] {
+        assert!(
+            styles.contains(&format!("w:styleId=\"{id}\"")),
+            "style {id} missing"
+        );
+    }
+    assert!(
+        styles.contains("<w:name w:val=\"heading 1\"/>")
+            && styles.contains("<w:outlineLvl w:val=\"0\"/>")
+    );
+    let headings: Vec<&String> = paragraphs
+        .iter()
+        .filter(|(s, _)| s == "Heading1")
+        .map(|(_, t)| t)
+        .collect();
+    let sections: Vec<&String> = m
+        .blocks
+        .iter()
+        .filter_map(|b| {
+            if let Block::Section(t) = b {
+                Some(t)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(headings, sections);
+    assert_eq!(paragraphs[0], ("Title".to_owned(), m.title.clone()));
+    let core = docx_part(&out.docx, "docProps/core.xml");
+    assert!(
+        core.contains("<dc:creator>maria.lopez</dc:creator>") && core.contains("dcterms:created"),
+        "{core}"
+    );
+    // PDF: A4, title metadata, page numbers.
+    let info = pdf_info(&out.pdf);
+    assert!(info.contains("595.28 x 841.89"), "{info}");
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Title:") && l.contains(&m.title)),
+        "{info}"
+    );
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        pdf_text(&out.pdf).contains(&format!("Page {pages} of {pages}")),
+        "no page numbers"
+    );
+    (text, paragraphs)
+}
+
+#[test]
+fn each_template_renders_the_fixture_with_every_answer() {
+    let doc = fixture("dmp-from-action-frontend.json");
+    for template in ["h2020", "horizon-europe"] {
+        let m = model(&doc, template);
+        let (text, _) = check_both(&m);
+        for field in FIXTURE_ANSWERS {
+            let value = dmptool::render::template::value_text(doc.get(field));
+            assert!(
+                contains_text(&text, &value),
+                "{template}: answer {field} = {value:?} missing"
+            );
+        }
+        assert!(
+            text.contains("Größe wächst") && text.contains("contaminación lumínica"),
+            "accents lost"
+        );
+        assert!(contains_text(&text, "citizen science, azotea"), "tags list");
+    }
+}
+
+#[test]
+fn the_frontends_posted_body_renders_in_both_templates() {
+    let doc = fixture("dmp-posted-by-frontend.json");
+    for template in ["h2020", "horizon-europe"] {
+        check_both(&model(&doc, template));
+    }
+}
+
+#[test]
+fn an_empty_dmp_renders_every_question_as_not_answered() {
+    for template in ["h2020", "horizon-europe"] {
+        let m = model(&Map::new(), template);
+        let questions = m
+            .blocks
+            .iter()
+            .filter(|b| matches!(b, Block::Question(_)))
+            .count();
+        let missing = m
+            .blocks
+            .iter()
+            .filter(|b| matches!(b, Block::NotAnswered))
+            .count();
+        assert!(questions > 15);
+        assert_eq!(questions, missing);
+        let (text, paragraphs) = check_both(&m);
+        assert_eq!(text.matches(NOT_ANSWERED).count(), questions);
+        assert_eq!(
+            paragraphs
+                .iter()
+                .filter(|(s, _)| s == "NotAnswered")
+                .count(),
+            questions
+        );
+        assert!(text.contains("Data management plan"));
+    }
+}
+
+#[test]
+fn latin_extended_text_renders_and_extracts_and_other_scripts_fall_back() {
+    let mut doc = Map::new();
+    doc.insert(
+        "name".into(),
+        json!("Plan of the Universidad Politécnica de Łódź"),
+    );
+    doc.insert(
+        "purpose".into(),
+        json!("Straße, Łódź, niño, Ærø, Øresund, Şişli, Čapek, Ğ — and ≈ ∑ ✓ ★"),
+    );
+    doc.insert(
+        "description".into(),
+        json!(["a list", 2, true, null, {"nested": "object"}]),
+    );
+    doc.insert("keywords".into(), json!(42));
+    let m = model(&doc, "h2020");
+    let out = dmptool::render::render(&m).unwrap();
+    let text = pdf_text(&out.pdf);
+    for s in [
+        "Politécnica",
+        "Łódź",
+        "Straße",
+        "niño",
+        "Ærø",
+        "Şişli",
+        "Čapek",
+        "≈ ∑ ✓ ★",
+    ] {
+        assert!(text.contains(s), "{s} lost: {text}");
+    }
+    assert!(contains_text(
+        &text,
+        "a list, 2, Yes, {\"nested\":\"object\"}"
+    ));
+    assert!(contains_text(&text, "Search keywords: 42"));
+}
+
+#[test]
+fn fifty_kilobyte_answers_flow_across_pages_with_long_tokens_cut() {
+    let word =
+        "Observations of the night sky brightness are calibrated against reference photometers. ";
+    let long = word.repeat(50_000 / word.len() + 1);
+    let url = format!("https://example.org/{}", "x".repeat(400));
+    let mut doc = fixture("dmp-from-action-frontend.json");
+    doc.insert("purpose".into(), json!(format!("{long}{url}")));
+    doc.insert(
+        "description".into(),
+        json!(format!(
+            "Pasted from Word:\u{0}\u{7}\ttabs\r\nand\rbreaks {long}"
+        )),
+    );
+    let m = model(&doc, "h2020");
+    assert!(
+        m.texts()
+            .iter()
+            .all(|t| !t.chars().any(|c| c.is_control() && c != '\n'))
+    );
+    let out = dmptool::render::render(&m).unwrap();
+    let pages: usize = pdf_info(&out.pdf)
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 20, "{pages} pages");
+    let text = pdf_body_text(&out.pdf);
+    assert!(contains_text(&text, &url), "the long URL is lost");
+    assert!(contains_text(&text, "Pasted from Word: tabs\nand\nbreaks"));
+    check_both(&m);
+}
+
+#[test]
+fn the_pdf_has_an_outline_of_the_sections() {
+    let m = model(&fixture("dmp-from-action-frontend.json"), "h2020");
+    let out = dmptool::render::render(&m).unwrap();
+    let raw = String::from_utf8_lossy(&out.pdf);
+    assert!(raw.contains("/Outlines"), "no outline");
+    assert!(raw.contains("/Count"), "outline without entries");
+}
+
+// ----- the worker -----
+
+fn services() -> (tempfile::TempDir, Services, Caller) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Services::open(dir.path(), Settings::default(), None).unwrap();
+    let id = s
+        .create_user("maria", Some("maria@example.org"), "pw", false)
+        .unwrap();
+    (
+        dir,
+        s,
+        Caller {
+            id,
+            username: "maria".into(),
+            admin: false,
+        },
+    )
+}
+
+fn task(s: &Services, c: &Caller, doc: Value) -> (String, TaskId) {
+    let dmp = s.create_dmp(c, doc).unwrap().to_string();
+    let t = s.create_task(c, &json!({ "dmp": dmp })).unwrap();
+    (dmp, t)
+}
+
+fn consistent(s: &Services) {
+    let problems = s.store.read(dmptool::store::integrity::check).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn a_task_renders_the_dmp_as_it_was_when_requested() {
+    let (_d, s, c) = services();
+    let (dmp, t) = task(
+        &s,
+        &c,
+        json!({"name": "First title", "purpose": "first purpose"}),
+    );
+    s.update_dmp(
+        &c,
+        &dmp,
+        json!({"name": "Second title", "purpose": "second purpose"}),
+    )
+    .unwrap();
+    let (id, outcome) = worker::try_execute_task(&s).unwrap().unwrap();
+    assert_eq!((id, outcome), (t, Outcome::Done));
+    let view = s.get_task(&c, &t.to_string()).unwrap();
+    assert_eq!(view.dmp_version, 1);
+    let dl = s
+        .open_download(
+            dmptool::domain::FileKind::Pdf,
+            view.pdf.as_deref().unwrap(),
+            dmptool::service::files::DownloadAuth::Caller(&c),
+        )
+        .unwrap();
+    let text = pdf_text(&std::fs::read(dl.path).unwrap());
+    assert!(
+        text.contains("First title") && text.contains("first purpose"),
+        "{text}"
+    );
+    assert!(!text.contains("Second"));
+    assert!(
+        worker::try_execute_task(&s).unwrap().is_none(),
+        "queue drained"
+    );
+    consistent(&s);
+}
+
+#[test]
+fn a_bad_task_fails_alone_and_the_worker_goes_on() {
+    let (dir, s, c) = services();
+    // A template that existed when the plan was written and is gone when it renders.
+    std::fs::create_dir_all(dir.path().join("templates")).unwrap();
+    let custom = json!({"name": "lab", "title": "Lab", "sections": [{"title": "S", "questions": [{"id": "q", "question": "Q?", "answers": [{"text": "{purpose}"}]}]}]});
+    std::fs::write(dir.path().join("templates/lab.json"), custom.to_string()).unwrap();
+    let (_, bad) = task(&s, &c, json!({"name": "x", "template": "lab"}));
+    std::fs::remove_file(dir.path().join("templates/lab.json")).unwrap();
+    let (_, good) = task(&s, &c, json!({"name": "fine"}));
+
+    let (id, outcome) = worker::try_execute_task(&s).unwrap().unwrap();
+    assert_eq!(id, bad);
+    let Outcome::Failed(msg) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(msg.contains("unknown template 'lab'"), "{msg}");
+    let v = s.get_task(&c, &bad.to_string()).unwrap();
+    assert_eq!(v.status, dmptool::domain::TaskStatus::Error);
+    assert_eq!(v.error.as_deref(), Some(msg.as_str()));
+    assert!(v.docx.is_none());
+    assert_eq!(
+        worker::try_execute_task(&s).unwrap().unwrap(),
+        (good, Outcome::Done)
+    );
+    consistent(&s);
+}
+
+#[test]
+fn a_render_that_panics_marks_its_task_error_only() {
+    let (_d, s, c) = services();
+    let (_, first) = task(&s, &c, json!({"name": "boom"}));
+    let (_, second) = task(&s, &c, json!({"name": "fine"}));
+    let panicking = |_: &Services,
+                     _: &dmptool::service::tasks::ClaimedTask|
+     -> Result<dmptool::render::Rendered, String> { panic!("renderer bug") };
+    let (id, outcome) = worker::try_execute_task_with(&s, &panicking)
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, first);
+    assert!(
+        matches!(outcome, Outcome::Failed(ref m) if m.contains("internal error")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        worker::try_execute_task(&s).unwrap().unwrap(),
+        (second, Outcome::Done)
+    );
+    assert_eq!(
+        s.get_task(&c, &first.to_string()).unwrap().status,
+        dmptool::domain::TaskStatus::Error
+    );
+}
+
+#[test]
+fn a_write_that_fails_marks_error_never_done() {
+    let (dir, s, c) = services();
+    let (_, t) = task(&s, &c, json!({"name": "x"}));
+    let docs = dir.path().join("documents");
+    std::fs::remove_dir_all(&docs).unwrap();
+    std::fs::write(&docs, b"not a folder").unwrap();
+    let (_, outcome) = worker::try_execute_task(&s).unwrap().unwrap();
+    assert!(
+        matches!(outcome, Outcome::Failed(ref m) if m.contains("could not be saved")),
+        "{outcome:?}"
+    );
+    let v = s.get_task(&c, &t.to_string()).unwrap();
+    assert_eq!(v.status, dmptool::domain::TaskStatus::Error);
+    assert!(v.docx.is_none() && v.pdf.is_none());
+    std::fs::remove_file(&docs).unwrap();
+    std::fs::create_dir(&docs).unwrap();
+    let (_, again) = task(&s, &c, json!({"name": "y"}));
+    assert_eq!(
+        worker::try_execute_task(&s).unwrap().unwrap(),
+        (again, Outcome::Done)
+    );
+    consistent(&s);
+}
+
+#[test]
+fn a_task_left_running_by_a_crash_is_requeued_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let t;
+    {
+        let s = Services::open(dir.path(), Settings::default(), None).unwrap();
+        let id = s.create_user("maria", None, "pw", false).unwrap();
+        let c = Caller {
+            id,
+            username: "maria".into(),
+            admin: false,
+        };
+        t = task(&s, &c, json!({"name": "interrupted"})).1;
+        // Claimed, then the process dies before the documents are written; a stray temp
+        // file is left in the documents folder.
+        s.claim_next_task().unwrap().unwrap();
+        std::fs::write(
+            dir.path().join("documents/.half-written.docx.tmp"),
+            b"partial",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("documents/6b08e7b8ffbdc5aca6e8c3ae.docx"),
+            b"no record",
+        )
+        .unwrap();
+    }
+    let s = Services::open(dir.path(), Settings::default(), None).unwrap();
+    worker::recover(&s).unwrap();
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("documents"))
+            .unwrap()
+            .count(),
+        0,
+        "stray files removed"
+    );
+    assert_eq!(
+        worker::try_execute_task(&s).unwrap().unwrap(),
+        (t, Outcome::Done)
+    );
+    consistent(&s);
+}
+
+#[test]
+fn a_dmp_deleted_meanwhile_leaves_no_files() {
+    let (dir, s, c) = services();
+    let (dmp, t) = task(&s, &c, json!({"name": "short-lived"}));
+    let claimed = s.claim_next_task().unwrap().unwrap();
+    assert_eq!(claimed.id, t);
+    s.delete_dmp(&c, &dmp).unwrap();
+    let out = worker::render(&s, &claimed).unwrap();
+    let err = s
+        .complete_task_with_documents(t, &out.docx, &out.pdf)
+        .unwrap_err();
+    assert!(
+        matches!(err, dmptool::service::ServiceError::NotFound(_)),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("documents"))
+            .unwrap()
+            .count(),
+        0
+    );
+    consistent(&s);
+}
+
+/// A burst of tasks queues in the database and drains with at most `concurrency` renders
+/// at once. (The 1,000-task variant: `cargo test --test documents -- --ignored`.)
+fn burst(n: usize, concurrency: usize) {
+    let (_d, s, c) = services();
+    let s = Arc::new(s);
+    let doc = Value::Object(fixture("dmp-from-action-frontend.json"));
+    let dmp = s.create_dmp(&c, doc).unwrap().to_string();
+    let ids: Vec<TaskId> = (0..n)
+        .map(|_| s.create_task(&c, &json!({ "dmp": dmp })).unwrap())
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let worker = rt.spawn(worker::run(s.clone(), concurrency));
+    let fds = || {
+        std::fs::read_dir("/proc/self/fd")
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    let fds_before = fds();
+    let (mut max_running, mut max_fds) = (0, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    loop {
+        let running = s
+            .store
+            .read(|tx| {
+                dmptool::store::tasks::ids_by_status(
+                    tx,
+                    dmptool::domain::TaskStatus::Running,
+                    usize::MAX,
+                )
+            })
+            .unwrap()
+            .len();
+        let pending = s
+            .store
+            .read(|tx| {
+                dmptool::store::tasks::ids_by_status(
+                    tx,
+                    dmptool::domain::TaskStatus::Pending,
+                    usize::MAX,
+                )
+            })
+            .unwrap()
+            .len();
+        max_running = max_running.max(running);
+        max_fds = max_fds.max(fds());
+        if running == 0 && pending == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "burst did not drain");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    worker.abort();
+    assert!(
+        max_running <= concurrency,
+        "{max_running} renders at once, limit {concurrency}"
+    );
+    assert!(
+        max_fds < fds_before + 64,
+        "file handles grew from {fds_before} to {max_fds}"
+    );
+    for id in ids {
+        assert_eq!(
+            s.get_task(&c, &id.to_string()).unwrap().status,
+            dmptool::domain::TaskStatus::Done
+        );
+    }
+    consistent(&s);
+}
+
+#[test]
+fn a_burst_of_tasks_queues_and_drains_within_the_concurrency_bound() {
+    burst(60, 2);
+}
+
+#[test]
+#[ignore = "long: 1,000 tasks"]
+fn a_burst_of_a_thousand_tasks() {
+    burst(1000, 2);
+}
