@@ -7,6 +7,7 @@ pub mod assets;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod legacy;
 pub mod render;
 pub mod server;
 pub mod service;

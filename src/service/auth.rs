@@ -60,11 +60,14 @@ impl Services {
             found.as_ref().map(|(_, r)| r.password_hash.as_str()),
             password,
         );
-        let Some((id, _)) = found.filter(|_| ok) else {
+        let Some((id, found)) = found.filter(|_| ok) else {
             self.throttle.failure(username, client);
             return Err(unauthorized("wrong username or password"));
         };
         self.throttle.success(username, client);
+        if passwords::is_legacy(&found.password_hash) {
+            self.upgrade_hash(id, &found.password_hash, password)?;
+        }
         let (rec, projects) = self.store.read(|tx| {
             let rec =
                 users::get(tx, id)?.ok_or_else(|| unauthorized("wrong username or password"))?;
@@ -78,6 +81,23 @@ impl Services {
             admin: rec.admin,
             projects,
             tokens,
+        })
+    }
+
+    /// Replaces an imported legacy hash by argon2id after a successful login (unless it
+    /// changed meanwhile). The user's tokens stay valid: the password is the same.
+    fn upgrade_hash(&self, id: u64, legacy: &str, password: &str) -> Result<()> {
+        let hash = passwords::hash(password)?;
+        self.store.write(|tx| {
+            if let Some(mut rec) = users::get(tx, id)?
+                && rec.password_hash == legacy
+            {
+                rec.password_hash = hash;
+                rec.updated = now_millis();
+                users::update(tx, id, &rec)?;
+                tracing::info!(user = %rec.username, "replaced a legacy password hash by argon2id");
+            }
+            Ok(())
         })
     }
 

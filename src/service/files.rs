@@ -197,17 +197,19 @@ impl Services {
         let Ok(entries) = fs::read_dir(&dir) else {
             return Ok(0);
         };
+        // File ids and disk names differ for imported documents: compare disk names.
+        let referenced: std::collections::HashSet<String> = self.store.read(|tx| {
+            Ok::<_, ServiceError>(
+                crate::store::dump::files(tx)?
+                    .into_iter()
+                    .map(|(_, f)| f.disk_name)
+                    .collect(),
+            )
+        })?;
         let mut stray = Vec::new();
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if !e.file_type().is_ok_and(|t| t.is_file()) {
-                continue;
-            }
-            let referenced = is_safe_name(&name)
-                && self
-                    .store
-                    .read(|tx| Ok::<_, ServiceError>(files::get(tx, &name)?.is_some()))?;
-            if !referenced {
+            if e.file_type().is_ok_and(|t| t.is_file()) && !referenced.contains(&name) {
                 stray.push(name);
             }
         }

@@ -27,6 +27,7 @@ impl Services {
             name: name.as_str().to_owned(),
             description: description.trim().to_owned(),
             created: now_millis(),
+            legacy_id: None,
         };
         self.store.write(|tx| {
             projects::insert(tx, &rec, None)?.ok_or_else(|| {

@@ -58,6 +58,7 @@ impl Services {
             created: now,
             updated: now,
             token_gen: 0,
+            legacy_id: None,
         };
         let id = self.store.write(|tx| {
             users::insert(tx, &rec, None)?

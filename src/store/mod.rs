@@ -3,6 +3,7 @@
 //! written together with its index rows in that same transaction.
 
 pub mod dmps;
+pub mod dump;
 mod error;
 pub mod files;
 pub mod integrity;

@@ -20,6 +20,9 @@ pub struct UserRecord {
     /// Bumped when the password changes: tokens carrying an older generation are refused.
     #[serde(default)]
     pub token_gen: u64,
+    /// The id this account had in the legacy SQLite database, when it was imported from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -27,6 +30,9 @@ pub struct ProjectRecord {
     pub name: String,
     pub description: String,
     pub created: i64,
+    /// The id this project had in the legacy SQLite database, when it was imported from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legacy_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

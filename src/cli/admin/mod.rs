@@ -6,6 +6,7 @@
 
 mod database;
 mod input;
+mod migrate;
 mod projects;
 mod relations;
 mod users;
@@ -92,6 +93,13 @@ pub enum AdminCommand {
     Backup(database::Backup),
     /// Replace all data with a backup FILE (asks first).
     Restore(database::Restore),
+    /// Bring a legacy deployment (SQLite + mongoexport dumps + documents) into dmptool.
+    #[command(alias = "import_legacy")]
+    ImportLegacy(migrate::ImportLegacy),
+    /// Write the whole database as JSON files (to move between versions or machines).
+    Export(migrate::Export),
+    /// Read an export into an empty database.
+    Import(migrate::Import),
 }
 
 /// Where commands run: on the database file, or through the running server.
@@ -150,7 +158,13 @@ impl Target {
 
 /// Runs an admin command against the data dir.
 pub fn run(data_dir: &Path, command: AdminCommand) -> Result<(), CliError> {
-    let create = matches!(command, AdminCommand::Init | AdminCommand::Restore(_));
+    let create = matches!(
+        command,
+        AdminCommand::Init
+            | AdminCommand::Restore(_)
+            | AdminCommand::ImportLegacy(_)
+            | AdminCommand::Import(_)
+    );
     let target = Target::open(data_dir, create)?;
     match command {
         AdminCommand::Init => database::init(&target),
@@ -167,6 +181,9 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<(), CliError> {
         AdminCommand::DeleteRelation(args) => relations::delete(&target, args),
         AdminCommand::Backup(args) => database::backup(&target, args),
         AdminCommand::Restore(args) => database::restore(&target, data_dir, args),
+        AdminCommand::ImportLegacy(args) => migrate::import_legacy(&target, data_dir, args),
+        AdminCommand::Export(args) => migrate::export(&target, data_dir, args),
+        AdminCommand::Import(args) => migrate::import(&target, data_dir, args),
     }
 }
 

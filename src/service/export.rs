@@ -1,0 +1,264 @@
+//! The whole database as JSON files, and back: the documented way to move between versions
+//! and machines. `export` reads any store (the live one, or a backup snapshot taken while a
+//! server runs); `import` fills an empty database in one transaction.
+//!
+//! A folder holds `manifest.json`, `users.json` (without password hashes unless asked),
+//! `projects.json`, `relations.json`, `dmps.json`, `tasks.json`, `task_inputs.json`,
+//! `files.json`, and `documents/` with the generated files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+
+use super::Services;
+use super::error::{Result, ServiceError};
+use super::files::is_safe_name;
+use crate::store::records::{
+    DmpRecord, FileRecord, ProjectRecord, TaskInput, TaskRecord, UserRecord,
+};
+use crate::store::{SCHEMA_VERSION, Store, dmps, dump, files, projects, tasks, users};
+
+pub const FORMAT: &str = "dmptool-export";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    pub format: String,
+    pub format_version: u32,
+    pub schema_version: u64,
+    pub dmptool_version: String,
+    pub exported_at: String,
+    pub with_hashes: bool,
+    pub counts: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct UserOut {
+    id: u64,
+    #[serde(flatten)]
+    rec: UserRecord,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct ProjectOut {
+    id: u64,
+    #[serde(flatten)]
+    rec: ProjectRecord,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct RelationOut {
+    user: u64,
+    project: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct IdOut<T> {
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(flatten)]
+    rec: T,
+}
+
+fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    std::fs::write(dir.join(name), text + "\n").map_err(|e| {
+        ServiceError::Invalid(format!("cannot write {}: {e}", dir.join(name).display()))
+    })
+}
+
+fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T> {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ServiceError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| ServiceError::Invalid(format!("{}: {e}", path.display())))
+}
+
+/// Writes every record of `store` to `dir` (created; must be empty or absent), and copies
+/// the generated files from `documents`.
+pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) -> Result<Manifest> {
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(ServiceError::Invalid(format!(
+            "{} exists and is not empty",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir.join("documents"))
+        .map_err(|e| ServiceError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
+    let (users, projects, relations, dmps, tasks, inputs, files) = store.read(|tx| {
+        let users: Vec<UserOut> = dump::users(tx)?
+            .into_iter()
+            .map(|(id, mut rec)| {
+                if !with_hashes {
+                    rec.password_hash = String::new();
+                }
+                UserOut {
+                    id: id.parse().unwrap_or_default(),
+                    rec,
+                }
+            })
+            .collect();
+        let projects: Vec<ProjectOut> = dump::projects(tx)?
+            .into_iter()
+            .map(|(id, rec)| ProjectOut {
+                id: id.parse().unwrap_or_default(),
+                rec,
+            })
+            .collect();
+        let relations: Vec<RelationOut> = dump::memberships(tx)?
+            .into_iter()
+            .map(|(user, project)| RelationOut { user, project })
+            .collect();
+        let with_id = |rows: Vec<(String, _)>| {
+            rows.into_iter()
+                .map(|(id, rec)| IdOut { id, rec })
+                .collect::<Vec<_>>()
+        };
+        let dmps: Vec<IdOut<DmpRecord>> = with_id(dump::dmps(tx)?);
+        let tasks: Vec<IdOut<TaskRecord>> = dump::tasks(tx)?
+            .into_iter()
+            .map(|(id, rec)| IdOut { id, rec })
+            .collect();
+        let inputs: Vec<IdOut<TaskInput>> = dump::task_inputs(tx)?
+            .into_iter()
+            .map(|(id, rec)| IdOut { id, rec })
+            .collect();
+        let files: Vec<IdOut<FileRecord>> = dump::files(tx)?
+            .into_iter()
+            .map(|(id, rec)| IdOut { id, rec })
+            .collect();
+        Ok::<_, ServiceError>((users, projects, relations, dmps, tasks, inputs, files))
+    })?;
+    for f in &files {
+        if is_safe_name(&f.rec.disk_name) && documents.join(&f.rec.disk_name).is_file() {
+            std::fs::copy(
+                documents.join(&f.rec.disk_name),
+                dir.join("documents").join(&f.rec.disk_name),
+            )
+            .map_err(|e| ServiceError::Internal(format!("copying {}: {e}", f.rec.disk_name)))?;
+        }
+    }
+    let counts = BTreeMap::from([
+        ("users".to_owned(), users.len()),
+        ("projects".to_owned(), projects.len()),
+        ("relations".to_owned(), relations.len()),
+        ("dmps".to_owned(), dmps.len()),
+        ("tasks".to_owned(), tasks.len()),
+        ("task_inputs".to_owned(), inputs.len()),
+        ("files".to_owned(), files.len()),
+    ]);
+    write_json(dir, "users.json", &users)?;
+    write_json(dir, "projects.json", &projects)?;
+    write_json(dir, "relations.json", &relations)?;
+    write_json(dir, "dmps.json", &dmps)?;
+    write_json(dir, "tasks.json", &tasks)?;
+    write_json(dir, "task_inputs.json", &inputs)?;
+    write_json(dir, "files.json", &files)?;
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        schema_version: SCHEMA_VERSION,
+        dmptool_version: env!("CARGO_PKG_VERSION").into(),
+        exported_at: crate::domain::time::iso8601(crate::domain::time::now_millis()),
+        with_hashes,
+        counts,
+    };
+    write_json(dir, "manifest.json", &manifest)?;
+    Ok(manifest)
+}
+
+fn oid(s: &str) -> Result<[u8; 12]> {
+    let mut b = [0u8; 12];
+    hex::decode_to_slice(s, &mut b)
+        .map_err(|_| ServiceError::Invalid(format!("'{s}' is not an id")))?;
+    Ok(b)
+}
+
+impl Services {
+    /// Reads an export into this database, which must hold no data. One transaction; the
+    /// documents are copied before it commits and removed again if it does not.
+    pub fn import_export(&self, dir: &Path) -> Result<Manifest> {
+        let manifest: Manifest = read_json(dir, "manifest.json")?;
+        if manifest.format != FORMAT || manifest.format_version > FORMAT_VERSION {
+            return Err(ServiceError::Invalid(format!(
+                "{} is not a dmptool export this version can read (format {} v{})",
+                dir.display(),
+                manifest.format,
+                manifest.format_version
+            )));
+        }
+        let users: Vec<UserOut> = read_json(dir, "users.json")?;
+        let projects_in: Vec<ProjectOut> = read_json(dir, "projects.json")?;
+        let relations: Vec<RelationOut> = read_json(dir, "relations.json")?;
+        let dmps_in: Vec<IdOut<DmpRecord>> = read_json(dir, "dmps.json")?;
+        let tasks_in: Vec<IdOut<TaskRecord>> = read_json(dir, "tasks.json")?;
+        let inputs: Vec<IdOut<TaskInput>> = read_json(dir, "task_inputs.json")?;
+        let files_in: Vec<IdOut<FileRecord>> = read_json(dir, "files.json")?;
+        let docs = self.documents_dir();
+        let mut copied = Vec::new();
+        let result = self.store.write(|tx| {
+            if !dump::is_empty(tx)? {
+                return Err(ServiceError::Invalid(
+                    "the database holds data: import into an empty data dir (or `dmptool admin reset` first)".into(),
+                ));
+            }
+            let dup = |what: &str, id: &str| ServiceError::Invalid(format!("the export lists {what} {id} twice"));
+            for u in &users {
+                users::insert(tx, &u.rec, Some(u.id))?.ok_or_else(|| dup("user", &u.rec.username))?;
+            }
+            for p in &projects_in {
+                projects::insert(tx, &p.rec, Some(p.id))?.ok_or_else(|| dup("project", &p.rec.name))?;
+            }
+            for r in &relations {
+                if users::get(tx, r.user)?.is_none() || projects::get(tx, r.project)?.is_none() {
+                    return Err(ServiceError::Invalid(format!("relation ({}, {}) names a missing user or project", r.user, r.project)));
+                }
+                projects::add_member(tx, r.user, r.project)?;
+            }
+            for d in &dmps_in {
+                if !dmps::insert(tx, oid(&d.id)?, &d.rec)? {
+                    return Err(dup("DMP", &d.id));
+                }
+            }
+            for t in &tasks_in {
+                if !tasks::insert(tx, oid(&t.id)?, &t.rec)? {
+                    return Err(dup("task", &t.id));
+                }
+            }
+            for i in &inputs {
+                tasks::put_input(tx, oid(&i.id)?, &i.rec)?;
+            }
+            for f in &files_in {
+                if !is_safe_name(&f.rec.disk_name) {
+                    return Err(ServiceError::Invalid(format!("file {}: unsafe name {:?}", f.id, f.rec.disk_name)));
+                }
+                let src = dir.join("documents").join(&f.rec.disk_name);
+                if src.is_file() {
+                    std::fs::copy(&src, docs.join(&f.rec.disk_name))
+                        .map_err(|e| ServiceError::Internal(format!("copying {}: {e}", src.display())))?;
+                    copied.push(f.rec.disk_name.clone());
+                }
+                files::put(tx, &f.id, &f.rec)?;
+            }
+            let problems = crate::store::integrity::check(tx)?;
+            if let Some(first) = problems.first() {
+                return Err(ServiceError::Invalid(format!("the export is inconsistent: {first}")));
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            for name in &copied {
+                let _ = std::fs::remove_file(docs.join(name));
+            }
+            return Err(e);
+        }
+        Ok(manifest)
+    }
+}
