@@ -61,6 +61,12 @@ struct IdOut<T> {
     rec: T,
 }
 
+fn with_ids<T>(rows: Vec<(String, T)>) -> Vec<IdOut<T>> {
+    rows.into_iter()
+        .map(|(id, rec)| IdOut { id, rec })
+        .collect()
+}
+
 fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -116,24 +122,10 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
             .into_iter()
             .map(|(user, project)| RelationOut { user, project })
             .collect();
-        let with_id = |rows: Vec<(String, _)>| {
-            rows.into_iter()
-                .map(|(id, rec)| IdOut { id, rec })
-                .collect::<Vec<_>>()
-        };
-        let dmps: Vec<IdOut<DmpRecord>> = with_id(dump::dmps(tx)?);
-        let tasks: Vec<IdOut<TaskRecord>> = dump::tasks(tx)?
-            .into_iter()
-            .map(|(id, rec)| IdOut { id, rec })
-            .collect();
-        let inputs: Vec<IdOut<TaskInput>> = dump::task_inputs(tx)?
-            .into_iter()
-            .map(|(id, rec)| IdOut { id, rec })
-            .collect();
-        let files: Vec<IdOut<FileRecord>> = dump::files(tx)?
-            .into_iter()
-            .map(|(id, rec)| IdOut { id, rec })
-            .collect();
+        let dmps: Vec<IdOut<DmpRecord>> = with_ids(dump::dmps(tx)?);
+        let tasks: Vec<IdOut<TaskRecord>> = with_ids(dump::tasks(tx)?);
+        let inputs: Vec<IdOut<TaskInput>> = with_ids(dump::task_inputs(tx)?);
+        let files: Vec<IdOut<FileRecord>> = with_ids(dump::files(tx)?);
         Ok::<_, ServiceError>((users, projects, relations, dmps, tasks, inputs, files))
     })?;
     for f in &files {

@@ -209,6 +209,19 @@ pub fn print_table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Prints a listing the server or the file returned: JSON with `--json`, else a table.
+pub fn print_list(v: &Value, json: bool, header: &[&str], row: impl Fn(&Value) -> Vec<String>) {
+    if json {
+        print_json(v);
+        return;
+    }
+    let rows: Vec<Vec<String>> = v
+        .as_array()
+        .map(|a| a.iter().map(&row).collect())
+        .unwrap_or_default();
+    print_table(header, &rows);
+}
+
 pub fn print_json(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }

@@ -1,6 +1,6 @@
 //! create-project, delete-project, list-projects.
 
-use super::{CliError, ListArgs, Target, input, print_json, print_table};
+use super::{CliError, ListArgs, Target, input, print_list};
 use crate::service::admin::AdminRequest;
 
 #[derive(clap::Args, Debug)]
@@ -43,24 +43,18 @@ pub fn delete(target: &Target, args: DeleteProject) -> Result<(), CliError> {
 
 pub fn list(target: &Target, args: ListArgs) -> Result<(), CliError> {
     let v = target.run(AdminRequest::ListProjects)?;
-    if args.json {
-        print_json(&v);
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = v
-        .as_array()
-        .map(|a| a.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|p| {
+    print_list(
+        &v,
+        args.json,
+        &["ID", "NAME", "MEMBERS", "DESCRIPTION"],
+        |p| {
             vec![
                 p["id"].to_string(),
                 p["name"].as_str().unwrap_or_default().to_owned(),
                 p["members"].to_string(),
                 p["description"].as_str().unwrap_or_default().to_owned(),
             ]
-        })
-        .collect();
-    print_table(&["ID", "NAME", "MEMBERS", "DESCRIPTION"], &rows);
+        },
+    );
     Ok(())
 }

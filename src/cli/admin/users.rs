@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{CliError, ListArgs, Target, input, print_json, print_table};
+use super::{CliError, ListArgs, Target, input, print_list};
 use crate::domain::{Email, Password, Username};
 use crate::service::admin::AdminRequest;
 
@@ -105,16 +105,11 @@ fn text(v: &Value) -> String {
 
 pub fn list(target: &Target, args: ListArgs) -> Result<(), CliError> {
     let v = target.run(AdminRequest::ListUsers)?;
-    if args.json {
-        print_json(&v);
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = v
-        .as_array()
-        .map(|a| a.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .map(|u| {
+    print_list(
+        &v,
+        args.json,
+        &["ID", "USERNAME", "EMAIL", "ADMIN", "PROJECTS"],
+        |u| {
             let projects: Vec<String> = u["projects"]
                 .as_array()
                 .map(|a| a.iter().map(text).collect())
@@ -130,8 +125,7 @@ pub fn list(target: &Target, args: ListArgs) -> Result<(), CliError> {
                 },
                 projects.join(", "),
             ]
-        })
-        .collect();
-    print_table(&["ID", "USERNAME", "EMAIL", "ADMIN", "PROJECTS"], &rows);
+        },
+    );
     Ok(())
 }
