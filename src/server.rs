@@ -60,7 +60,8 @@ pub async fn run(
                 Some(pw) => tracing::warn!(
                     username = %admin.username,
                     password = %pw,
-                    "created the first administrator with this generated password (shown once; change it with PUT /changepassword or `dmptool admin set-password`)"
+                    "created the first administrator: log in as '{}' with password '{pw}' (shown once; change it with PUT /changepassword or `dmptool admin set-password`)",
+                    admin.username
                 ),
                 None => tracing::info!(username = %admin.username, "created the first administrator with DMPTOOL_ADMIN_PASSWORD"),
             }
