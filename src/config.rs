@@ -49,6 +49,7 @@ pub struct FileConfig {
     pub download_link_ttl: Option<String>,
     pub log_format: Option<LogFormat>,
     pub workers: Option<usize>,
+    pub trust_proxy: Option<bool>,
 }
 
 impl FileConfig {
@@ -77,6 +78,8 @@ pub struct ServeConfig {
     pub log_format: LogFormat,
     /// Documents rendered at once (default: the number of cores).
     pub workers: Option<usize>,
+    /// Behind a reverse proxy: take client addresses from `X-Forwarded-For`.
+    pub trust_proxy: bool,
 }
 
 /// Parses `3600`, `90s`, `15m`, `8h` or `30d` into seconds.

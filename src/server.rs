@@ -88,7 +88,7 @@ pub async fn run(
         services.clone(),
         cfg.workers.unwrap_or(cores),
     ));
-    let state = ApiState::new(services.clone(), cores);
+    let state = ApiState::new(services.clone(), cores).with_trusted_proxy(cfg.trust_proxy);
 
     let addr = format!("{}:{}", cfg.host, cfg.port);
     let listener = TcpListener::bind(addr.clone());

@@ -70,10 +70,6 @@ pub struct ChangePasswordBody {
 
 pub struct AuthApi;
 
-fn client_ip(req: &Request) -> Option<std::net::IpAddr> {
-    req.remote_addr().as_socket_addr().map(|a| a.ip())
-}
-
 #[OpenApi(tag = "AuthTags::Auth")]
 impl AuthApi {
     /// Log in with HTTP Basic credentials; returns the user's profile and tokens.
@@ -87,7 +83,7 @@ impl AuthApi {
         auth: BasicAuth,
         req: &Request,
     ) -> Result<Json<LoginResponse>, ApiError> {
-        let ip = client_ip(req);
+        let ip = state.client_ip(req);
         let BasicAuth(basic) = auth;
         let out = state
             .run_hashing(move |s| s.login(&basic.username, &basic.password, ip))

@@ -30,6 +30,9 @@ pub struct ApiState {
     pub services: Arc<Services>,
     hash_slots: Arc<Semaphore>,
     pub started: Instant,
+    /// Take the client's address from `X-Forwarded-For` (set when a trusted reverse proxy
+    /// stands in front), for login throttling.
+    pub trust_proxy: bool,
 }
 
 impl ApiState {
@@ -38,7 +41,33 @@ impl ApiState {
             services,
             hash_slots: Arc::new(Semaphore::new(hash_concurrency.max(1))),
             started: Instant::now(),
+            trust_proxy: false,
         }
+    }
+
+    /// Trusts `X-Forwarded-For` from a reverse proxy (see `client_ip`).
+    pub fn with_trusted_proxy(mut self, trust: bool) -> Self {
+        self.trust_proxy = trust;
+        self
+    }
+
+    /// The client's address: the peer's, or behind a trusted proxy the last address in
+    /// `X-Forwarded-For` (the one that proxy added; earlier ones are the client's word).
+    pub fn client_ip(&self, req: &poem::Request) -> Option<std::net::IpAddr> {
+        if self.trust_proxy {
+            let forwarded = req
+                .headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|a| a.trim().parse().ok())
+                .last();
+            if forwarded.is_some() {
+                return forwarded;
+            }
+        }
+        req.remote_addr().as_socket_addr().map(|a| a.ip())
     }
 
     /// Runs blocking service work (redb, files) off the async workers.

@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Documents rendered at once [default: the number of cores].
     #[arg(long, env = "DMPTOOL_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
+    /// Behind a reverse proxy that sets X-Forwarded-For: take client addresses from it
+    /// (for login throttling) [default: false].
+    #[arg(long, env = "DMPTOOL_TRUST_PROXY", num_args = 0..=1, default_missing_value = "true")]
+    pub trust_proxy: Option<bool>,
 }
 
 /// Options of the seed's `runserver` / `runprodserver`.
@@ -169,5 +173,6 @@ pub fn resolve(
             .map(usize::from)
             .or(file.workers)
             .filter(|n| (1..=256).contains(n)),
+        trust_proxy: args.trust_proxy.or(file.trust_proxy).unwrap_or(false),
     })
 }

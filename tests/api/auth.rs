@@ -245,3 +245,27 @@ async fn first_start_creates_one_admin() {
     let v = app.login_with("admin", &pw).await.ok(200);
     assert_eq!(v["admin"], true);
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_one_clients_failures_do_not_block_another() {
+    use base64::Engine;
+    let app = TestApp::new();
+    app.create_user("ana", false);
+    let basic = |pw: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("ana:{pw}"))
+        )
+    };
+    let from = |ip: &str, pw: &str| {
+        app.get("/login")
+            .header("Authorization", &basic(pw))
+            .header("X-Forwarded-For", &format!("203.0.113.9, {ip}"))
+    };
+    for _ in 0..6 {
+        from("198.51.100.1", "guess").send().await.error(401);
+    }
+    from("198.51.100.1", PASSWORD).send().await.error(429);
+    // Another client (as the proxy reports it) logs in as usual.
+    from("198.51.100.2", PASSWORD).send().await.ok(200);
+}

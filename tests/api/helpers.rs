@@ -132,6 +132,7 @@ fn config(
         settings: settings.clone(),
         log_format: LogFormat::Text,
         workers: None,
+        trust_proxy: false,
     }
 }
 
@@ -151,7 +152,7 @@ impl TestApp {
 
     fn open(dir: TempDir, settings: Settings, origins: AllowedOrigins, body_limit: usize) -> Self {
         let services = Arc::new(Services::open(dir.path(), settings.clone(), None).unwrap());
-        let state = ApiState::new(services.clone(), 2);
+        let state = ApiState::new(services.clone(), 2).with_trusted_proxy(true);
         let cfg = config(&dir, &origins, body_limit, &settings);
         let cli = TestClient::new(dmptool::server::app(state, &cfg).boxed());
         Self {
