@@ -4,15 +4,35 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::middleware::AllowedOrigins;
 use crate::service::Settings;
+
+/// Variables read from the environment only (secrets, and the log filter).
+pub const ENV_ONLY: [&str; 4] = [
+    "DMPTOOL_JWT_SECRET",
+    "DMPTOOL_ADMIN_PASSWORD",
+    "DMPTOOL_LOG",
+    "RUST_LOG",
+];
+
+/// Every key a config file may hold.
+pub fn file_keys() -> Vec<String> {
+    match serde_json::to_value(FileConfig::default()) {
+        Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
 
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_PORT: u16 = 5000;
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// A log file starts anew past this size ...
+pub const DEFAULT_LOG_FILE_SIZE: u64 = 1024 * 1024;
+/// ... keeping this many older files (as the legacy service did).
+pub const DEFAULT_LOG_FILE_COUNT: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -27,7 +47,7 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
@@ -35,7 +55,7 @@ pub enum LogFormat {
 }
 
 /// The keys a config file may hold; every one is optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     pub data: Option<PathBuf>,
@@ -48,6 +68,9 @@ pub struct FileConfig {
     pub refresh_token_ttl: Option<String>,
     pub download_link_ttl: Option<String>,
     pub log_format: Option<LogFormat>,
+    pub log_file: Option<PathBuf>,
+    pub log_file_size: Option<String>,
+    pub log_file_count: Option<usize>,
     pub workers: Option<usize>,
     pub trust_proxy: Option<bool>,
 }
@@ -75,7 +98,7 @@ pub struct ServeConfig {
     pub origins: AllowedOrigins,
     pub body_limit: usize,
     pub settings: Settings,
-    pub log_format: LogFormat,
+    pub logging: crate::logging::LogSettings,
     /// Documents rendered at once (default: the number of cores).
     pub workers: Option<usize>,
     /// Behind a reverse proxy: take client addresses from `X-Forwarded-For`.

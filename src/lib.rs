@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod legacy;
+pub mod logging;
 pub mod render;
 pub mod server;
 pub mod service;

@@ -3,23 +3,6 @@
 use std::process::ExitCode;
 
 use dmptool::cli::{self, Command};
-use dmptool::config::LogFormat;
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DMPTOOL_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    use std::io::IsTerminal;
-    // Colours only for a person at a terminal, never into files or collectors.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    match format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.init(),
-    }
-}
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("dmptool: {msg}");
@@ -32,6 +15,12 @@ fn main() -> ExitCode {
         Command::Openapi(args) => {
             cli::openapi::run(&args);
             return ExitCode::SUCCESS;
+        }
+        Command::Health(args) => {
+            return match cli::health::run(&args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            };
         }
         Command::Render(args) => {
             let data = cli
@@ -69,7 +58,9 @@ fn main() -> ExitCode {
         Ok(cfg) => cfg,
         Err(e) => return fail(e),
     };
-    init_logging(cfg.log_format);
+    if let Err(e) = dmptool::logging::init(&cfg.logging) {
+        return fail(format!("cannot open the log file: {e}"));
+    }
     let jwt_secret = std::env::var("DMPTOOL_JWT_SECRET")
         .ok()
         .filter(|s| !s.is_empty());

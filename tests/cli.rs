@@ -160,6 +160,17 @@ fn server_runs_end_to_end_and_keeps_revocations_across_restarts() {
         assert_eq!(mode & 0o777, 0o600);
     }
 
+    // The health probe containers use.
+    let probe = Command::new(BIN)
+        .args(["health", "--port", &port.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        probe.status.success(),
+        "{}",
+        String::from_utf8_lossy(&probe.stderr)
+    );
+    assert!(String::from_utf8_lossy(&probe.stdout).contains("\"status\":\"ok\""));
     let r = agent()
         .delete(&s.url("/logout"))
         .header("Authorization", &bearer)
@@ -228,6 +239,20 @@ fn first_start_logs_a_generated_admin_password_once() {
     assert!(
         !log.iter().any(|l| l.contains("first administrator")),
         "admin made twice"
+    );
+}
+
+#[test]
+fn the_health_probe_fails_without_a_server() {
+    let out = Command::new(BIN)
+        .args(["health", "--port", &free_port().to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr_line(&out).contains("no server at 127.0.0.1"),
+        "{}",
+        stderr_line(&out)
     );
 }
 

@@ -174,3 +174,54 @@ fn opening_twice_reports_the_lock_with_the_path() {
         Ok(_) => panic!("opened twice"),
     }
 }
+
+#[test]
+fn an_upgrade_keeps_a_copy_of_the_old_database_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dmptool.redb");
+    {
+        // A version-1 database: no task-inputs table yet.
+        let store = Store::open(&path).unwrap();
+        store
+            .write(|tx| {
+                tx.delete_table(tables::TASK_INPUTS)?;
+                meta::set(tx, meta::SCHEMA_VERSION_KEY, 1)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(
+        store
+            .read(|tx| meta::get(tx, meta::SCHEMA_VERSION_KEY))
+            .unwrap(),
+        Some(dmptool::store::SCHEMA_VERSION)
+    );
+    let backups: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("dmptool.redb.v1-") && n.ends_with(".bak"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    drop(store);
+    // The copy is the old database, untouched.
+    let old = redb::Database::open(dir.path().join(&backups[0])).unwrap();
+    let tx = redb::ReadableDatabase::begin_read(&old).unwrap();
+    let v = tx
+        .open_table(tables::META)
+        .unwrap()
+        .get(meta::SCHEMA_VERSION_KEY)
+        .unwrap()
+        .unwrap()
+        .value();
+    assert_eq!(v, 1);
+    assert!(
+        tx.open_table(tables::TASK_INPUTS).is_err(),
+        "the copy was not migrated"
+    );
+    // A second open finds nothing to upgrade and copies nothing.
+    drop(tx);
+    drop(old);
+    Store::open(&path).unwrap();
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}

@@ -2,6 +2,7 @@
 //! services the server uses, and print.
 
 pub mod admin;
+pub mod health;
 pub mod openapi;
 pub mod render;
 pub mod serve;
@@ -12,7 +13,7 @@ use clap::{Arg, ArgAction, Command as ClapCommand, Parser, Subcommand};
 
 /// dmptool: write, keep and publish data management plans.
 #[derive(Parser, Debug)]
-#[command(name = "dmptool", version, about, long_about = None, disable_help_flag = true)]
+#[command(name = "dmptool", version = env!("DMPTOOL_LONG_VERSION"), about, long_about = None, disable_help_flag = true)]
 pub struct Cli {
     /// Data directory: database, generated documents, signing secret.
     #[arg(long, global = true, env = "DMPTOOL_DATA", value_name = "DIR")]
@@ -40,6 +41,8 @@ pub enum Command {
     Admin(admin::AdminArgs),
     /// Render a DMP file (JSON) to DOCX and PDF, without a server.
     Render(render::RenderArgs),
+    /// Check that a running server answers /health (exit 0), for container health checks.
+    Health(health::HealthArgs),
 }
 
 /// Gives every command `-?` and `--help` (the seed's habit), and `-h` where no option of

@@ -54,6 +54,15 @@ pub struct ServeArgs {
     /// Log format [default: text].
     #[arg(long, env = "DMPTOOL_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Log to this file instead of stderr, rotated by size [default: stderr].
+    #[arg(long, env = "DMPTOOL_LOG_FILE", value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// Size at which the log file starts anew, e.g. 1M [default: 1M].
+    #[arg(long, env = "DMPTOOL_LOG_FILE_SIZE", value_name = "SIZE")]
+    pub log_file_size: Option<String>,
+    /// How many rotated log files to keep (PATH.1 ... PATH.N) [default: 20].
+    #[arg(long, env = "DMPTOOL_LOG_FILE_COUNT", value_name = "N")]
+    pub log_file_count: Option<usize>,
     /// Documents rendered at once [default: the number of cores].
     #[arg(long, env = "DMPTOOL_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
@@ -164,10 +173,23 @@ pub fn resolve(
         origins,
         body_limit,
         settings,
-        log_format: args
-            .log_format
-            .or(file.log_format)
-            .unwrap_or(LogFormat::Text),
+        logging: crate::logging::LogSettings {
+            format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+            file: args.log_file.or(file.log_file),
+            file_max_bytes: args
+                .log_file_size
+                .or(file.log_file_size)
+                .map_or(Ok(config::DEFAULT_LOG_FILE_SIZE as usize), |s| {
+                    config::parse_size(&s).map_err(invalid)
+                })? as u64,
+            file_keep: args
+                .log_file_count
+                .or(file.log_file_count)
+                .unwrap_or(config::DEFAULT_LOG_FILE_COUNT),
+        },
         workers: args
             .workers
             .map(usize::from)

@@ -181,7 +181,11 @@ where
     for<'a> K::SelfType<'a>: std::borrow::Borrow<K::SelfType<'a>>,
     for<'a> V::SelfType<'a>: std::borrow::Borrow<V::SelfType<'a>>,
 {
-    let src = from.open_table(def)?;
+    // A database of an older schema may lack tables added since: nothing to copy.
+    let src = match from.open_table(def) {
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        other => other?,
+    };
     let mut dst = to.open_table(def)?;
     for row in src.iter()? {
         let (k, v) = row?;

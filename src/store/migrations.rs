@@ -41,6 +41,23 @@ fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
 }
 
 pub fn run(store: &Store) -> Result<(), StoreError> {
+    let current = store
+        .write(|tx| Ok::<_, StoreError>(meta::get(tx, meta::SCHEMA_VERSION_KEY)?.unwrap_or(0)))?;
+    if current > 0 && current < SCHEMA_VERSION {
+        // An upgrade: keep a copy of the database as it was, next to it.
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let name = format!(
+            "{}.v{current}-{stamp}.bak",
+            store
+                .path()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
+        let dest = store.path().with_file_name(name);
+        store.backup_to(&dest)?;
+        tracing::warn!(backup = %dest.display(), from = current, to = SCHEMA_VERSION, "upgrading the database schema; a copy of the old one was kept");
+    }
     loop {
         let done = store.write(|tx| {
             let current = meta::get(tx, meta::SCHEMA_VERSION_KEY)?.unwrap_or(0);

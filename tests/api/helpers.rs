@@ -130,7 +130,12 @@ fn config(
         origins: origins.clone(),
         body_limit,
         settings: settings.clone(),
-        log_format: LogFormat::Text,
+        logging: dmptool::logging::LogSettings {
+            format: LogFormat::Text,
+            file: None,
+            file_max_bytes: 1 << 20,
+            file_keep: 20,
+        },
         workers: None,
         trust_proxy: false,
     }

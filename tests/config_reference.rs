@@ -1,0 +1,51 @@
+//! docs/configuration.md lists every flag, environment variable and config-file key.
+
+use std::path::Path;
+
+#[test]
+fn every_setting_is_documented() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+    )
+    .unwrap();
+    let cmd = dmptool::cli::command();
+    let serve = cmd
+        .get_subcommands()
+        .find(|c| c.get_name() == "serve")
+        .unwrap();
+    let mut missing = Vec::new();
+    for arg in cmd.get_arguments().chain(serve.get_arguments()) {
+        if let Some(long) = arg.get_long().filter(|l| *l != "help" && *l != "version")
+            && !doc.contains(&format!("`--{long}"))
+        {
+            missing.push(format!("flag --{long}"));
+        }
+        if let Some(env) = arg.get_env().map(|e| e.to_string_lossy().into_owned())
+            && !doc.contains(&format!("`{env}`"))
+        {
+            missing.push(format!("variable {env}"));
+        }
+    }
+    for key in dmptool::config::file_keys() {
+        if !doc.contains(&format!("`{key}`")) {
+            missing.push(format!("file key {key}"));
+        }
+    }
+    for env in dmptool::config::ENV_ONLY {
+        if !doc.contains(env) {
+            missing.push(format!("variable {env}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in docs/configuration.md: {missing:?}"
+    );
+    assert!(dmptool::config::file_keys().len() >= 15);
+}
+
+#[test]
+fn the_example_config_file_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/dmptool.example.toml");
+    let cfg = dmptool::config::FileConfig::load(&path).unwrap();
+    assert_eq!(cfg.port, Some(5000));
+}
