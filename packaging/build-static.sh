@@ -10,12 +10,13 @@ BUDGET_MB=${BUDGET_MB:-25}
 RUSTFLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"' cargo build --release --locked --target x86_64-unknown-linux-gnu
 bin=${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/dmptool
 size=$(stat -c %s "$bin")
-echo "$bin: $((size / 1024)) KiB ($(file -b "$bin" 2>/dev/null | cut -d, -f1-4 || echo static))"
+echo "$bin: $((size / 1024)) KiB"
 "$bin" --version
-if ldd "$bin" >/dev/null 2>&1 && ! ldd "$bin" 2>&1 | grep -q "statically linked\|not a dynamic executable"; then
-  echo "error: $bin is dynamically linked" >&2
-  exit 1
-fi
+linkage=$(ldd "$bin" 2>&1 || true)
+case "$linkage" in
+  *"statically linked"* | *"not a dynamic executable"*) ;;
+  *) echo "error: $bin is dynamically linked: $linkage" >&2; exit 1 ;;
+esac
 if [ "$size" -gt $((BUDGET_MB * 1024 * 1024)) ]; then
   echo "error: $bin is over the ${BUDGET_MB} MB budget" >&2
   exit 1
