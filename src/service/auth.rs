@@ -7,8 +7,8 @@ use rand::RngCore;
 use super::error::{Result, ServiceError};
 use super::tokens::{Claims, TokenKind, parse_sid};
 use super::{Caller, Services, passwords};
+use crate::domain::UserId;
 use crate::domain::time::{now_millis, now_secs};
-use crate::domain::{Password, UserId};
 use crate::store::{ReadTx, projects, sessions, users};
 
 /// What a successful login returns.
@@ -227,16 +227,8 @@ impl Services {
     /// Sets a new password for the caller. Every token issued before stops working; a new
     /// session is returned so the caller stays logged in.
     pub fn change_password(&self, caller: &Caller, new_password: &str) -> Result<TokenPair> {
-        let password = Password::parse(new_password)?;
-        let hash = passwords::hash(password.as_str())?;
-        let r#gen = self.store.write(|tx| {
-            let mut rec = users::get(tx, caller.id.0)?
-                .ok_or_else(|| unauthorized("the account no longer exists"))?;
-            rec.password_hash = hash;
-            rec.token_gen += 1;
-            rec.updated = now_millis();
-            users::update(tx, caller.id.0, &rec)?;
-            Ok::<_, ServiceError>(rec.token_gen)
+        let r#gen = self.replace_password(caller.id.0, new_password, || {
+            unauthorized("the account no longer exists")
         })?;
         self.issue_session(caller.id, &caller.username, r#gen)
     }

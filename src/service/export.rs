@@ -99,24 +99,18 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
     std::fs::create_dir_all(dir.join("documents"))
         .map_err(|e| ServiceError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
     let (users, projects, relations, dmps, tasks, inputs, files) = store.read(|tx| {
-        let users: Vec<UserOut> = dump::users(tx)?
+        let users: Vec<UserOut> = users::list(tx)?
             .into_iter()
             .map(|(id, mut rec)| {
                 if !with_hashes {
                     rec.password_hash = String::new();
                 }
-                UserOut {
-                    id: id.parse().unwrap_or_default(),
-                    rec,
-                }
+                UserOut { id, rec }
             })
             .collect();
-        let projects: Vec<ProjectOut> = dump::projects(tx)?
+        let projects: Vec<ProjectOut> = projects::list(tx)?
             .into_iter()
-            .map(|(id, rec)| ProjectOut {
-                id: id.parse().unwrap_or_default(),
-                rec,
-            })
+            .map(|(id, rec)| ProjectOut { id, rec })
             .collect();
         let relations: Vec<RelationOut> = dump::memberships(tx)?
             .into_iter()

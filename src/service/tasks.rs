@@ -8,7 +8,7 @@ use super::error::{Result, ServiceError};
 use super::{Caller, Services};
 use crate::domain::time::now_millis;
 use crate::domain::{DmpId, TaskId, TaskStatus, UserId};
-use crate::store::records::{TaskInput, TaskRecord};
+use crate::store::records::{DmpRecord, TaskInput, TaskRecord};
 use crate::store::{dmps, tasks, users};
 
 #[derive(Debug, Clone)]
@@ -50,6 +50,17 @@ pub struct ClaimedTask {
     pub input: Option<TaskInput>,
 }
 
+/// What a task renders: the DMP as it is now, with its owner's name.
+fn snapshot(tx: &impl crate::store::ReadTx, dmp: DmpRecord) -> Result<TaskInput> {
+    Ok(TaskInput {
+        owner_name: users::get(tx, dmp.owner)?
+            .map(|u| u.username)
+            .unwrap_or_default(),
+        version: dmp.version,
+        doc: dmp.doc,
+    })
+}
+
 fn not_found(id: impl std::fmt::Display) -> ServiceError {
     ServiceError::NotFound(format!("no task with id {id}"))
 }
@@ -88,13 +99,7 @@ impl Services {
                     pdf: None,
                     error: None,
                 };
-                let input = TaskInput {
-                    owner_name: users::get(tx, rec.owner)?
-                        .map(|u| u.username)
-                        .unwrap_or_default(),
-                    version: rec.version,
-                    doc: rec.doc,
-                };
+                let input = snapshot(tx, rec)?;
                 for _ in 0..4 {
                     let id = TaskId::generate();
                     if tasks::insert(tx, id.bytes(), &task)? {
@@ -134,13 +139,7 @@ impl Services {
                     .transpose()?
                     .flatten()
                 {
-                    Some(d) => Some(TaskInput {
-                        owner_name: users::get(tx, d.owner)?
-                            .map(|u| u.username)
-                            .unwrap_or_default(),
-                        version: d.version,
-                        doc: d.doc,
-                    }),
+                    Some(d) => Some(snapshot(tx, d)?),
                     None => None,
                 },
             };

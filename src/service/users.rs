@@ -99,16 +99,31 @@ impl Services {
 
     /// Sets a user's password (administrators; the user's tokens stop working).
     pub fn set_password(&self, username: &str, password: &str) -> Result<()> {
+        let id = self
+            .store
+            .read(|tx| users::id_by_name(tx, username).map_err(ServiceError::from))?
+            .ok_or_else(|| no_user(username))?;
+        self.replace_password(id, password, || no_user(username))
+            .map(|_| ())
+    }
+
+    /// Stores a new password for user `id` and bumps its token generation, so every token
+    /// issued before stops working. Returns the new generation; `missing` when the user is gone.
+    pub(crate) fn replace_password(
+        &self,
+        id: u64,
+        password: &str,
+        missing: impl FnOnce() -> ServiceError,
+    ) -> Result<u64> {
         let password = Password::parse(password)?;
         let hash = passwords::hash(password.as_str())?;
         self.store.write(|tx| {
-            let id = users::id_by_name(tx, username)?.ok_or_else(|| no_user(username))?;
-            let mut rec = users::get(tx, id)?.ok_or_else(|| no_user(username))?;
+            let mut rec = users::get(tx, id)?.ok_or_else(missing)?;
             rec.password_hash = hash;
             rec.token_gen += 1;
             rec.updated = now_millis();
             users::update(tx, id, &rec)?;
-            Ok(())
+            Ok(rec.token_gen)
         })
     }
 

@@ -1,11 +1,10 @@
-//! Whole-table reads for exports: every record of a table, in key order.
+//! Whole-table reads for exports: every record of a table, in key order (users and
+//! projects: `users::list`, `projects::list`).
 
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::de::DeserializeOwned;
 
-use super::records::{
-    DmpRecord, FileRecord, ProjectRecord, TaskInput, TaskRecord, UserRecord, decode,
-};
+use super::records::{DmpRecord, FileRecord, TaskInput, TaskRecord, decode};
 use super::tables::*;
 use super::{ReadTx, StoreError};
 
@@ -21,14 +20,6 @@ fn rows<K: redb::Key + 'static, T: DeserializeOwned>(
         out.push((key(k.value()), decode(what, v.value())?));
     }
     Ok(out)
-}
-
-pub fn users(tx: &impl ReadTx) -> Result<Vec<(String, UserRecord)>, StoreError> {
-    rows(tx, USERS, "user", |k| k.to_string())
-}
-
-pub fn projects(tx: &impl ReadTx) -> Result<Vec<(String, ProjectRecord)>, StoreError> {
-    rows(tx, PROJECTS, "project", |k| k.to_string())
 }
 
 /// Every (user id, project id) membership.
