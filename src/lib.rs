@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod legacy;
 pub mod logging;
+pub mod madmp;
 pub mod render;
 pub mod server;
 pub mod service;

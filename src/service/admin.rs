@@ -258,10 +258,13 @@ fn clear_all(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
         PROJECT_USERS,
         DMPS,
         DMPS_BY_OWNER,
+        DMPS_BY_CREATED,
+        DMPS_BY_MODIFIED,
         TASKS,
         TASKS_BY_DMP,
         TASKS_BY_OWNER,
         TASKS_BY_STATUS,
+        TASK_INPUTS,
         FILES,
         REVOKED_SESSIONS
     );

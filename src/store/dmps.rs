@@ -3,7 +3,7 @@
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::records::{DmpRecord, decode, encode};
-use super::tables::{DMPS, DMPS_BY_OWNER, Oid};
+use super::tables::{DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, Oid};
 use super::{ReadTx, StoreError};
 
 const MIN: Oid = [0; 12];
@@ -24,12 +24,35 @@ pub fn insert(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<bool, S
     }
     dmps.insert(id, encode(rec)?.as_slice())?;
     tx.open_table(DMPS_BY_OWNER)?.insert((rec.owner, id), ())?;
+    index_times(tx, id, rec)?;
     Ok(true)
 }
 
-/// Rewrites an existing DMP (same owner: ownership does not change).
+/// Writes the creation- and modification-time index rows of a DMP.
+pub fn index_times(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<(), StoreError> {
+    tx.open_table(DMPS_BY_CREATED)?
+        .insert((rec.owner, rec.created, id), ())?;
+    tx.open_table(DMPS_BY_MODIFIED)?
+        .insert((rec.owner, rec.updated, id), ())?;
+    Ok(())
+}
+
+fn unindex_times(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<(), StoreError> {
+    tx.open_table(DMPS_BY_CREATED)?
+        .remove((rec.owner, rec.created, id))?;
+    tx.open_table(DMPS_BY_MODIFIED)?
+        .remove((rec.owner, rec.updated, id))?;
+    Ok(())
+}
+
+/// Rewrites an existing DMP (same owner: ownership does not change), moving its time
+/// index rows along.
 pub fn update(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<(), StoreError> {
+    if let Some(old) = get(tx, id)? {
+        unindex_times(tx, id, &old)?;
+    }
     tx.open_table(DMPS)?.insert(id, encode(rec)?.as_slice())?;
+    index_times(tx, id, rec)?;
     Ok(())
 }
 
@@ -40,6 +63,7 @@ pub fn delete(tx: &WriteTransaction, id: Oid) -> Result<Option<DmpRecord>, Store
     };
     tx.open_table(DMPS)?.remove(id)?;
     tx.open_table(DMPS_BY_OWNER)?.remove((rec.owner, id))?;
+    unindex_times(tx, id, &rec)?;
     Ok(Some(rec))
 }
 
@@ -81,4 +105,35 @@ pub fn page_all(
 /// All DMP ids of an owner (for deleting a user).
 pub fn ids_by_owner(tx: &impl ReadTx, owner: u64) -> Result<Vec<Oid>, StoreError> {
     Ok(page_by_owner(tx, owner, 0, usize::MAX)?.0)
+}
+
+/// Which time index a range or an order refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeKey {
+    Created,
+    Modified,
+}
+
+/// One owner's DMP ids whose `created` (or `updated`) time lies in `from..=to` (milliseconds),
+/// in time order (oldest first), read from the time index: no record is decoded.
+pub fn ids_by_time(
+    tx: &impl ReadTx,
+    owner: u64,
+    key: TimeKey,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, Oid)>, StoreError> {
+    let table = match key {
+        TimeKey::Created => tx.table(DMPS_BY_CREATED)?,
+        TimeKey::Modified => tx.table(DMPS_BY_MODIFIED)?,
+    };
+    let mut out = Vec::new();
+    if from > to {
+        return Ok(out);
+    }
+    for row in table.range((owner, from, MIN)..=(owner, to, MAX))? {
+        let (_, t, id) = row?.0.value();
+        out.push((t, id));
+    }
+    Ok(out)
 }

@@ -88,6 +88,20 @@ pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
                 hex::encode(k.value())
             ));
         }
+        if tx
+            .table(DMPS_BY_CREATED)?
+            .get((rec.owner, rec.created, k.value()))?
+            .is_none()
+            || tx
+                .table(DMPS_BY_MODIFIED)?
+                .get((rec.owner, rec.updated, k.value()))?
+                .is_none()
+        {
+            problems.push(format!(
+                "dmp {} lacks a time index row",
+                hex::encode(k.value())
+            ));
+        }
     }
     for row in tx.table(DMPS_BY_OWNER)?.iter()? {
         let (owner, id) = row?.0.value();
@@ -97,6 +111,24 @@ pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
                 "owner index row ({owner}, {}) points at no such dmp",
                 hex::encode(id)
             )),
+        }
+    }
+
+    for (name, table, created) in [
+        ("created", tx.table(DMPS_BY_CREATED)?, true),
+        ("modified", tx.table(DMPS_BY_MODIFIED)?, false),
+    ] {
+        for row in table.iter()? {
+            let (owner, t, id) = row?.0.value();
+            match super::dmps::get(tx, id)? {
+                Some(rec)
+                    if rec.owner == owner
+                        && t == if created { rec.created } else { rec.updated } => {}
+                _ => problems.push(format!(
+                    "{name} index row ({owner}, {t}, {}) points at no such dmp",
+                    hex::encode(id)
+                )),
+            }
         }
     }
 
@@ -205,6 +237,8 @@ pub fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), Sto
     copy(from, to, PROJECT_USERS)?;
     copy(from, to, DMPS)?;
     copy(from, to, DMPS_BY_OWNER)?;
+    copy(from, to, DMPS_BY_CREATED)?;
+    copy(from, to, DMPS_BY_MODIFIED)?;
     copy(from, to, TASKS)?;
     copy(from, to, TASKS_BY_DMP)?;
     copy(from, to, TASKS_BY_OWNER)?;

@@ -1,18 +1,18 @@
 //! Numbered schema migrations. Each runs in its own write transaction and is idempotent;
 //! the schema version is written in the same transaction as the migration's changes.
 
-use redb::WriteTransaction;
+use redb::{ReadableTable, WriteTransaction};
 
 use super::tables::*;
 use super::{Store, StoreError, meta};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` brings a database from version `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
 
 /// Version 1: every table of the catalogue exists.
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -37,6 +37,23 @@ fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
 /// Version 2: tasks keep a snapshot of the DMP they render.
 fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(TASK_INPUTS)?;
+    Ok(())
+}
+
+/// Version 3: each user's DMPs indexed by creation and modification time (the RDA API
+/// pages and filters by them).
+fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
+    tx.open_table(DMPS_BY_CREATED)?;
+    tx.open_table(DMPS_BY_MODIFIED)?;
+    let mut rows = Vec::new();
+    for row in tx.open_table(DMPS)?.iter()? {
+        let (k, v) = row?;
+        let rec: super::records::DmpRecord = super::records::decode("dmp", v.value())?;
+        rows.push((k.value(), rec));
+    }
+    for (id, rec) in rows {
+        super::dmps::index_times(tx, id, &rec)?;
+    }
     Ok(())
 }
 

@@ -31,6 +31,12 @@ pub const PROJECT_USERS: TableDefinition<(u64, u64), ()> = TableDefinition::new(
 pub const DMPS: TableDefinition<Oid, &[u8]> = TableDefinition::new("dmps-1");
 /// `(owner user id, dmp id) → ()`: a user's DMPs, oldest first.
 pub const DMPS_BY_OWNER: TableDefinition<(u64, Oid), ()> = TableDefinition::new("dmps-by-owner-1");
+/// `(owner user id, created millis, dmp id) → ()`: a user's DMPs by creation time (schema 3).
+pub const DMPS_BY_CREATED: TableDefinition<(u64, i64, Oid), ()> =
+    TableDefinition::new("dmps-by-created-1");
+/// `(owner user id, modified millis, dmp id) → ()`: a user's DMPs by last change (schema 3).
+pub const DMPS_BY_MODIFIED: TableDefinition<(u64, i64, Oid), ()> =
+    TableDefinition::new("dmps-by-modified-1");
 
 /// `task id → TaskRecord (JSON)`.
 pub const TASKS: TableDefinition<Oid, &[u8]> = TableDefinition::new("tasks-1");

@@ -1,0 +1,738 @@
+//! Field by field: how questionnaire answers become parts of a maDMP document and back.
+//!
+//! The mapping is a list of units. Each unit owns some answer keys and some places in the
+//! `dmp` object, and knows both directions. Export writes a unit into the document; import
+//! reads it back. Because each unit is self-contained, a stored maDMP document can be
+//! brought up to date by re-writing only the units whose answers changed (see `super`).
+//! docs/madmp.md describes every unit for people.
+
+use serde_json::{Map, Value, json};
+
+use super::license;
+
+type Obj = Map<String, Value>;
+
+/// What export needs beyond the answers.
+pub struct UnitCtx<'a> {
+    /// The DMP's creation date (`YYYY-MM-DD`): a licence applies from it unless embargoed.
+    pub created_date: &'a str,
+}
+
+pub struct Unit {
+    pub name: &'static str,
+    pub keys: &'static [&'static str],
+    pub export: fn(&Obj, &mut Obj, &UnitCtx),
+    pub import: fn(&Obj, &mut Obj),
+}
+
+pub const UNITS: &[Unit] = &[
+    Unit {
+        name: "title",
+        keys: &["name"],
+        export: title_out,
+        import: title_in,
+    },
+    Unit {
+        name: "purpose",
+        keys: &["purpose"],
+        export: purpose_out,
+        import: purpose_in,
+    },
+    Unit {
+        name: "language",
+        keys: &["language"],
+        export: language_out,
+        import: language_in,
+    },
+    Unit {
+        name: "project",
+        keys: &["project", "project_description"],
+        export: project_out,
+        import: project_in,
+    },
+    Unit {
+        name: "ethics",
+        keys: &[
+            "personal",
+            "personal_text",
+            "protected_geolocation",
+            "protected_geolocation_text",
+        ],
+        export: ethics_out,
+        import: ethics_in,
+    },
+    Unit {
+        name: "description",
+        keys: &["description"],
+        export: description_out,
+        import: description_in,
+    },
+    Unit {
+        name: "keywords",
+        keys: &["keywords"],
+        export: keywords_out,
+        import: keywords_in,
+    },
+    Unit {
+        name: "quality",
+        keys: &["quality", "quality_text"],
+        export: quality_out,
+        import: quality_in,
+    },
+    Unit {
+        name: "vocabulary",
+        keys: &["vocabulary", "vocabulary_text"],
+        export: vocabulary_out,
+        import: vocabulary_in,
+    },
+    Unit {
+        name: "reuse",
+        keys: &["reuse"],
+        export: reuse_out,
+        import: reuse_in,
+    },
+    Unit {
+        name: "conditions",
+        keys: &["conditions"],
+        export: conditions_out,
+        import: conditions_in,
+    },
+    Unit {
+        name: "distribution",
+        keys: &[
+            "sharing",
+            "embargo",
+            "embargo_date",
+            "license",
+            "use_data",
+            "use_data_url",
+            "size_dataset",
+            "number_contributions",
+            "contribution_size",
+        ],
+        export: distribution_out,
+        import: distribution_in,
+    },
+];
+
+pub const PERSONAL_TITLE: &str = "Personal data";
+pub const GEOLOCATION_TITLE: &str = "Protected geolocation";
+pub const DEFAULT_LANGUAGE: &str = "eng";
+
+// ---- reading answers and documents ----------------------------------------------------
+
+/// An answer as trimmed text ("" when absent or not text).
+pub fn text<'a>(answers: &'a Obj, key: &str) -> &'a str {
+    answers
+        .get(key)
+        .and_then(Value::as_str)
+        .map_or("", str::trim)
+}
+
+/// A yes/no answer: `Some(true)` for "Yes", `Some(false)` for "No", else `None`.
+fn yes_no(answers: &Obj, key: &str) -> Option<bool> {
+    match text(answers, key).to_ascii_lowercase().as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+fn booleanish(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
+fn answer_of_booleanish(v: Option<&Value>) -> &'static str {
+    match v.and_then(Value::as_str) {
+        Some("yes") => "Yes",
+        Some("no") => "No",
+        _ => "",
+    }
+}
+
+fn set_text(answers: &mut Obj, key: &str, value: impl Into<String>) {
+    answers.insert(key.to_owned(), Value::String(value.into()));
+}
+
+fn str_at<'a>(v: &'a Obj, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// Sets `key` to a string, or removes it when the string is empty.
+fn put_or_remove(obj: &mut Obj, key: &str, value: &str) {
+    if value.is_empty() {
+        obj.remove(key);
+    } else {
+        obj.insert(key.to_owned(), Value::String(value.to_owned()));
+    }
+}
+
+/// The first element of an array member, if it is an object.
+fn first<'a>(obj: &'a Obj, key: &str) -> Option<&'a Obj> {
+    obj.get(key)?.as_array()?.first()?.as_object()
+}
+
+/// The first element of an array member, created (with `seed`) when absent.
+fn first_mut<'a>(obj: &'a mut Obj, key: &str, seed: impl FnOnce() -> Obj) -> &'a mut Obj {
+    let arr = obj.entry(key.to_owned()).or_insert_with(|| json!([]));
+    if !arr.is_array() {
+        *arr = json!([]);
+    }
+    let Value::Array(items) = arr else {
+        unreachable!("made an array above")
+    };
+    if !items.first().is_some_and(Value::is_object) {
+        items.insert(0, Value::Object(seed()));
+    }
+    match items.first_mut() {
+        Some(Value::Object(o)) => o,
+        _ => unreachable!("an object was put first above"),
+    }
+}
+
+/// Removes the first element of an array member, and the member once it is empty.
+fn remove_first(obj: &mut Obj, key: &str) {
+    if let Some(Value::Array(items)) = obj.get_mut(key) {
+        if !items.is_empty() {
+            items.remove(0);
+        }
+        if items.is_empty() {
+            obj.remove(key);
+        }
+    }
+}
+
+/// The first dataset (the questionnaire describes one).
+pub fn dataset(dmp: &Obj) -> Option<&Obj> {
+    first(dmp, "dataset")
+}
+
+fn dataset_mut(dmp: &mut Obj) -> &mut Obj {
+    let title = str_at(dmp, "title").to_owned();
+    first_mut(dmp, "dataset", || new_dataset(&title))
+}
+
+/// A dataset with the fields the schema requires.
+pub fn new_dataset(title: &str) -> Obj {
+    let title = if title.is_empty() {
+        "Data of the plan"
+    } else {
+        title
+    };
+    let Value::Object(o) = json!({
+        "title": title,
+        "dataset_id": {"identifier": "dataset-1", "type": "other"},
+        "personal_data": "unknown",
+        "sensitive_data": "unknown",
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    o
+}
+
+fn ds_str<'a>(dmp: &'a Obj, key: &str) -> &'a str {
+    dataset(dmp).map_or("", |d| str_at(d, key))
+}
+
+/// Splits a free-text list on commas, semicolons and line breaks.
+fn split_list(s: &str) -> Vec<String> {
+    s.split([',', ';', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---- the units ------------------------------------------------------------------------
+
+pub fn title_text(answers: &Obj) -> &str {
+    match text(answers, "name") {
+        "" => "Untitled data management plan",
+        t => t,
+    }
+}
+
+fn title_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    dmp.insert("title".into(), Value::String(title_text(a).to_owned()));
+}
+fn title_in(dmp: &Obj, a: &mut Obj) {
+    set_text(a, "name", str_at(dmp, "title"));
+}
+
+fn purpose_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    put_or_remove(dmp, "description", text(a, "purpose"));
+}
+fn purpose_in(dmp: &Obj, a: &mut Obj) {
+    set_text(a, "purpose", str_at(dmp, "description"));
+}
+
+fn language_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    let lang = text(a, "language");
+    let lang = if super::schema::is_language(lang) {
+        lang
+    } else {
+        DEFAULT_LANGUAGE
+    };
+    dmp.insert("language".into(), Value::String(lang.to_owned()));
+}
+fn language_in(dmp: &Obj, a: &mut Obj) {
+    set_text(a, "language", str_at(dmp, "language"));
+}
+
+fn project_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    let (title, description) = (text(a, "project"), text(a, "project_description"));
+    if title.is_empty() && description.is_empty() {
+        // Drop the project only if it holds nothing but what this unit wrote.
+        if first(dmp, "project")
+            .is_some_and(|p| p.keys().all(|k| k == "title" || k == "description"))
+        {
+            remove_first(dmp, "project");
+        }
+        return;
+    }
+    let project = first_mut(dmp, "project", Obj::new);
+    let title = if title.is_empty() {
+        "Untitled project"
+    } else {
+        title
+    };
+    project.insert("title".into(), Value::String(title.to_owned()));
+    put_or_remove(project, "description", description);
+}
+fn project_in(dmp: &Obj, a: &mut Obj) {
+    let p = first(dmp, "project");
+    set_text(a, "project", p.map_or("", |p| str_at(p, "title")));
+    set_text(
+        a,
+        "project_description",
+        p.map_or("", |p| str_at(p, "description")),
+    );
+}
+
+fn ethics_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    let personal = yes_no(a, "personal");
+    let geo = yes_no(a, "protected_geolocation");
+    let exist = match (personal, geo) {
+        (Some(true), _) | (_, Some(true)) => "yes",
+        (Some(false), Some(false)) => "no",
+        _ => "unknown",
+    };
+    dmp.insert("ethical_issues_exist".into(), json!(exist));
+    let (ptext, gtext) = (
+        text(a, "personal_text"),
+        text(a, "protected_geolocation_text"),
+    );
+    let mut parts = Vec::new();
+    if !ptext.is_empty() {
+        parts.push(format!("{PERSONAL_TITLE}: {ptext}"));
+    }
+    if !gtext.is_empty() {
+        parts.push(format!("{GEOLOCATION_TITLE}: {gtext}"));
+    }
+    put_or_remove(dmp, "ethical_issues_description", &parts.join("\n"));
+
+    let ds = dataset_mut(dmp);
+    ds.insert("personal_data".into(), json!(booleanish(personal)));
+    ds.insert("sensitive_data".into(), json!(booleanish(geo)));
+    let mut items: Vec<Value> = ds
+        .get("security_and_privacy")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter(|i| {
+                    let t = i.get("title").and_then(Value::as_str);
+                    t != Some(PERSONAL_TITLE) && t != Some(GEOLOCATION_TITLE)
+                })
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    for (title, description) in [(PERSONAL_TITLE, ptext), (GEOLOCATION_TITLE, gtext)] {
+        if !description.is_empty() {
+            items.push(json!({"title": title, "description": description}));
+        }
+    }
+    if items.is_empty() {
+        ds.remove("security_and_privacy");
+    } else {
+        ds.insert("security_and_privacy".into(), Value::Array(items));
+    }
+}
+fn ethics_in(dmp: &Obj, a: &mut Obj) {
+    let ds = dataset(dmp);
+    set_text(
+        a,
+        "personal",
+        answer_of_booleanish(ds.and_then(|d| d.get("personal_data"))),
+    );
+    set_text(
+        a,
+        "protected_geolocation",
+        answer_of_booleanish(ds.and_then(|d| d.get("sensitive_data"))),
+    );
+    let item = |title: &str| -> String {
+        ds.and_then(|d| d.get("security_and_privacy"))
+            .and_then(Value::as_array)
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|i| i.get("title").and_then(Value::as_str) == Some(title))
+            })
+            .and_then(|i| i.get("description"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let mut personal = item(PERSONAL_TITLE);
+    // A document written elsewhere may describe its ethical issues only at plan level.
+    if personal.is_empty() && item(GEOLOCATION_TITLE).is_empty() {
+        personal = str_at(dmp, "ethical_issues_description").to_owned();
+    }
+    set_text(a, "personal_text", personal);
+    set_text(a, "protected_geolocation_text", item(GEOLOCATION_TITLE));
+}
+
+fn description_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    put_or_remove(dataset_mut(dmp), "description", text(a, "description"));
+}
+fn description_in(dmp: &Obj, a: &mut Obj) {
+    set_text(a, "description", ds_str(dmp, "description"));
+}
+
+fn keywords_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    let words = split_list(text(a, "keywords"));
+    let ds = dataset_mut(dmp);
+    if words.is_empty() {
+        ds.remove("keyword");
+    } else {
+        ds.insert("keyword".into(), json!(words));
+    }
+}
+fn keywords_in(dmp: &Obj, a: &mut Obj) {
+    set_text(
+        a,
+        "keywords",
+        strings(dataset(dmp).and_then(|d| d.get("keyword"))).join(", "),
+    );
+}
+
+fn quality_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    let t = text(a, "quality_text");
+    let ds = dataset_mut(dmp);
+    if t.is_empty() {
+        ds.remove("data_quality_assurance");
+    } else {
+        ds.insert("data_quality_assurance".into(), json!([t]));
+    }
+}
+fn quality_in(dmp: &Obj, a: &mut Obj) {
+    let t = strings(dataset(dmp).and_then(|d| d.get("data_quality_assurance"))).join("\n");
+    set_text(a, "quality", if t.is_empty() { "" } else { "Yes" });
+    set_text(a, "quality_text", t);
+}
+
+fn vocabulary_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    let items: Vec<Value> = text(a, "vocabulary_text")
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            let kind = if s.starts_with("http://") || s.starts_with("https://") {
+                "url"
+            } else {
+                "other"
+            };
+            json!({
+                "description": s,
+                "language": DEFAULT_LANGUAGE,
+                "metadata_standard_id": {"identifier": s, "type": kind},
+            })
+        })
+        .collect();
+    let ds = dataset_mut(dmp);
+    if items.is_empty() {
+        ds.remove("metadata");
+    } else {
+        ds.insert("metadata".into(), Value::Array(items));
+    }
+}
+fn vocabulary_in(dmp: &Obj, a: &mut Obj) {
+    let names: Vec<String> = dataset(dmp)
+        .and_then(|d| d.get("metadata"))
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|m| {
+                    let d = str_at(m, "description");
+                    if !d.is_empty() {
+                        return d.to_owned();
+                    }
+                    let id = m.get("metadata_standard_id");
+                    let id = id.and_then(|v| v.as_array().and_then(|a| a.first()).or(Some(v)));
+                    id.and_then(|v| v.get("identifier"))
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned()
+                })
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    set_text(a, "vocabulary", if names.is_empty() { "" } else { "Yes" });
+    set_text(a, "vocabulary_text", names.join("; "));
+}
+
+fn reuse_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    let reuse = yes_no(a, "reuse");
+    let ds = dataset_mut(dmp);
+    match reuse {
+        Some(b) => ds.insert("is_reused".into(), json!(b)),
+        None => ds.remove("is_reused"),
+    };
+}
+fn reuse_in(dmp: &Obj, a: &mut Obj) {
+    let v = dataset(dmp)
+        .and_then(|d| d.get("is_reused"))
+        .and_then(Value::as_bool);
+    set_text(
+        a,
+        "reuse",
+        match v {
+            Some(true) => "Yes",
+            Some(false) => "No",
+            None => "",
+        },
+    );
+}
+
+fn conditions_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+    put_or_remove(dataset_mut(dmp), "rights", text(a, "conditions"));
+}
+fn conditions_in(dmp: &Obj, a: &mut Obj) {
+    set_text(a, "conditions", ds_str(dmp, "rights"));
+}
+
+/// Size labels the frontend offers, with the upper bound used as an estimate.
+const SIZES: [(&str, Option<i64>); 3] = [
+    ("Small (less than 100MB)", Some(100_000_000)),
+    ("Medium (more than 100MB to 1GB)", Some(1_000_000_000)),
+    ("Big (more than 1GB)", None),
+];
+
+/// `"5 MB"` → 5,000,000 (decimal units; KiB-style binary units too).
+fn parse_size(s: &str) -> Option<f64> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
+        .unwrap_or(s.len());
+    let number: f64 = s[..split].replace(',', "").parse().ok()?;
+    let unit = s[split..].trim().to_ascii_uppercase();
+    let factor = match unit.as_str() {
+        "" | "B" | "BYTES" => 1.0,
+        "KB" | "K" => 1e3,
+        "MB" | "M" => 1e6,
+        "GB" | "G" => 1e9,
+        "TB" | "T" => 1e12,
+        "KIB" => 1024.0,
+        "MIB" => 1024.0 * 1024.0,
+        "GIB" => 1024.0 * 1024.0 * 1024.0,
+        "TIB" => 1024f64.powi(4),
+        _ => return None,
+    };
+    Some(number * factor)
+}
+
+/// An estimate of the data's size in bytes: contributions × size of one when both are
+/// given, else the upper bound of the chosen size class (none for the open-ended class).
+pub fn byte_size(a: &Obj) -> Option<i64> {
+    let count = text(a, "number_contributions")
+        .replace([',', '_', ' '], "")
+        .parse::<f64>()
+        .ok();
+    if let (Some(n), Some(each)) = (count, parse_size(text(a, "contribution_size"))) {
+        let total = n * each;
+        if total.is_finite() && total >= 0.0 && total < 9.0e18 {
+            return Some(total.round() as i64);
+        }
+    }
+    let label = text(a, "size_dataset");
+    SIZES
+        .iter()
+        .find(|(l, _)| l.eq_ignore_ascii_case(label))
+        .and_then(|(_, bound)| *bound)
+}
+
+fn size_label(bytes: i64) -> &'static str {
+    match bytes {
+        b if b <= 100_000_000 => SIZES[0].0,
+        b if b <= 1_000_000_000 => SIZES[1].0,
+        _ => SIZES[2].0,
+    }
+}
+
+/// A `YYYY-MM-DD` date, if the answer is one.
+fn date(s: &str) -> Option<&str> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .map(|_| s)
+}
+
+fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
+    let sharing = yes_no(a, "sharing");
+    let embargo = yes_no(a, "embargo") == Some(true);
+    let license_url = license::url_of(text(a, "license"));
+    let access_url = text(a, "use_data_url");
+    let bytes = byte_size(a);
+    let ds = dataset_mut(dmp);
+    if sharing.is_none() && license_url.is_none() && access_url.is_empty() && bytes.is_none() {
+        if first(ds, "distribution").is_some() {
+            remove_first(ds, "distribution");
+        }
+        return;
+    }
+    let title = str_at(ds, "title").to_owned();
+    let dist = first_mut(ds, "distribution", || {
+        let mut o = Obj::new();
+        o.insert("title".into(), Value::String(title));
+        o
+    });
+    let access = match (sharing, embargo) {
+        (Some(true), _) => "open",
+        (Some(false), true) => "shared",
+        _ => "closed",
+    };
+    dist.insert("data_access".into(), json!(access));
+    put_or_remove(dist, "access_url", access_url);
+    match license_url {
+        Some(url) => {
+            let start = match date(text(a, "embargo_date")) {
+                Some(d) if embargo => d,
+                _ => ctx.created_date,
+            };
+            dist.insert(
+                "license".into(),
+                json!([{"license_ref": url, "start_date": start}]),
+            );
+        }
+        None => {
+            dist.remove("license");
+        }
+    }
+    match bytes {
+        Some(b) => dist.insert("byte_size".into(), json!(b)),
+        None => dist.remove("byte_size"),
+    };
+}
+fn distribution_in(dmp: &Obj, a: &mut Obj) {
+    let created = str_at(dmp, "created").get(..10).unwrap_or("");
+    let dist = dataset(dmp).and_then(|d| first(d, "distribution"));
+    let access = dist.map_or("", |d| str_at(d, "data_access"));
+    set_text(
+        a,
+        "sharing",
+        match access {
+            "open" => "Yes",
+            "shared" | "closed" => "No",
+            _ => "",
+        },
+    );
+    let lic = dist.and_then(|d| first(d, "license"));
+    let start = lic.map_or("", |l| str_at(l, "start_date"));
+    let embargoed = !start.is_empty() && !created.is_empty() && start > created;
+    set_text(
+        a,
+        "embargo",
+        if embargoed {
+            "Yes"
+        } else if dist.is_some() {
+            "No"
+        } else {
+            ""
+        },
+    );
+    set_text(a, "embargo_date", if embargoed { start } else { "" });
+    set_text(
+        a,
+        "license",
+        lic.map_or(String::new(), |l| {
+            license::answer_of(str_at(l, "license_ref"))
+        }),
+    );
+    let url = dist.map_or("", |d| match str_at(d, "access_url") {
+        "" => str_at(d, "download_url"),
+        u => u,
+    });
+    set_text(a, "use_data", if url.is_empty() { "" } else { "Yes" });
+    set_text(a, "use_data_url", url);
+    let bytes = dist
+        .and_then(|d| d.get("byte_size"))
+        .and_then(Value::as_i64);
+    set_text(a, "size_dataset", bytes.map_or("", size_label));
+    set_text(a, "number_contributions", "");
+    set_text(a, "contribution_size", "");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> Obj {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn estimates_sizes() {
+        let a = obj(json!({"number_contributions": "43617", "contribution_size": "5 MB"}));
+        assert_eq!(byte_size(&a), Some(218_085_000_000));
+        let a = obj(json!({"size_dataset": "Small (less than 100MB)"}));
+        assert_eq!(byte_size(&a), Some(100_000_000));
+        let a = obj(json!({"size_dataset": "Big (more than 1GB)", "contribution_size": "lots"}));
+        assert_eq!(byte_size(&a), None);
+    }
+
+    #[test]
+    fn data_access_follows_sharing_and_embargo() {
+        let ctx = UnitCtx {
+            created_date: "2026-01-02",
+        };
+        for (sharing, embargo, want) in [
+            ("Yes", "Yes", "open"),
+            ("No", "Yes", "shared"),
+            ("No", "No", "closed"),
+        ] {
+            let a = obj(
+                json!({"sharing": sharing, "embargo": embargo, "embargo_date": "2030-01-31", "license": "CC BY"}),
+            );
+            let mut dmp = Obj::new();
+            distribution_out(&a, &mut dmp, &ctx);
+            let d = dataset(&dmp)
+                .and_then(|d| first(d, "distribution"))
+                .cloned()
+                .unwrap_or_default();
+            assert_eq!(d["data_access"], want);
+            let start = if embargo == "Yes" {
+                "2030-01-31"
+            } else {
+                "2026-01-02"
+            };
+            assert_eq!(d["license"][0]["start_date"], start);
+        }
+    }
+}
