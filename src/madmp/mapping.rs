@@ -568,7 +568,7 @@ pub fn byte_size(a: &Obj) -> Option<i64> {
         .ok();
     if let (Some(n), Some(each)) = (count, parse_size(text(a, "contribution_size"))) {
         let total = n * each;
-        if total.is_finite() && total >= 0.0 && total < 9.0e18 {
+        if (0.0..9.0e18).contains(&total) {
             return Some(total.round() as i64);
         }
     }
