@@ -7,6 +7,7 @@ use poem::listener::TcpListener;
 use poem::{Endpoint, EndpointExt, Response, Route};
 
 use crate::api::middleware::{BodyLimit, Cors, RequestLog, StandardHeaders};
+use crate::api::rda::negotiate::RdaSurface;
 use crate::api::{ApiState, error, openapi};
 use crate::config::ServeConfig;
 use crate::service::Services;
@@ -17,17 +18,31 @@ use crate::service::Services;
 /// request log all see the final response.
 pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Response> + 'static {
     let api = openapi();
-    let spec_json = api.spec_endpoint();
-    let spec_yaml = api.spec_endpoint_yaml();
     let ui = api.swagger_ui();
+    let (json, yaml) = (crate::api::spec_json(), crate::api::spec_yaml());
     Route::new()
-        .at("/openapi.json", spec_json)
-        .at("/openapi.yaml", spec_yaml)
+        .at(
+            "/openapi.json",
+            poem::get(poem::endpoint::make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json; charset=utf-8")
+                    .body(json.clone())
+            })),
+        )
+        .at(
+            "/openapi.yaml",
+            poem::get(poem::endpoint::make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/yaml; charset=utf-8")
+                    .body(yaml.clone())
+            })),
+        )
         .nest("/docs", ui)
         .nest("/", api)
         .with(BodyLimit(cfg.body_limit))
         .data(state)
         .catch_all_error(error::to_json)
+        .with(RdaSurface)
         .with(Cors(cfg.origins.clone()))
         .with(StandardHeaders)
         .with(RequestLog)

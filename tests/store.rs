@@ -50,6 +50,30 @@ fn indexes_agree_with_records_through_every_change() {
         s.create_task(who, &json!({"dmp": id.to_string()})).unwrap();
     }
     check(&s);
+    // maDMP imports, overwrites and conditional deletes move the time indexes too.
+    let doc: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/madmp/ex9-dmp-long.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let imported = s.import_madmp(&ana, doc.clone(), "http://x").unwrap();
+    let pre = dmptool::service::madmp::Precondition::default();
+    s.replace_madmp(
+        &ana,
+        &imported.id.to_string(),
+        doc.clone(),
+        &pre,
+        "http://x",
+    )
+    .unwrap();
+    let second = s.import_madmp(&ana, doc, "http://x").unwrap();
+    check(&s);
+    s.delete_own_dmp(&ana, &second.id.to_string(), &pre)
+        .unwrap();
+    check(&s);
     for (who, id) in &dmps[5..15] {
         s.delete_dmp(who, &id.to_string()).unwrap();
     }
@@ -59,7 +83,7 @@ fn indexes_agree_with_records_through_every_change() {
     check(&s);
     s.delete_user("bob").unwrap();
     check(&s);
-    assert_eq!(s.list_dmps(&ana, false, 0, usize::MAX).unwrap().total, 5);
+    assert_eq!(s.list_dmps(&ana, false, 0, usize::MAX).unwrap().total, 6);
     assert_eq!(s.list_users().unwrap().len(), 1);
 }
 
@@ -224,4 +248,34 @@ fn an_upgrade_keeps_a_copy_of_the_old_database_first() {
     drop(old);
     Store::open(&path).unwrap();
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn the_version_3_upgrade_indexes_existing_dmps_by_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let ana;
+    {
+        let s = services(dir.path());
+        ana = caller(&s, "ana");
+        for i in 0..5 {
+            s.create_dmp(&ana, json!({"name": i})).unwrap();
+        }
+        // As a version-2 database had it: no time indexes.
+        s.store
+            .write(|tx| {
+                tx.delete_table(tables::DMPS_BY_CREATED)?;
+                tx.delete_table(tables::DMPS_BY_MODIFIED)?;
+                meta::set(tx, meta::SCHEMA_VERSION_KEY, 2)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+    let s = services(dir.path());
+    let problems = s.store.read(integrity::check).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let q = dmptool::service::madmp::MadmpQuery {
+        count: 100,
+        ..Default::default()
+    };
+    assert_eq!(s.list_madmp(&ana, &q, "http://x").unwrap().total, 5);
 }

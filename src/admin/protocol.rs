@@ -67,7 +67,7 @@ impl Reply {
 
     pub fn from_error(e: &ServiceError) -> Self {
         let kind = match e {
-            ServiceError::Invalid(_) => ErrorKind::Invalid,
+            ServiceError::Invalid(_) | ServiceError::NonConforming(_) => ErrorKind::Invalid,
             ServiceError::Unauthorized(_) | ServiceError::Throttled { .. } => {
                 ErrorKind::Unauthorized
             }

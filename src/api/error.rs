@@ -14,10 +14,17 @@ use crate::store::StoreError;
 pub struct ErrorBody {
     /// What went wrong, for a person to read.
     pub error: String,
+    /// For a document that breaks a schema: the JSON pointer (RFC 6901) of the first
+    /// offending value ("" is the document itself).
+    #[oai(skip_serializing_if_is_none)]
+    pub pointer: Option<String>,
 }
 
 pub fn body(msg: impl Into<String>) -> Json<ErrorBody> {
-    Json(ErrorBody { error: msg.into() })
+    Json(ErrorBody {
+        error: msg.into(),
+        pointer: None,
+    })
 }
 
 /// Every error an operation can answer with.
@@ -62,6 +69,10 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Invalid(m) => ApiError::BadRequest(body(m)),
+            ServiceError::NonConforming(v) => ApiError::BadRequest(Json(ErrorBody {
+                error: v.to_string(),
+                pointer: Some(v.pointer),
+            })),
             ServiceError::Unauthorized(m) => ApiError::Unauthorized(body(m)),
             ServiceError::Forbidden(m) => ApiError::Forbidden(body(m)),
             ServiceError::NotFound(m) => ApiError::NotFound(body(m)),

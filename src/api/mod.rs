@@ -6,7 +6,9 @@ pub mod auth;
 pub mod dmps;
 pub mod error;
 pub mod health;
+pub mod madmp;
 pub mod middleware;
+pub mod rda;
 pub mod resources;
 pub mod security;
 pub mod tasks;
@@ -70,6 +72,35 @@ impl ApiState {
         req.remote_addr().as_socket_addr().map(|a| a.ip())
     }
 
+    /// This server's address as the client reached it (`http://host:port`), for links in
+    /// documents such as a maDMP `dmp_id`. Behind a trusted proxy, `X-Forwarded-Proto` and
+    /// `X-Forwarded-Host` say how the client reached the proxy.
+    pub fn base_url(&self, req: &poem::Request) -> String {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.split(',').next().unwrap_or("").trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let forwarded = |name: &str| if self.trust_proxy { header(name) } else { None };
+        let scheme = match forwarded("x-forwarded-proto").as_deref() {
+            Some("https") => "https",
+            _ => "http",
+        };
+        let host = forwarded("x-forwarded-host")
+            .or_else(|| header("host"))
+            .or_else(|| req.uri().authority().map(|a| a.to_string()))
+            .filter(|h| {
+                h.len() <= 255
+                    && h.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')
+                    })
+            })
+            .unwrap_or_else(|| "localhost".to_owned());
+        format!("{scheme}://{host}")
+    }
+
     /// Runs blocking service work (redb, files) off the async workers.
     pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
     where
@@ -118,6 +149,8 @@ pub type Api = (
     health::HealthApi,
     templates::TemplatesApi,
     admin::AdminApi,
+    madmp::MadmpApi,
+    rda::RdaApi,
 );
 
 /// The OpenAPI service: every operation, documented.
@@ -131,6 +164,8 @@ pub fn openapi() -> OpenApiService<Api, ()> {
             health::HealthApi,
             templates::TemplatesApi,
             admin::AdminApi,
+            madmp::MadmpApi,
+            rda::RdaApi,
         ),
         "dmptool",
         env!("CARGO_PKG_VERSION"),
@@ -140,4 +175,54 @@ pub fn openapi() -> OpenApiService<Api, ()> {
          to get an access token, then send it as `Authorization: Bearer <token>`. Every error \
          is a JSON object `{\"error\": \"...\"}`.",
     )
+}
+
+/// The OpenAPI document as served and committed: the generated one, with the maDMP media
+/// type listed beside `application/json` wherever the `/rda` surface reads or writes JSON.
+pub fn spec() -> serde_json::Value {
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&openapi().spec()).unwrap_or(serde_json::Value::Null);
+    if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for (path, ops) in paths.iter_mut() {
+            if !rda::negotiate::is_rda_path(path) {
+                continue;
+            }
+            for op in ops.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+                if let Some(c) = op.pointer_mut("/requestBody/content") {
+                    add_madmp_type(c);
+                }
+                if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+                    for r in responses.values_mut() {
+                        if let Some(c) = r.get_mut("content") {
+                            add_madmp_type(c);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    spec
+}
+
+fn add_madmp_type(content: &mut serde_json::Value) {
+    let Some(map) = content.as_object_mut() else {
+        return;
+    };
+    let json = map
+        .iter()
+        .find(|(k, _)| k.starts_with("application/json"))
+        .map(|(_, v)| v.clone());
+    if let Some(schema) = json {
+        map.insert(crate::madmp::MEDIA_TYPE.to_owned(), schema);
+    }
+}
+
+/// The served OpenAPI document as JSON text.
+pub fn spec_json() -> String {
+    serde_json::to_string_pretty(&spec()).unwrap_or_default()
+}
+
+/// The served OpenAPI document as YAML text.
+pub fn spec_yaml() -> String {
+    serde_yaml::to_string(&spec()).unwrap_or_default()
 }

@@ -14,10 +14,9 @@ pub enum Format {
 }
 
 pub fn run(args: &OpenapiArgs) {
-    let api = crate::api::openapi();
     let text = match args.format {
-        Format::Yaml => api.spec_yaml(),
-        Format::Json => api.spec(),
+        Format::Yaml => crate::api::spec_yaml(),
+        Format::Json => crate::api::spec_json(),
     };
     print!("{text}");
     if !text.ends_with('\n') {

@@ -121,17 +121,17 @@ pub const DEFAULT_LANGUAGE: &str = "eng";
 
 // ---- reading answers and documents ----------------------------------------------------
 
-/// An answer as trimmed text ("" when absent or not text).
+/// An answer as text, exactly as given ("" when absent, blank or not text).
 pub fn text<'a>(answers: &'a Obj, key: &str) -> &'a str {
-    answers
-        .get(key)
-        .and_then(Value::as_str)
-        .map_or("", str::trim)
+    match answers.get(key).and_then(Value::as_str) {
+        Some(t) if !t.trim().is_empty() => t,
+        _ => "",
+    }
 }
 
 /// A yes/no answer: `Some(true)` for "Yes", `Some(false)` for "No", else `None`.
 fn yes_no(answers: &Obj, key: &str) -> Option<bool> {
-    match text(answers, key).to_ascii_lowercase().as_str() {
+    match text(answers, key).trim().to_ascii_lowercase().as_str() {
         "yes" => Some(true),
         "no" => Some(false),
         _ => None,
@@ -282,7 +282,7 @@ fn purpose_in(dmp: &Obj, a: &mut Obj) {
 }
 
 fn language_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
-    let lang = text(a, "language");
+    let lang = text(a, "language").trim();
     let lang = if super::schema::is_language(lang) {
         lang
     } else {
@@ -572,7 +572,7 @@ pub fn byte_size(a: &Obj) -> Option<i64> {
             return Some(total.round() as i64);
         }
     }
-    let label = text(a, "size_dataset");
+    let label = text(a, "size_dataset").trim();
     SIZES
         .iter()
         .find(|(l, _)| l.eq_ignore_ascii_case(label))
@@ -598,7 +598,7 @@ fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
     let sharing = yes_no(a, "sharing");
     let embargo = yes_no(a, "embargo") == Some(true);
     let license_url = license::url_of(text(a, "license"));
-    let access_url = text(a, "use_data_url");
+    let access_url = text(a, "use_data_url").trim();
     let bytes = byte_size(a);
     let ds = dataset_mut(dmp);
     if sharing.is_none() && license_url.is_none() && access_url.is_empty() && bytes.is_none() {
@@ -622,7 +622,7 @@ fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
     put_or_remove(dist, "access_url", access_url);
     match license_url {
         Some(url) => {
-            let start = match date(text(a, "embargo_date")) {
+            let start = match date(text(a, "embargo_date").trim()) {
                 Some(d) if embargo => d,
                 _ => ctx.created_date,
             };

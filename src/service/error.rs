@@ -21,6 +21,9 @@ pub enum ServiceError {
     /// Clashes with what exists: a taken name, a relation already there (HTTP 409).
     #[error("{0}")]
     Conflict(String),
+    /// A maDMP document that does not conform to the schema (HTTP 400, with its pointer).
+    #[error(transparent)]
+    NonConforming(#[from] crate::madmp::Violation),
     /// Too many failed logins; retry after this many seconds (HTTP 429).
     #[error("too many failed login attempts; try again in {retry_after} s")]
     Throttled { retry_after: u64 },

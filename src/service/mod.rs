@@ -12,6 +12,7 @@ pub mod export;
 pub mod files;
 pub mod legacy;
 mod links;
+pub mod madmp;
 pub mod passwords;
 pub mod projects;
 pub mod secrets;

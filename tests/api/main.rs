@@ -9,6 +9,8 @@ mod cors;
 mod dmps;
 mod documents;
 mod errors;
+mod madmp;
 mod openapi;
+mod rda;
 mod resources;
 mod tasks;

@@ -1,0 +1,75 @@
+//! maDMP 1.2 on the DMP routes: `GET /dmps/{id}/madmp` and `POST /dmps/import`.
+
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+use serde_json::Value;
+
+use super::ApiState;
+use super::dmps::{DmpChanged, DmpCreated};
+use super::error::ApiError;
+use super::security::BearerAuth;
+
+#[derive(Tags)]
+enum MadmpTags {
+    /// DMPs as RDA DMP Common Standard (maDMP 1.2) documents.
+    Madmp,
+}
+
+#[derive(ApiResponse)]
+pub enum MadmpDocument {
+    /// The DMP as a maDMP 1.2 document; it validates against the official schema.
+    /// `dmp.x_dmptool.answers` carries every questionnaire answer.
+    #[oai(status = 200)]
+    Ok(Json<Value>, #[oai(header = "Last-Modified")] String),
+}
+
+pub struct MadmpApi;
+
+#[OpenApi(tag = "MadmpTags::Madmp")]
+impl MadmpApi {
+    /// One DMP (the caller's; administrators: any) as a maDMP 1.2 document. See
+    /// docs/madmp.md for the mapping from the questionnaire, field by field.
+    #[oai(path = "/dmps/:id/madmp", method = "get", operation_id = "exportMadmp")]
+    async fn export(
+        &self,
+        state: Data<&ApiState>,
+        req: &Request,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<MadmpDocument, ApiError> {
+        let base = state.base_url(req);
+        let d = state
+            .as_caller(auth.0, move |s, c| s.export_madmp(c, &id.0, &base))
+            .await?;
+        Ok(MadmpDocument::Ok(
+            Json(d.doc),
+            super::rda::http_date(d.modified),
+        ))
+    }
+
+    /// Create a DMP owned by the caller from a maDMP 1.2 document. The questionnaire's
+    /// fields are filled from it and the whole document is kept (key `madmp`), so it
+    /// exports back as it came in. A document that does not conform to the schema is
+    /// refused with 400 and the JSON pointer of its first violation (`pointer`).
+    #[oai(path = "/dmps/import", method = "post", operation_id = "importMadmp")]
+    async fn import(
+        &self,
+        state: Data<&ApiState>,
+        req: &Request,
+        auth: BearerAuth,
+        body: Json<Value>,
+    ) -> Result<DmpCreated, ApiError> {
+        let base = state.base_url(req);
+        let d = state
+            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &base))
+            .await?;
+        Ok(DmpCreated::Created(Json(DmpChanged {
+            id: d.id.to_string(),
+            ok: true,
+            msg: "DMP imported".into(),
+        })))
+    }
+}

@@ -1,0 +1,349 @@
+//! The RDA Common maDMP API (v0.1, maDMP 1.2) at `/rda`: list, create, read, overwrite
+//! and delete the caller's DMPs as maDMP documents, with the same bearer tokens as the
+//! rest of the API. DMPs made here are ordinary DMPs, and every DMP is readable here.
+
+pub mod errors;
+pub mod negotiate;
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use poem::Request;
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+use serde_json::Value;
+
+use super::ApiState;
+use super::security::BearerAuth;
+use crate::domain::time::parse_iso8601;
+use crate::service::madmp::{MadmpDoc, MadmpQuery, Precondition, SortKey};
+pub use errors::{RdaError, RdaErrorBody};
+
+#[derive(Tags)]
+enum RdaTags {
+    /// The RDA Common maDMP API: the caller's DMPs as maDMP 1.2 documents. Responses are
+    /// `application/vnd.org.rd-alliance.dmp-common.v1.2+json` when the client asks for it
+    /// in `Accept`, else `application/json`; request bodies may be either.
+    Rda,
+}
+
+/// `Last-Modified` spelling: an HTTP date (RFC 9110, whole seconds).
+pub fn http_date(millis: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).unwrap_or(0));
+    httpdate::fmt_http_date(t)
+}
+
+/// A DMP with its system id.
+#[derive(Object, Debug)]
+#[oai(rename = "RdaDmpWithId")]
+pub struct DmpWithId {
+    /// The DMP's id in this system (as in `/dmps/{id}`); `dmp.dmp_id` is its
+    /// system-independent identifier.
+    pub id: String,
+    /// The maDMP 1.2 `dmp` object (validates against maDMP-schema-1.2.json).
+    pub dmp: Value,
+}
+
+impl From<MadmpDoc> for DmpWithId {
+    fn from(d: MadmpDoc) -> Self {
+        let dmp = match d.doc {
+            Value::Object(mut o) => o.remove("dmp").unwrap_or(Value::Null),
+            _ => Value::Null,
+        };
+        DmpWithId {
+            id: d.id.to_string(),
+            dmp,
+        }
+    }
+}
+
+/// A page of DMPs.
+#[derive(Object, Debug)]
+#[oai(rename = "RdaDmpList")]
+pub struct DmpListBody {
+    /// How many DMPs match the filters (all pages).
+    pub total_count: u64,
+    pub items: Vec<DmpWithId>,
+}
+
+#[derive(ApiResponse)]
+pub enum RdaOne {
+    /// The DMP. `Last-Modified` and `ETag` serve a later conditional `PUT` or `DELETE`.
+    #[oai(status = 200)]
+    Ok(
+        Json<DmpWithId>,
+        #[oai(header = "Last-Modified")] String,
+        #[oai(header = "ETag")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+pub enum RdaList {
+    /// The caller's DMPs that match, in the order asked for.
+    #[oai(status = 200)]
+    Ok(Json<DmpListBody>),
+}
+
+#[derive(ApiResponse)]
+pub enum RdaDeleted {
+    /// Deleted, with its tasks and generated documents.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+/// How `GET /rda/dmps` orders its items.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "RdaSort")]
+pub enum SortParam {
+    #[oai(rename = "title,asc")]
+    TitleAsc,
+    #[oai(rename = "title,desc")]
+    TitleDesc,
+    #[oai(rename = "created,asc")]
+    CreatedAsc,
+    #[oai(rename = "created,desc")]
+    CreatedDesc,
+    #[oai(rename = "modified,asc")]
+    ModifiedAsc,
+    #[oai(rename = "modified,desc")]
+    ModifiedDesc,
+    #[oai(rename = "language,asc")]
+    LanguageAsc,
+    #[oai(rename = "language,desc")]
+    LanguageDesc,
+    #[oai(rename = "embargo,asc")]
+    EmbargoAsc,
+    #[oai(rename = "embargo,desc")]
+    EmbargoDesc,
+    #[oai(rename = "keyword,asc")]
+    KeywordAsc,
+    #[oai(rename = "keyword,desc")]
+    KeywordDesc,
+}
+
+impl SortParam {
+    fn key(self) -> (SortKey, bool) {
+        use SortParam as S;
+        match self {
+            S::TitleAsc => (SortKey::Title, false),
+            S::TitleDesc => (SortKey::Title, true),
+            S::CreatedAsc => (SortKey::Created, false),
+            S::CreatedDesc => (SortKey::Created, true),
+            S::ModifiedAsc => (SortKey::Modified, false),
+            S::ModifiedDesc => (SortKey::Modified, true),
+            S::LanguageAsc => (SortKey::Language, false),
+            S::LanguageDesc => (SortKey::Language, true),
+            S::EmbargoAsc => (SortKey::Embargo, false),
+            S::EmbargoDesc => (SortKey::Embargo, true),
+            S::KeywordAsc => (SortKey::Keyword, false),
+            S::KeywordDesc => (SortKey::Keyword, true),
+        }
+    }
+}
+
+fn one(d: MadmpDoc) -> RdaOne {
+    let modified = http_date(d.modified);
+    let etag = d.etag();
+    RdaOne::Ok(Json(d.into()), modified, etag)
+}
+
+/// Reads `If-Match` and `If-Unmodified-Since` (an HTTP date, or an RFC 3339 date-time as
+/// the RDA API's description spells it).
+fn precondition(
+    if_match: Option<String>,
+    unmodified_since: Option<String>,
+) -> Result<Precondition, RdaError> {
+    let if_match = if_match.map(|v| v.split(',').map(|t| t.trim().to_owned()).collect());
+    let unmodified_since = match unmodified_since.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => match httpdate::parse_http_date(s) {
+            Ok(t) => {
+                let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
+                Some((i64::try_from(ms).unwrap_or(i64::MAX), 1000))
+            }
+            Err(_) => match parse_iso8601(s) {
+                Some(ms) => Some((ms, 1)),
+                None => {
+                    return Err(RdaError::bad_request(
+                        "If-Unmodified-Since must be an HTTP date or an RFC 3339 date-time",
+                        false,
+                    ));
+                }
+            },
+        },
+    };
+    Ok(Precondition {
+        if_match,
+        unmodified_since,
+    })
+}
+
+fn millis(t: Option<DateTime<FixedOffset>>) -> Option<i64> {
+    t.map(|t| t.timestamp_millis())
+}
+
+fn date(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+pub struct RdaApi;
+
+#[OpenApi(prefix_path = "/rda", tag = "RdaTags::Rda")]
+impl RdaApi {
+    /// List and search the caller's DMPs. All filters apply together; a list filter
+    /// matches any of its values. `*_before`/`*_after` are exclusive.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/dmps", method = "get", operation_id = "listDMPs")]
+    async fn list(
+        &self,
+        state: Data<&ApiState>,
+        req: &Request,
+        auth: BearerAuth,
+        /// Number of items to skip from the start.
+        #[oai(default, validator(maximum(value = "1000000000")))]
+        offset: Query<u64>,
+        /// Number of items to fetch (1 to 100).
+        #[oai(
+            default = "default_count",
+            validator(minimum(value = "1"), maximum(value = "100"))
+        )]
+        count: Query<u32>,
+        /// Fields to sort by with the order; the first is the most significant
+        /// (default `created,desc`).
+        #[oai(name = "sort[]")]
+        sort: Query<Vec<SortParam>>,
+        created_before: Query<Option<DateTime<FixedOffset>>>,
+        created_after: Query<Option<DateTime<FixedOffset>>>,
+        modified_before: Query<Option<DateTime<FixedOffset>>>,
+        modified_after: Query<Option<DateTime<FixedOffset>>>,
+        /// ISO 639-3 language codes.
+        #[oai(name = "languages[]")]
+        languages: Query<Vec<String>>,
+        #[oai(name = "contact_ids[]")] contact_ids: Query<Vec<String>>,
+        #[oai(name = "contributor_ids[]")] contributor_ids: Query<Vec<String>>,
+        #[oai(name = "dataset_ids[]")] dataset_ids: Query<Vec<String>>,
+        #[oai(name = "metadata_standard_ids[]")] metadata_standard_ids: Query<Vec<String>>,
+        #[oai(name = "dmp_ids[]")] dmp_ids: Query<Vec<String>>,
+        #[oai(name = "funder_ids[]")] funder_ids: Query<Vec<String>>,
+        #[oai(name = "grant_ids[]")] grant_ids: Query<Vec<String>>,
+        /// Text to find (case-insensitive) in the title or description.
+        query: Query<Option<String>>,
+        ethical_issues_exist: Query<Option<bool>>,
+        /// Embargo (the licence start date after the plan's creation) before this date.
+        embargo_before: Query<Option<NaiveDate>>,
+        embargo_after: Query<Option<NaiveDate>>,
+    ) -> Result<RdaList, RdaError> {
+        let q = MadmpQuery {
+            offset: usize::try_from(offset.0).unwrap_or(usize::MAX),
+            count: count.0 as usize,
+            sort: sort.0.iter().map(|s| s.key()).collect(),
+            created_after: millis(created_after.0),
+            created_before: millis(created_before.0),
+            modified_after: millis(modified_after.0),
+            modified_before: millis(modified_before.0),
+            languages: languages.0,
+            contact_ids: contact_ids.0,
+            contributor_ids: contributor_ids.0,
+            dataset_ids: dataset_ids.0,
+            metadata_standard_ids: metadata_standard_ids.0,
+            dmp_ids: dmp_ids.0,
+            funder_ids: funder_ids.0,
+            grant_ids: grant_ids.0,
+            query: query.0.filter(|s| !s.trim().is_empty()),
+            ethical_issues_exist: ethical_issues_exist.0,
+            embargo_before: date(embargo_before.0),
+            embargo_after: date(embargo_after.0),
+        };
+        let base = state.base_url(req);
+        let page = state
+            .as_caller(auth.0, move |s, c| s.list_madmp(c, &q, &base))
+            .await
+            .map_err(|e| RdaError::from_api(e, true))?;
+        Ok(RdaList::Ok(Json(DmpListBody {
+            total_count: page.total,
+            items: page.items.into_iter().map(DmpWithId::from).collect(),
+        })))
+    }
+
+    /// Create (import) a DMP from a maDMP 1.2 document; it becomes an ordinary DMP of the
+    /// caller's. `dmp.modified` is set by the server.
+    #[oai(path = "/dmps", method = "post", operation_id = "createDMP")]
+    async fn create(
+        &self,
+        state: Data<&ApiState>,
+        req: &Request,
+        auth: BearerAuth,
+        body: Json<Value>,
+    ) -> Result<RdaOne, RdaError> {
+        let base = state.base_url(req);
+        let d = state
+            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &base))
+            .await?;
+        Ok(one(d))
+    }
+
+    /// One of the caller's DMPs.
+    #[oai(path = "/dmps/:id", method = "get", operation_id = "getDMP")]
+    async fn get(
+        &self,
+        state: Data<&ApiState>,
+        req: &Request,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> Result<RdaOne, RdaError> {
+        let base = state.base_url(req);
+        let d = state
+            .as_caller(auth.0, move |s, c| s.get_own_madmp(c, &id.0, &base))
+            .await?;
+        Ok(one(d))
+    }
+
+    /// Overwrite one of the caller's DMPs with a maDMP 1.2 document. With `If-Match` (an
+    /// `ETag` from an earlier response) or `If-Unmodified-Since` (a `Last-Modified`), a DMP
+    /// changed since is not overwritten: 409. `dmp.modified` is set by the server.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/dmps/:id", method = "put", operation_id = "putDMP")]
+    async fn put(
+        &self,
+        state: Data<&ApiState>,
+        req: &Request,
+        auth: BearerAuth,
+        id: Path<String>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<Option<String>>,
+        body: Json<Value>,
+    ) -> Result<RdaOne, RdaError> {
+        let pre = precondition(if_match.0, if_unmodified_since.0)?;
+        let base = state.base_url(req);
+        let d = state
+            .as_caller(auth.0, move |s, c| {
+                s.replace_madmp(c, &id.0, body.0, &pre, &base)
+            })
+            .await?;
+        Ok(one(d))
+    }
+
+    /// Delete one of the caller's DMPs with its tasks and documents. `If-Match` and
+    /// `If-Unmodified-Since` are honoured as for `PUT`.
+    #[oai(path = "/dmps/:id", method = "delete", operation_id = "deleteDMP")]
+    async fn delete(
+        &self,
+        state: Data<&ApiState>,
+        auth: BearerAuth,
+        id: Path<String>,
+        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
+        #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<Option<String>>,
+    ) -> Result<RdaDeleted, RdaError> {
+        let pre = precondition(if_match.0, if_unmodified_since.0)?;
+        state
+            .as_caller(auth.0, move |s, c| s.delete_own_dmp(c, &id.0, &pre))
+            .await?;
+        Ok(RdaDeleted::Deleted)
+    }
+}
+
+fn default_count() -> u32 {
+    20
+}

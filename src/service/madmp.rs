@@ -1,0 +1,505 @@
+//! DMPs as maDMP 1.2 documents: export, import, and the RDA Common maDMP API's reads and
+//! writes (list with filters and sorting, overwrite with preconditions). Only the owner
+//! sees or changes a DMP through these; another user's DMP is "not found".
+
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value};
+
+use super::dmps::not_found;
+use super::error::{Result, ServiceError};
+use super::{Caller, Services, files};
+use crate::domain::DmpId;
+use crate::domain::time::now_millis;
+use crate::madmp::{self, ExportCtx};
+use crate::store::dmps::{self, TimeKey};
+use crate::store::records::DmpRecord;
+use crate::store::{ReadTx, users};
+
+/// A DMP as a maDMP document, with what HTTP caching needs.
+#[derive(Debug, Clone)]
+pub struct MadmpDoc {
+    pub id: DmpId,
+    /// The whole document: `{"dmp": {...}}`.
+    pub doc: Value,
+    pub created: i64,
+    pub modified: i64,
+    pub version: u64,
+}
+
+impl MadmpDoc {
+    /// An entity tag for the DMP's current state.
+    pub fn etag(&self) -> String {
+        format!("\"{}-{}\"", self.id, self.version)
+    }
+}
+
+/// Conditions a write must meet (`If-Match`, `If-Unmodified-Since`).
+#[derive(Debug, Clone, Default)]
+pub struct Precondition {
+    /// Entity tags one of which must be current (`*` matches any).
+    pub if_match: Option<Vec<String>>,
+    /// The DMP must not have changed after this time (milliseconds), compared at
+    /// `precision_ms` (1000 for an HTTP date, which has whole seconds).
+    pub unmodified_since: Option<(i64, i64)>,
+}
+
+impl Precondition {
+    fn check(&self, id: DmpId, rec: &DmpRecord) -> Result<()> {
+        let current = format!("\"{}-{}\"", id, rec.version);
+        if let Some(tags) = &self.if_match {
+            let weak = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+            if !tags.iter().any(|t| t.trim() == "*" || weak(t) == current) {
+                return Err(ServiceError::Conflict(format!(
+                    "the DMP has changed: its entity tag is now {current}"
+                )));
+            }
+        }
+        if let Some((since, precision)) = self.unmodified_since {
+            let precision = precision.max(1);
+            let changed = rec.updated - rec.updated.rem_euclid(precision);
+            if changed > since {
+                return Err(ServiceError::Conflict(
+                    "the DMP has been modified since the given time".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sort keys of the RDA list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Title,
+    Created,
+    Modified,
+    Language,
+    Embargo,
+    Keyword,
+}
+
+/// A listing of the caller's DMPs as the RDA API asks for it. Times are milliseconds;
+/// `*_before` and `*_after` are exclusive bounds. List filters match any of their values.
+#[derive(Debug, Clone, Default)]
+pub struct MadmpQuery {
+    pub offset: usize,
+    pub count: usize,
+    /// `(key, descending)`, most significant first; empty means newest first.
+    pub sort: Vec<(SortKey, bool)>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub modified_after: Option<i64>,
+    pub modified_before: Option<i64>,
+    pub languages: Vec<String>,
+    pub contact_ids: Vec<String>,
+    pub contributor_ids: Vec<String>,
+    pub dataset_ids: Vec<String>,
+    pub metadata_standard_ids: Vec<String>,
+    pub dmp_ids: Vec<String>,
+    pub funder_ids: Vec<String>,
+    pub grant_ids: Vec<String>,
+    pub query: Option<String>,
+    pub ethical_issues_exist: Option<bool>,
+    /// `YYYY-MM-DD`, exclusive.
+    pub embargo_before: Option<String>,
+    pub embargo_after: Option<String>,
+}
+
+impl MadmpQuery {
+    /// Whether any filter needs the documents themselves (not only the time indexes).
+    fn filters_documents(&self) -> bool {
+        !(self.languages.is_empty()
+            && self.contact_ids.is_empty()
+            && self.contributor_ids.is_empty()
+            && self.dataset_ids.is_empty()
+            && self.metadata_standard_ids.is_empty()
+            && self.dmp_ids.is_empty()
+            && self.funder_ids.is_empty()
+            && self.grant_ids.is_empty()
+            && self.query.is_none()
+            && self.ethical_issues_exist.is_none()
+            && self.embargo_before.is_none()
+            && self.embargo_after.is_none())
+    }
+
+    fn range(&self, key: TimeKey) -> (i64, i64) {
+        let (after, before) = match key {
+            TimeKey::Created => (self.created_after, self.created_before),
+            TimeKey::Modified => (self.modified_after, self.modified_before),
+        };
+        (
+            after.map_or(i64::MIN, |t| t.saturating_add(1)),
+            before.map_or(i64::MAX, |t| t.saturating_sub(1)),
+        )
+    }
+}
+
+/// A page of maDMP documents and how many the listing covers.
+pub struct MadmpPage {
+    pub total: u64,
+    pub items: Vec<MadmpDoc>,
+}
+
+pub(crate) fn invalid(v: madmp::Violation) -> ServiceError {
+    ServiceError::NonConforming(v)
+}
+
+fn madmp_error(e: std::result::Result<madmp::Violation, String>) -> ServiceError {
+    match e {
+        Ok(v) => invalid(v),
+        Err(msg) => ServiceError::Internal(msg),
+    }
+}
+
+/// The owner's name and e-mail address, for the plan's contact.
+fn owner_of(tx: &impl ReadTx, owner: u64) -> Result<(String, Option<String>)> {
+    Ok(users::get(tx, owner)?
+        .map(|u| (u.username, u.email))
+        .unwrap_or_default())
+}
+
+fn to_doc(
+    id: DmpId,
+    rec: &DmpRecord,
+    owner: &(String, Option<String>),
+    base_url: &str,
+) -> Result<MadmpDoc> {
+    let url = format!("{}/rda/dmps/{id}", base_url.trim_end_matches('/'));
+    let ctx = ExportCtx {
+        dmp_url: &url,
+        owner_name: &owner.0,
+        owner_email: owner.1.as_deref(),
+        created: rec.created,
+        modified: rec.updated,
+    };
+    let doc = madmp::export(&rec.doc, &ctx).map_err(ServiceError::Internal)?;
+    Ok(MadmpDoc {
+        id,
+        doc,
+        created: rec.created,
+        modified: rec.updated,
+        version: rec.version,
+    })
+}
+
+impl Services {
+    /// A DMP as a maDMP 1.2 document (its owner, or an administrator).
+    pub fn export_madmp(&self, caller: &Caller, id: &str, base_url: &str) -> Result<MadmpDoc> {
+        let id = DmpId::parse(id)?;
+        self.store.read(|tx| {
+            let rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
+            if rec.owner != caller.id.0 && !caller.admin {
+                return Err(not_found(id));
+            }
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
+        })
+    }
+
+    /// One of the caller's own DMPs as a maDMP document (RDA API: owners only).
+    pub fn get_own_madmp(&self, caller: &Caller, id: &str, base_url: &str) -> Result<MadmpDoc> {
+        let id = DmpId::parse(id).map_err(|_| not_found(id))?;
+        self.store.read(|tx| {
+            let rec = dmps::get(tx, id.bytes())?
+                .filter(|r| r.owner == caller.id.0)
+                .ok_or_else(|| not_found(id))?;
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
+        })
+    }
+
+    /// Creates a DMP owned by the caller from a maDMP 1.2 document, kept whole.
+    pub fn import_madmp(&self, caller: &Caller, doc: Value, base_url: &str) -> Result<MadmpDoc> {
+        let imported = madmp::import(doc).map_err(madmp_error)?;
+        let now = now_millis();
+        let rec = DmpRecord {
+            owner: caller.id.0,
+            created: imported.created.map_or(now, |c| c.min(now)),
+            updated: now,
+            version: 1,
+            doc: imported.fields,
+        };
+        self.store.write(|tx| {
+            for _ in 0..4 {
+                let id = DmpId::generate();
+                if dmps::insert(tx, id.bytes(), &rec)? {
+                    return to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url);
+                }
+            }
+            Err(ServiceError::Internal("could not allocate a DMP id".into()))
+        })
+    }
+
+    /// Overwrites one of the caller's DMPs with a maDMP document, if `pre` holds.
+    pub fn replace_madmp(
+        &self,
+        caller: &Caller,
+        id: &str,
+        doc: Value,
+        pre: &Precondition,
+        base_url: &str,
+    ) -> Result<MadmpDoc> {
+        let id = DmpId::parse(id).map_err(|_| not_found(id))?;
+        let imported = madmp::import(doc).map_err(madmp_error)?;
+        self.store.write(|tx| {
+            let mut rec = dmps::get(tx, id.bytes())?
+                .filter(|r| r.owner == caller.id.0)
+                .ok_or_else(|| not_found(id))?;
+            pre.check(id, &rec)?;
+            rec.doc = imported.fields;
+            rec.version += 1;
+            rec.updated = now_millis().max(rec.updated);
+            dmps::update(tx, id.bytes(), &rec)?;
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
+        })
+    }
+
+    /// Deletes one of the caller's DMPs (with its tasks and documents), if `pre` holds.
+    pub fn delete_own_dmp(&self, caller: &Caller, id: &str, pre: &Precondition) -> Result<()> {
+        let id = DmpId::parse(id).map_err(|_| not_found(id))?;
+        let disk = self.store.write(|tx| {
+            let rec = dmps::get(tx, id.bytes())?
+                .filter(|r| r.owner == caller.id.0)
+                .ok_or_else(|| not_found(id))?;
+            pre.check(id, &rec)?;
+            Ok::<_, ServiceError>(files::delete_dmp_in(tx, id.bytes())?.disk_names)
+        })?;
+        self.remove_disk_files(&disk);
+        Ok(())
+    }
+
+    /// A page of the caller's DMPs as maDMP documents. Candidates come from the caller's
+    /// time indexes (bounded by the created/modified ranges); when no filter needs the
+    /// documents and the order is by a time, only the page's records are read.
+    pub fn list_madmp(&self, caller: &Caller, q: &MadmpQuery, base_url: &str) -> Result<MadmpPage> {
+        let owner = caller.id.0;
+        self.store.read(|tx| {
+            let person = owner_of(tx, owner)?;
+            let sort: Vec<(SortKey, bool)> = if q.sort.is_empty() {
+                vec![(SortKey::Created, true)]
+            } else {
+                q.sort.clone()
+            };
+            let both_ranges = (q.created_after.is_some() || q.created_before.is_some())
+                && (q.modified_after.is_some() || q.modified_before.is_some());
+            let time_sort = match sort.as_slice() {
+                [(SortKey::Created, desc)] => Some((TimeKey::Created, *desc)),
+                [(SortKey::Modified, desc)] => Some((TimeKey::Modified, *desc)),
+                _ => None,
+            };
+            if let Some((key, desc)) = time_sort.filter(|_| !q.filters_documents() && !both_ranges)
+            {
+                let other_ranged = match key {
+                    TimeKey::Created => q.modified_after.is_some() || q.modified_before.is_some(),
+                    TimeKey::Modified => q.created_after.is_some() || q.created_before.is_some(),
+                };
+                if !other_ranged {
+                    let (from, to) = q.range(key);
+                    let mut ids = dmps::ids_by_time(tx, owner, key, from, to)?;
+                    if desc {
+                        ids.reverse();
+                    }
+                    let total = ids.len() as u64;
+                    let mut items = Vec::new();
+                    for (_, raw) in ids.into_iter().skip(q.offset).take(q.count) {
+                        let id = DmpId::from_bytes(raw);
+                        let rec = dmps::get(tx, raw)?.ok_or_else(|| {
+                            ServiceError::Internal(format!("index points at missing DMP {id}"))
+                        })?;
+                        items.push(to_doc(id, &rec, &person, base_url)?);
+                    }
+                    return Ok(MadmpPage { total, items });
+                }
+            }
+
+            // Narrow by one time range through its index, then read and filter documents.
+            let key = if q.created_after.is_some() || q.created_before.is_some() {
+                TimeKey::Created
+            } else {
+                TimeKey::Modified
+            };
+            let (from, to) = q.range(key);
+            let mut docs = Vec::new();
+            for (_, raw) in dmps::ids_by_time(tx, owner, key, from, to)? {
+                let id = DmpId::from_bytes(raw);
+                let rec = dmps::get(tx, raw)?.ok_or_else(|| {
+                    ServiceError::Internal(format!("index points at missing DMP {id}"))
+                })?;
+                let (ma, mb) = q.range(TimeKey::Modified);
+                let (ca, cb) = q.range(TimeKey::Created);
+                if !(ma..=mb).contains(&rec.updated) || !(ca..=cb).contains(&rec.created) {
+                    continue;
+                }
+                let doc = to_doc(id, &rec, &person, base_url)?;
+                if matches(&doc, q) {
+                    docs.push(doc);
+                }
+            }
+            docs.sort_by(|a, b| compare(a, b, &sort));
+            let total = docs.len() as u64;
+            let items = docs.into_iter().skip(q.offset).take(q.count).collect();
+            Ok(MadmpPage { total, items })
+        })
+    }
+}
+
+// ---- filters and ordering over documents ---------------------------------------------
+
+fn dmp_of(d: &MadmpDoc) -> &Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    d.doc
+        .get("dmp")
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
+}
+
+fn str_of<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The `identifier`s of an id member that may be one object or a list of them.
+fn identifiers(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.get("identifier").and_then(Value::as_str))
+            .collect(),
+        Some(o) => o
+            .get("identifier")
+            .and_then(Value::as_str)
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn each<'a>(v: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
+    v.get(key).and_then(Value::as_array).into_iter().flatten()
+}
+
+/// The date the plan's data open after an embargo: the latest licence start after the
+/// plan's creation date, if any.
+fn embargo_of(d: &MadmpDoc) -> Option<String> {
+    let dmp = d.doc.get("dmp")?;
+    let created = str_of(dmp, "/created").get(..10).unwrap_or("").to_owned();
+    each(dmp, "dataset")
+        .flat_map(|ds| each(ds, "distribution"))
+        .flat_map(|dist| each(dist, "license"))
+        .filter_map(|l| l.get("start_date").and_then(Value::as_str))
+        .filter(|s| *s > created.as_str())
+        .max()
+        .map(str::to_owned)
+}
+
+fn any_in(values: &[&str], wanted: &[String]) -> bool {
+    wanted.is_empty() || values.iter().any(|v| wanted.iter().any(|w| w == v))
+}
+
+fn matches(d: &MadmpDoc, q: &MadmpQuery) -> bool {
+    let Some(dmp) = d.doc.get("dmp") else {
+        return false;
+    };
+    let datasets: Vec<&Value> = each(dmp, "dataset").collect();
+    let fundings: Vec<&Value> = each(dmp, "project")
+        .flat_map(|p| each(p, "funding"))
+        .collect();
+    let contributors: Vec<&str> = each(dmp, "contributor")
+        .flat_map(|c| identifiers(c.get("contributor_id")))
+        .collect();
+    let dataset_ids: Vec<&str> = datasets
+        .iter()
+        .flat_map(|ds| identifiers(ds.get("dataset_id")))
+        .collect();
+    let standards: Vec<&str> = datasets
+        .iter()
+        .flat_map(|ds| each(ds, "metadata"))
+        .flat_map(|m| identifiers(m.get("metadata_standard_id")))
+        .collect();
+    let funders: Vec<&str> = fundings
+        .iter()
+        .flat_map(|f| identifiers(f.get("funder_id")))
+        .collect();
+    let grants: Vec<&str> = fundings
+        .iter()
+        .flat_map(|f| identifiers(f.get("grant_id")))
+        .collect();
+    if !any_in(&[str_of(dmp, "/language")], &q.languages)
+        || !any_in(
+            &identifiers(dmp.pointer("/contact/contact_id")),
+            &q.contact_ids,
+        )
+        || !any_in(&contributors, &q.contributor_ids)
+        || !any_in(&dataset_ids, &q.dataset_ids)
+        || !any_in(&standards, &q.metadata_standard_ids)
+        || !any_in(&identifiers(dmp.get("dmp_id")), &q.dmp_ids)
+        || !any_in(&funders, &q.funder_ids)
+        || !any_in(&grants, &q.grant_ids)
+    {
+        return false;
+    }
+    if let Some(text) = &q.query {
+        let needle = text.to_lowercase();
+        let hay =
+            format!("{}\n{}", str_of(dmp, "/title"), str_of(dmp, "/description")).to_lowercase();
+        if !hay.contains(&needle) {
+            return false;
+        }
+    }
+    if let Some(want) = q.ethical_issues_exist {
+        let has = str_of(dmp, "/ethical_issues_exist");
+        if has != if want { "yes" } else { "no" } {
+            return false;
+        }
+    }
+    if q.embargo_before.is_some() || q.embargo_after.is_some() {
+        let Some(date) = embargo_of(d) else {
+            return false;
+        };
+        if q.embargo_before
+            .as_ref()
+            .is_some_and(|b| date.as_str() >= b.as_str())
+            || q.embargo_after
+                .as_ref()
+                .is_some_and(|a| date.as_str() <= a.as_str())
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn sort_value(d: &MadmpDoc, key: SortKey) -> Option<String> {
+    let dmp = dmp_of(d);
+    let s = |k: &str| dmp.get(k).and_then(Value::as_str).map(str::to_lowercase);
+    match key {
+        SortKey::Title => s("title"),
+        SortKey::Language => s("language"),
+        SortKey::Embargo => embargo_of(d),
+        SortKey::Keyword => dmp
+            .get("dataset")
+            .and_then(|ds| ds.pointer("/0/keyword/0"))
+            .and_then(Value::as_str)
+            .map(str::to_lowercase),
+        SortKey::Created | SortKey::Modified => None,
+    }
+}
+
+/// Orders by the keys in turn, then by id; absent values sort last either way.
+fn compare(a: &MadmpDoc, b: &MadmpDoc, sort: &[(SortKey, bool)]) -> Ordering {
+    for (key, desc) in sort {
+        let ord = match key {
+            SortKey::Created => a.created.cmp(&b.created),
+            SortKey::Modified => a.modified.cmp(&b.modified),
+            _ => match (sort_value(a, *key), sort_value(b, *key)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => return Ordering::Less,
+                (None, Some(_)) => return Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+        };
+        let ord = if *desc { ord.reverse() } else { ord };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    a.id.bytes().cmp(&b.id.bytes())
+}
