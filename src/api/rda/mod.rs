@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::ApiState;
 use super::security::BearerAuth;
-use crate::domain::time::parse_iso8601;
+use crate::domain::time::{iso8601, parse_iso8601};
 use crate::service::madmp::{MadmpDoc, MadmpQuery, Precondition, SortKey};
 pub use errors::{RdaError, RdaErrorBody};
 
@@ -70,7 +70,8 @@ pub struct DmpListBody {
 
 #[derive(ApiResponse)]
 pub enum RdaOne {
-    /// The DMP. `Last-Modified` and `ETag` serve a later conditional `PUT` or `DELETE`.
+    /// The DMP. `Last-Modified` (an RFC 3339 date-time, as this API declares it) and `ETag`
+    /// serve a later conditional `PUT` or `DELETE`.
     #[oai(status = 200)]
     Ok(
         Json<DmpWithId>,
@@ -144,7 +145,9 @@ impl SortParam {
 }
 
 fn one(d: MadmpDoc) -> RdaOne {
-    let modified = http_date(d.modified);
+    // The RDA API declares Last-Modified a date-time (RFC 3339), not an HTTP date; a
+    // client written against it parses it so. Milliseconds also make it exact.
+    let modified = iso8601(d.modified);
     let etag = d.etag();
     RdaOne::Ok(Json(d.into()), modified, etag)
 }
