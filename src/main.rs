@@ -67,8 +67,12 @@ fn main() -> ExitCode {
     let admin_password = std::env::var("DMPTOOL_ADMIN_PASSWORD")
         .ok()
         .filter(|s| !s.is_empty());
+    // Blocking work (database, hashing, rendering) is short and bounded elsewhere; a small
+    // pool keeps a burst of requests from becoming hundreds of threads fighting for the
+    // database's single writer.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(32)
         .build()
     {
         Ok(rt) => rt,

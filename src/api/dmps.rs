@@ -125,9 +125,7 @@ impl DmpsApi {
         auth: BearerAuth,
         id: Path<String>,
     ) -> Result<Json<DmpDocument>, ApiError> {
-        let v = state
-            .as_caller(auth.0, move |s, c| s.get_dmp(c, &id.0))
-            .await?;
+        let v = state.read_as_caller(auth.0, |s, c| s.get_dmp(c, &id.0))?;
         Ok(Json(document(v)))
     }
 

@@ -127,6 +127,18 @@ impl ApiState {
         self.run(f).await
     }
 
+    /// Like `as_caller`, on the calling async worker instead of the blocking pool: for
+    /// point reads (one record by key), which take microseconds and never wait for a writer
+    /// (redb readers do not block), so the hand-off to another thread would cost more than
+    /// the work.
+    pub fn read_as_caller<T, F>(&self, claims: Claims, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&Services, &Caller) -> Result<T, ServiceError>,
+    {
+        let caller = self.services.caller(&claims)?;
+        Ok(f(&self.services, &caller)?)
+    }
+
     /// Runs `f` for the caller behind verified claims (session and user checked first).
     pub async fn as_caller<T, F>(&self, claims: Claims, f: F) -> Result<T, ApiError>
     where

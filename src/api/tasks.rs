@@ -174,10 +174,7 @@ impl TasksApi {
         auth: BearerAuth,
         id: Path<String>,
     ) -> Result<Json<TaskOut>, ApiError> {
-        state
-            .as_caller(auth.0, move |s, c| {
-                Ok(Json(task_out(s, s.get_task(c, &id.0)?)))
-            })
-            .await
+        // A point read (the frontend polls it): on the async worker, see `read_as_caller`.
+        state.read_as_caller(auth.0, |s, c| Ok(Json(task_out(s, s.get_task(c, &id.0)?))))
     }
 }

@@ -99,6 +99,18 @@ impl Services {
             if rec.owner != caller.id.0 && !caller.admin {
                 return Err(not_found(id));
             }
+            if rec.owner == caller.id.0 {
+                // The caller's own: the owner's name is known, no second lookup.
+                return Ok(DmpView {
+                    id,
+                    owner: UserId(rec.owner),
+                    owner_name: caller.username.clone(),
+                    created: rec.created,
+                    updated: rec.updated,
+                    version: rec.version,
+                    doc: rec.doc,
+                });
+            }
             view(tx, id, rec)
         })
     }

@@ -17,9 +17,10 @@ pub mod tasks;
 pub mod users;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 
 use redb::{
-    Database, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value,
+    Database, Durability, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value,
     WriteTransaction,
 };
 
@@ -30,6 +31,27 @@ pub use migrations::SCHEMA_VERSION;
 pub struct Store {
     db: Database,
     path: PathBuf,
+    sync: GroupSync,
+}
+
+/// Group commit: each write commits on its own (cheaply, without flushing), then waits
+/// until a flush covers it. One waiting writer flushes for everyone who committed before
+/// it started, so concurrent writes share one fsync, and none is acknowledged before its
+/// commit is on disk. A failing write aborts only its own transaction.
+#[derive(Default)]
+struct GroupSync {
+    state: Mutex<SyncState>,
+    flushed: Condvar,
+}
+
+#[derive(Default)]
+struct SyncState {
+    /// Writes committed so far (each takes the next number after its commit returns).
+    committed: u64,
+    /// Every write numbered up to this is durable.
+    durable: u64,
+    /// A flush is running.
+    flushing: bool,
 }
 
 impl Store {
@@ -47,6 +69,7 @@ impl Store {
         let store = Self {
             db,
             path: path.to_owned(),
+            sync: GroupSync::default(),
         };
         migrations::run(&store)?;
         Ok(store)
@@ -65,16 +88,24 @@ impl Store {
         f(&tx)
     }
 
-    /// Runs `f` in a write transaction that commits, durably, only if `f` succeeds; on an
-    /// error nothing of it is written.
+    /// Runs `f` in a write transaction that commits only if `f` succeeds (on an error
+    /// nothing of it is written), and returns once the commit is durable on disk.
     pub fn write<T, E: From<StoreError>>(
         &self,
         f: impl FnOnce(&WriteTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self.db.begin_write().map_err(StoreError::from)?;
+        let mut tx = self.db.begin_write().map_err(StoreError::from)?;
+        tx.set_durability(Durability::None)
+            .map_err(|e| StoreError::from(redb::Error::from(e)))?;
         match f(&tx) {
             Ok(value) => {
                 tx.commit().map_err(StoreError::from)?;
+                let seq = {
+                    let mut st = self.lock_sync();
+                    st.committed += 1;
+                    st.committed
+                };
+                self.wait_durable(seq)?;
                 Ok(value)
             }
             Err(e) => {
@@ -82,6 +113,50 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
+        // The state is a few counters, consistent at every unlock: a panic elsewhere
+        // while holding the lock cannot leave it half-changed.
+        self.sync.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Returns once write number `seq` is durable, flushing if no one else is.
+    fn wait_durable(&self, seq: u64) -> Result<(), StoreError> {
+        let mut st = self.lock_sync();
+        loop {
+            if st.durable >= seq {
+                return Ok(());
+            }
+            if st.flushing {
+                st = self
+                    .sync
+                    .flushed
+                    .wait(st)
+                    .unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            st.flushing = true;
+            let target = st.committed;
+            drop(st);
+            let result = self.flush();
+            st = self.lock_sync();
+            st.flushing = false;
+            if result.is_ok() {
+                st.durable = st.durable.max(target);
+            }
+            self.sync.flushed.notify_all();
+            result?;
+        }
+    }
+
+    /// An empty durable commit: makes every earlier commit durable (one fsync).
+    fn flush(&self) -> Result<(), StoreError> {
+        let mut tx = self.db.begin_write()?;
+        tx.set_durability(Durability::Immediate)
+            .map_err(|e| StoreError::from(redb::Error::from(e)))?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Copies a consistent snapshot of the whole database to `dest` (a new redb file).

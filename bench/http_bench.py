@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""HTTP benchmark of a running dmptool: drives each route with wrk and prints a table.
+
+Every figure is reported against GET /health measured in the same run (machines here are
+shared and noisy), with absolute numbers for context and the server's CPU time per 1,000
+requests (utime+stime of the server process from /proc, steadier than throughput).
+
+usage: http_bench.py BASE_URL SERVER_PID ADMIN_PASSWORD FIXTURE [--duration S] [--connections N]
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import urllib.request
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def call(base, method, path, token=None, body=None, basic=None):
+    req = urllib.request.Request(base + path, method=method)
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    if basic:
+        req.add_header("Authorization", "Basic " + basic)
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, data, timeout=30) as r:
+        raw = r.read()
+        return json.loads(raw) if raw else None
+
+
+def cpu_secs(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+LUA = """
+wrk.method = "{method}"
+wrk.headers["Authorization"] = "{auth}"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = {body}
+"""
+
+
+def wrk(url, method, auth, body, duration, connections, threads=2):
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        lua_body = "[==[" + json.dumps(body, ensure_ascii=False) + "]==]" if body else "nil"
+        f.write(LUA.format(method=method, auth=auth, body=lua_body))
+        script = f.name
+    try:
+        out = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+             "--latency", "-s", script, url],
+            capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    lat = {}
+    for p in ("50", "99"):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        if m:
+            v = float(m.group(1))
+            lat[p] = v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    return {"rps": rps, "total": total, "errors": int(non2xx.group(1)) if non2xx else 0, "lat": lat}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("base")
+    ap.add_argument("pid", type=int)
+    ap.add_argument("admin_password")
+    ap.add_argument("fixture")
+    ap.add_argument("--duration", type=int, default=8)
+    ap.add_argument("--connections", type=int, default=64)
+    a = ap.parse_args()
+    base, pid = a.base.rstrip("/"), a.pid
+    fixture = json.load(open(a.fixture))
+
+    admin_basic = base64.b64encode(f"admin:{a.admin_password}".encode()).decode()
+    admin = call(base, "GET", "/login", basic=admin_basic)["access_token"]
+    call(base, "POST", "/admin/users", admin,
+         {"username": "bench", "email": "bench@example.org", "password": "bench-password-1"})
+    basic = base64.b64encode(b"bench:bench-password-1").decode()
+    token = call(base, "GET", "/login", basic=basic)["access_token"]
+    ids = [call(base, "POST", "/dmps", token, fixture)["id"] for _ in range(100)]
+    one = ids[0]
+    for _ in range(20):
+        call(base, "POST", "/tasks", token, {"dmp": one})
+    size = len(json.dumps(call(base, "GET", f"/dmps/{one}", token)).encode())
+    idle_rss = rss_kib(pid, "VmRSS")
+
+    bearer = "Bearer " + token
+    cases = [
+        ("GET /health", "GET", "/health", None, None),
+        (f"GET /dmps/{{id}} ({size / 1024:.1f} KB)", "GET", f"/dmps/{one}", bearer, None),
+        ("GET /dmps (100 DMPs)", "GET", "/dmps", bearer, None),
+        ("POST /dmps (durable)", "POST", "/dmps", bearer, fixture),
+        ("PUT /dmps/{id} (durable)", "PUT", f"/dmps/{ids[1]}", bearer, {"name": "changed"}),
+        ("POST /tasks (durable)", "POST", "/tasks", bearer, {"dmp": ids[2]}),
+        ("GET /tasks?id_dmp= (20 tasks)", "GET", f"/tasks?id_dmp={one}", bearer, None),
+        ("GET /login (argon2id)", "GET", "/login", "Basic " + basic, None),
+    ]
+    rows = []
+    for name, method, path, auth, body in cases:
+        c0 = cpu_secs(pid)
+        r = wrk(base + path, method, auth or "", body, a.duration, a.connections)
+        c1 = cpu_secs(pid)
+        r["cpu_per_1000"] = (c1 - c0) / max(r["total"], 1) * 1000
+        rows.append((name, r))
+        # Let the document worker drain what POST /tasks queued before the next case.
+        if path == "/tasks" and method == "POST":
+            for _ in range(600):
+                pend = call(base, "GET", f"/tasks?id_dmp={ids[2]}&status=pending&limit=1", token)
+                if not pend:
+                    break
+                threading.Event().wait(0.5)
+
+    # Logins do not hurt others: 32 clients logging in while 32 read a DMP.
+    login_result = {}
+
+    def logins():
+        login_result.update(wrk(base + "/login", "GET", "Basic " + basic, None, a.duration, 32, 1))
+
+    t = threading.Thread(target=logins)
+    t.start()
+    under = wrk(base + f"/dmps/{one}", "GET", bearer, None, a.duration, 32, 1)
+    t.join()
+    peak_rss = rss_kib(pid, "VmHWM")
+
+    health = rows[0][1]["rps"]
+    print(f"{'route':34} {'req/s':>9} {'× /health':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU s/1000':>11} {'non-2xx':>8}")
+    for name, r in rows:
+        print(f"{name:34} {r['rps']:9.0f} {r['rps'] / health:10.2f} {r['lat'].get('50', 0):8.2f} "
+              f"{r['lat'].get('99', 0):8.2f} {r['cpu_per_1000']:11.3f} {r['errors']:8d}")
+    print(f"GET /dmps/{{id}} while 32 clients log in: p99 {under['lat'].get('99', 0):.2f} ms, "
+          f"p50 {under['lat'].get('50', 0):.2f} ms, {under['rps']:.0f} req/s "
+          f"(logins {login_result.get('rps', 0):.1f}/s)")
+    print(f"server RSS: idle {idle_rss / 1024:.1f} MiB, peak {peak_rss / 1024:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
