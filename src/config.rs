@@ -73,6 +73,8 @@ pub struct FileConfig {
     pub log_file_count: Option<usize>,
     pub workers: Option<usize>,
     pub trust_proxy: Option<bool>,
+    pub request_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
 }
 
 impl FileConfig {
@@ -103,6 +105,10 @@ pub struct ServeConfig {
     pub workers: Option<usize>,
     /// Behind a reverse proxy: take client addresses from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// How long a client may take to send one request (from its first byte).
+    pub request_timeout: std::time::Duration,
+    /// How long a connection may stay silent between requests.
+    pub idle_timeout: std::time::Duration,
 }
 
 /// Parses `3600`, `90s`, `15m`, `8h` or `30d` into seconds.

@@ -70,6 +70,12 @@ pub struct ServeArgs {
     /// (for login throttling) [default: false].
     #[arg(long, env = "DMPTOOL_TRUST_PROXY", num_args = 0..=1, default_missing_value = "true")]
     pub trust_proxy: Option<bool>,
+    /// Time a client has to send a whole request, from its first byte, e.g. 30s [default: 30s].
+    #[arg(long, env = "DMPTOOL_REQUEST_TIMEOUT", value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// Time after which a silent connection is closed, e.g. 75s [default: 75s].
+    #[arg(long, env = "DMPTOOL_IDLE_TIMEOUT", value_name = "DURATION")]
+    pub idle_timeout: Option<String>,
 }
 
 /// Options of the seed's `runserver` / `runprodserver`.
@@ -97,6 +103,19 @@ impl LegacyServeArgs {
             }),
             ..ServeArgs::default()
         }
+    }
+}
+
+/// A duration setting, or its default.
+fn timeout(
+    value: Option<String>,
+    default: std::time::Duration,
+) -> Result<std::time::Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(s) => config::parse_duration(&s)
+            .map(std::time::Duration::from_secs)
+            .map_err(invalid),
     }
 }
 
@@ -196,5 +215,7 @@ pub fn resolve(
             .or(file.workers)
             .filter(|n| (1..=256).contains(n)),
         trust_proxy: args.trust_proxy.or(file.trust_proxy).unwrap_or(false),
+        request_timeout: timeout(args.request_timeout.or(file.request_timeout), crate::net::REQUEST_READ_TIMEOUT)?,
+        idle_timeout: timeout(args.idle_timeout.or(file.idle_timeout), crate::net::IDLE_TIMEOUT)?,
     })
 }

@@ -138,6 +138,8 @@ fn config(
         },
         workers: None,
         trust_proxy: false,
+        request_timeout: dmptool::net::REQUEST_READ_TIMEOUT,
+        idle_timeout: dmptool::net::IDLE_TIMEOUT,
     }
 }
 

@@ -31,6 +31,11 @@ pub fn free_port() -> u16 {
 }
 
 pub fn start(data: &Path, port: u16, admin_password: Option<&str>) -> Server {
+    start_with(data, port, admin_password, &[])
+}
+
+/// Like `start`, with more `serve` arguments.
+pub fn start_with(data: &Path, port: u16, admin_password: Option<&str>, extra: &[&str]) -> Server {
     let mut cmd = Command::new(BIN);
     cmd.args([
         "--data",
@@ -39,6 +44,7 @@ pub fn start(data: &Path, port: u16, admin_password: Option<&str>) -> Server {
         "--port",
         &port.to_string(),
     ])
+    .args(extra)
     .env_remove("DMPTOOL_JWT_SECRET")
     .env_remove("DMPTOOL_CONFIG")
     .env("DMPTOOL_LOG_FORMAT", "json")
