@@ -47,7 +47,12 @@ impl<A: Acceptor> Acceptor for DeadlineAcceptor<A> {
 
     async fn accept(&mut self) -> io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
         let (io, local, remote, scheme) = self.inner.accept().await?;
-        Ok((Deadlines::new(io, self.request, self.idle), local, remote, scheme))
+        Ok((
+            Deadlines::new(io, self.request, self.idle),
+            local,
+            remote,
+            scheme,
+        ))
     }
 }
 

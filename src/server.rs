@@ -113,11 +113,8 @@ pub async fn run(
             addr: addr.clone(),
             source,
         })?;
-    let acceptor = crate::net::DeadlineAcceptor::new(
-        acceptor,
-        cfg.request_timeout,
-        cfg.idle_timeout,
-    );
+    let acceptor =
+        crate::net::DeadlineAcceptor::new(acceptor, cfg.request_timeout, cfg.idle_timeout);
     tracing::info!(
         address = %addr,
         data_dir = %cfg.data_dir.display(),

@@ -27,7 +27,12 @@ struct Known {
     in_flight: Option<Option<String>>,
 }
 
-fn writer(base: String, token: String, who: usize, stop: Arc<AtomicBool>) -> HashMap<String, Known> {
+fn writer(
+    base: String,
+    token: String,
+    who: usize,
+    stop: Arc<AtomicBool>,
+) -> HashMap<String, Known> {
     let a = agent();
     let auth = format!("Bearer {token}");
     let mut known: HashMap<String, Known> = HashMap::new();
@@ -54,7 +59,13 @@ fn writer(base: String, token: String, who: usize, stop: Arc<AtomicBool>) -> Has
                 Ok(mut r) if r.status().as_u16() == 201 => {
                     let v: Value = r.body_mut().read_json().unwrap();
                     let id = v["id"].as_str().unwrap().to_owned();
-                    known.insert(id.clone(), Known { acked: Some(name), in_flight: None });
+                    known.insert(
+                        id.clone(),
+                        Known {
+                            acked: Some(name),
+                            in_flight: None,
+                        },
+                    );
                     ids.push(id);
                 }
                 Ok(r) => panic!("create answered {}", r.status()),
@@ -69,7 +80,9 @@ fn writer(base: String, token: String, who: usize, stop: Arc<AtomicBool>) -> Has
             let result = if delete {
                 a.delete(&url).header("Authorization", &auth).call()
             } else {
-                a.put(&url).header("Authorization", &auth).send_json(json!({"name": name}))
+                a.put(&url)
+                    .header("Authorization", &auth)
+                    .send_json(json!({"name": name}))
             };
             match result {
                 Ok(r) if r.status().as_u16() == 200 => {
@@ -111,25 +124,45 @@ fn round(seed: u64) {
     s.child.kill().unwrap(); // SIGKILL
     s.child.wait().unwrap();
     stop.store(true, Ordering::Relaxed);
-    let known: Vec<HashMap<String, Known>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let known: Vec<HashMap<String, Known>> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
     drop(s);
 
     let services = Services::open(dir.path(), Settings::default(), None).unwrap();
     let problems = services.store.read(integrity::check).unwrap();
     assert!(problems.is_empty(), "round {seed}: {problems:#?}");
-    let admin = services.list_users().unwrap().into_iter().find(|u| u.username == "admin").unwrap();
-    let caller = Caller { id: dmptool::domain::UserId(admin.id), username: "admin".into(), admin: true };
+    let admin = services
+        .list_users()
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "admin")
+        .unwrap();
+    let caller = Caller {
+        id: dmptool::domain::UserId(admin.id),
+        username: "admin".into(),
+        admin: true,
+    };
     let mut checked = 0;
     for (id, k) in known.iter().flatten() {
-        let got = services.get_dmp(&caller, id).ok().map(|d| d.doc["name"].as_str().unwrap_or("").to_owned());
+        let got = services
+            .get_dmp(&caller, id)
+            .ok()
+            .map(|d| d.doc["name"].as_str().unwrap_or("").to_owned());
         let mut allowed = vec![k.acked.clone()];
         if let Some(pending) = &k.in_flight {
             allowed.push(pending.clone());
         }
-        assert!(allowed.contains(&got), "round {seed}: dmp {id}: found {got:?}, acknowledged {:?}", k);
+        assert!(
+            allowed.contains(&got),
+            "round {seed}: dmp {id}: found {got:?}, acknowledged {:?}",
+            k
+        );
         checked += 1;
     }
-    assert!(checked > 0, "round {seed}: no write was acknowledged before the kill");
+    assert!(
+        checked > 0,
+        "round {seed}: no write was acknowledged before the kill"
+    );
     eprintln!("round {seed}: {checked} acknowledged plans checked");
 }
 

@@ -35,7 +35,11 @@ fn served_promptly(s: &Server) {
     let start = Instant::now();
     let r = agent().get(&s.url("/health")).call().unwrap();
     assert_eq!(r.status().as_u16(), 200);
-    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        start.elapsed()
+    );
 }
 
 /// Reads until the peer closes; returns what came and how long it took.
@@ -64,7 +68,12 @@ fn raw(s: &Server, bytes: &[u8]) -> (u16, Vec<u8>) {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = text.split("\r\n\r\n").nth(1).unwrap_or("").as_bytes().to_vec();
+    let body = text
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or("")
+        .as_bytes()
+        .to_vec();
     (status, body)
 }
 
@@ -88,7 +97,8 @@ fn a_client_sending_one_byte_a_second_is_cut_off_and_others_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let s = server(dir.path());
     let mut slow = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
-    let request = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let request =
+        b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     let start = Instant::now();
     let mut cut_off = None;
     for b in request.iter() {
@@ -108,7 +118,10 @@ fn a_client_sending_one_byte_a_second_is_cut_off_and_others_are_served() {
         slow.set_nonblocking(false).unwrap();
     }
     let after = cut_off.expect("the slow client was never cut off");
-    assert!(after < Duration::from_secs(6), "cut off only after {after:?}");
+    assert!(
+        after < Duration::from_secs(6),
+        "cut off only after {after:?}"
+    );
 }
 
 #[test]
@@ -150,9 +163,13 @@ fn oversized_headers_and_bodies_are_refused_and_the_server_stays_up() {
     let big = "a".repeat(1024 * 1024);
     let (status, _) = raw(
         &s,
-        format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nConnection: close\r\n\r\n").as_bytes(),
+        format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
     );
-    assert!(status == 431 || status == 400 || status == 0, "status {status}");
+    assert!(
+        status == 431 || status == 400 || status == 0,
+        "status {status}"
+    );
     served_promptly(&s);
     // A 5 MB body (the limit is 1 MB): 413 as JSON.
     let body = vec![b' '; 5 * 1024 * 1024];
@@ -189,13 +206,21 @@ fn malformed_json_bodies_get_clear_400s() {
     assert!(bytes.len() < 1024 * 1024);
     let (status, body) = post(&s, &t, "application/json", &bytes);
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-    let id = serde_json::from_slice::<Value>(&body).unwrap()["id"].as_str().unwrap().to_owned();
+    let id = serde_json::from_slice::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut r = agent()
         .get(&s.url(&format!("/dmps/{id}")))
         .header("Authorization", &format!("Bearer {t}"))
         .call()
         .unwrap();
-    let v: Value = r.body_mut().with_config().limit(10 << 20).read_json().unwrap();
+    let v: Value = r
+        .body_mut()
+        .with_config()
+        .limit(10 << 20)
+        .read_json()
+        .unwrap();
     assert_eq!(v["k59999"], 59_999);
     served_promptly(&s);
     // Nothing of the refused requests was stored.
@@ -204,6 +229,11 @@ fn malformed_json_bodies_get_clear_400s() {
         .header("Authorization", &format!("Bearer {t}"))
         .call()
         .unwrap();
-    let list: Value = r.body_mut().with_config().limit(10 << 20).read_json().unwrap();
+    let list: Value = r
+        .body_mut()
+        .with_config()
+        .limit(10 << 20)
+        .read_json()
+        .unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
 }

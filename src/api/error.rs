@@ -86,7 +86,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(StoreError::DiskFull) => ApiError::InsufficientStorage(body(
                 "the server's disk is full; the change was not saved",
             )),
-            ServiceError::Store(StoreError::Locked { .. }) => {
+            ServiceError::Store(StoreError::Locked { .. } | StoreError::Unavailable) => {
                 ApiError::Unavailable(body("the database is busy; try again"))
             }
             e => {

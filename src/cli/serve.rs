@@ -215,7 +215,13 @@ pub fn resolve(
             .or(file.workers)
             .filter(|n| (1..=256).contains(n)),
         trust_proxy: args.trust_proxy.or(file.trust_proxy).unwrap_or(false),
-        request_timeout: timeout(args.request_timeout.or(file.request_timeout), crate::net::REQUEST_READ_TIMEOUT)?,
-        idle_timeout: timeout(args.idle_timeout.or(file.idle_timeout), crate::net::IDLE_TIMEOUT)?,
+        request_timeout: timeout(
+            args.request_timeout.or(file.request_timeout),
+            crate::net::REQUEST_READ_TIMEOUT,
+        )?,
+        idle_timeout: timeout(
+            args.idle_timeout.or(file.idle_timeout),
+            crate::net::IDLE_TIMEOUT,
+        )?,
     })
 }

@@ -15,6 +15,8 @@ pub enum StoreError {
     SchemaTooNew { found: u64, supported: u64 },
     #[error("no space left on the device holding the database")]
     DiskFull,
+    #[error("the database is being reopened after an I/O failure; try again")]
+    Unavailable,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
@@ -28,6 +30,11 @@ impl From<redb::Error> for StoreError {
         if let redb::Error::Io(io) = &e
             && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
         {
+            return StoreError::DiskFull;
+        }
+        if let redb::Error::PreviousIo = e {
+            // redb refuses writes after an earlier I/O failure (here: a full disk) until
+            // the database is opened again; the store does that once there is room.
             return StoreError::DiskFull;
         }
         if let redb::Error::DatabaseAlreadyOpen = e {

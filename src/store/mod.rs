@@ -17,11 +17,12 @@ pub mod tasks;
 pub mod users;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard};
 
 use redb::{
-    Database, Durability, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value,
-    WriteTransaction,
+    Database, Durability, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
+    Value, WriteTransaction,
 };
 
 pub use error::StoreError;
@@ -29,9 +30,13 @@ pub use migrations::SCHEMA_VERSION;
 
 /// The open database. Cloning is not needed: share it behind an `Arc`.
 pub struct Store {
-    db: Database,
+    /// `None` only while a reopen after an I/O failure has not succeeded yet.
+    db: RwLock<Option<Database>>,
     path: PathBuf,
     sync: GroupSync,
+    /// A write hit an I/O error (a full disk, say): redb refuses further writes until the
+    /// database is opened again, which the next write does once there is room.
+    broken: AtomicBool,
 }
 
 /// Group commit: each write commits on its own (cheaply, without flushing), then waits
@@ -67,9 +72,10 @@ impl Store {
             Err(e) => return Err(e.into()),
         };
         let store = Self {
-            db,
+            db: RwLock::new(Some(db)),
             path: path.to_owned(),
             sync: GroupSync::default(),
+            broken: AtomicBool::new(false),
         };
         migrations::run(&store)?;
         Ok(store)
@@ -84,7 +90,9 @@ impl Store {
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self.db.begin_read().map_err(StoreError::from)?;
+        let guard = self.db()?;
+        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
+        let tx = db.begin_read().map_err(StoreError::from)?;
         f(&tx)
     }
 
@@ -94,12 +102,18 @@ impl Store {
         &self,
         f: impl FnOnce(&WriteTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut tx = self.db.begin_write().map_err(StoreError::from)?;
+        if self.broken.load(Ordering::Acquire) {
+            self.reopen()?;
+        }
+        let guard = self.db()?;
+        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
+        let mut tx = db.begin_write().map_err(StoreError::from)?;
         tx.set_durability(Durability::None)
             .map_err(|e| StoreError::from(redb::Error::from(e)))?;
         match f(&tx) {
             Ok(value) => {
-                tx.commit().map_err(StoreError::from)?;
+                tx.commit().map_err(|e| self.note(StoreError::from(e)))?;
+                drop(guard);
                 let seq = {
                     let mut st = self.lock_sync();
                     st.committed += 1;
@@ -111,6 +125,55 @@ impl Store {
             Err(e) => {
                 tx.abort().map_err(StoreError::from)?;
                 Err(e)
+            }
+        }
+    }
+
+    fn db(&self) -> Result<RwLockReadGuard<'_, Option<Database>>, StoreError> {
+        // A panic while the lock was held cannot leave the handle half-replaced.
+        Ok(self.db.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Remembers an I/O failure of a write: the database needs opening again.
+    fn note(&self, e: StoreError) -> StoreError {
+        if matches!(
+            e,
+            StoreError::DiskFull
+                | StoreError::Io(_)
+                | StoreError::Db(redb::Error::Io(_))
+                | StoreError::Db(redb::Error::PreviousIo)
+        ) {
+            self.broken.store(true, Ordering::Release);
+        }
+        e
+    }
+
+    /// Opens the database again after an I/O failure, once the disk has room: what was
+    /// committed durably is what it holds (writes that failed were never acknowledged).
+    /// Until then reads go on from the old handle and writes fail as before.
+    fn reopen(&self) -> Result<(), StoreError> {
+        const ROOM: u64 = 1 << 20;
+        if free_bytes(&self.path).is_some_and(|free| free < ROOM) {
+            return Err(StoreError::DiskFull);
+        }
+        let mut slot = self.db.write().unwrap_or_else(|p| p.into_inner());
+        if !self.broken.load(Ordering::Acquire) {
+            return Ok(()); // another writer reopened it meanwhile
+        }
+        drop(slot.take());
+        match Database::builder().create(&self.path) {
+            Ok(db) => {
+                *slot = Some(db);
+                self.broken.store(false, Ordering::Release);
+                // Everything committed before is durable or gone: no one waits on it.
+                let mut st = self.lock_sync();
+                st.durable = st.committed;
+                tracing::warn!(path = %self.path.display(), "database reopened after an I/O failure");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reopening the database failed; retrying on the next write");
+                Err(StoreError::from(e))
             }
         }
     }
@@ -139,7 +202,7 @@ impl Store {
             st.flushing = true;
             let target = st.committed;
             drop(st);
-            let result = self.flush();
+            let result = self.flush().map_err(|e| self.note(e));
             st = self.lock_sync();
             st.flushing = false;
             if result.is_ok() {
@@ -152,7 +215,9 @@ impl Store {
 
     /// An empty durable commit: makes every earlier commit durable (one fsync).
     fn flush(&self) -> Result<(), StoreError> {
-        let mut tx = self.db.begin_write()?;
+        let guard = self.db()?;
+        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
+        let mut tx = db.begin_write()?;
         tx.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::from(redb::Error::from(e)))?;
         tx.commit()?;
@@ -161,7 +226,9 @@ impl Store {
 
     /// Copies a consistent snapshot of the whole database to `dest` (a new redb file).
     pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
-        let read = self.db.begin_read()?;
+        let guard = self.db()?;
+        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
+        let read = db.begin_read()?;
         let target = Database::create(dest)?;
         let w = target.begin_write()?;
         integrity::copy_all(&read, &w)?;
@@ -195,4 +262,17 @@ impl ReadTx for WriteTransaction {
     ) -> Result<impl ReadableTable<K, V> + '_, StoreError> {
         Ok(self.open_table(def)?)
     }
+}
+
+/// Free space on the file system holding `path`, if it can be read.
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = path.parent().unwrap_or(path);
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
