@@ -9,6 +9,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use super::ApiState;
 use super::error::ApiError;
 use super::security::BearerAuth;
+use super::types::Text;
 use crate::domain::time::iso8601;
 use crate::service::admin::ResetSummary;
 use crate::service::{Caller, ServiceError, Services};
@@ -24,6 +25,7 @@ enum AdminTags {
 pub struct UserOut {
     pub id: u64,
     pub username: String,
+    #[oai(skip_serializing_if_is_none)]
     pub email: Option<String>,
     pub admin: bool,
     /// ISO-8601 UTC.
@@ -35,9 +37,13 @@ pub struct UserOut {
 #[derive(Object)]
 #[oai(rename = "AdminNewUser")]
 pub struct NewUser {
-    pub username: String,
-    pub email: String,
-    pub password: String,
+    /// Letters, digits and `. _ - @`, at most 64.
+    #[oai(validator(pattern = r"^[\w.@-]{1,64}$"))]
+    pub username: Text,
+    #[oai(validator(max_length = 254, pattern = r"^[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@.\x00-\x1f\x7f-\x9f]+(\.[^\s@.\x00-\x1f\x7f-\x9f]+)+$"))]
+    pub email: Text,
+    #[oai(validator(min_length = 1, max_length = 256))]
+    pub password: Text,
     #[oai(default)]
     pub admin: bool,
 }
@@ -45,7 +51,8 @@ pub struct NewUser {
 #[derive(Object)]
 #[oai(rename = "AdminNewPassword")]
 pub struct NewPassword {
-    pub password: String,
+    #[oai(validator(min_length = 1, max_length = 256))]
+    pub password: Text,
 }
 
 #[derive(Object)]
@@ -60,9 +67,18 @@ pub struct ProjectOut {
 #[derive(Object)]
 #[oai(rename = "AdminNewProject")]
 pub struct NewProject {
-    pub name: String,
-    #[oai(default)]
-    pub description: String,
+    /// At most 200 characters, not only spaces, no control characters.
+    #[oai(validator(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    ))]
+    pub name: Text,
+    #[oai(default = "no_description")]
+    pub description: Text,
+}
+
+fn no_description() -> Text {
+    Text(String::new())
 }
 
 #[derive(Object)]
@@ -93,7 +109,8 @@ pub struct UserDeleted {
 #[derive(Object)]
 #[oai(rename = "AdminResetConfirm")]
 pub struct ResetConfirm {
-    pub confirm: String,
+    #[oai(validator(pattern = "^delete everything$"))]
+    pub confirm: Text,
 }
 
 #[derive(Object)]
@@ -394,7 +411,7 @@ impl AdminApi {
         auth: BearerAuth,
         body: Json<ResetConfirm>,
     ) -> Result<Json<ResetOut>, ApiError> {
-        if body.0.confirm != "delete everything" {
+        if &*body.0.confirm != "delete everything" {
             return Err(ServiceError::Invalid(
                 "confirm with {\"confirm\": \"delete everything\"}".into(),
             )

@@ -65,7 +65,7 @@ pub struct PasswordChanged {
 /// The new password, when it is sent as a body rather than a header.
 #[derive(Object)]
 pub struct ChangePasswordBody {
-    pub newpassword: String,
+    pub newpassword: super::types::Text,
 }
 
 pub struct AuthApi;
@@ -144,7 +144,7 @@ impl AuthApi {
         newpassword: Header<Option<String>>,
         body: OptionalJson<ChangePasswordBody>,
     ) -> Result<Json<PasswordChanged>, ApiError> {
-        let new = newpassword.0.or(body.0.map(|b| b.newpassword)).ok_or_else(|| {
+        let new = newpassword.0.or(body.0.map(|b| b.newpassword.0)).ok_or_else(|| {
             ApiError::from(ServiceError::Invalid(
                 "give the new password in the 'newpassword' header or as {\"newpassword\": \"...\"}".into(),
             ))

@@ -80,7 +80,7 @@ impl DmpsApi {
         #[oai(default)]
         all: Query<bool>,
         /// How many to skip.
-        #[oai(default, validator(maximum(value = "1000000000")))]
+        #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000000")))]
         offset: Query<u64>,
         /// How many at most (all when absent).
         #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]
@@ -123,7 +123,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        id: Path<String>,
+        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
     ) -> Result<Json<DmpDocument>, ApiError> {
         let v = state.read_as_caller(auth.0, |s, c| s.get_dmp(c, &id.0))?;
         Ok(Json(document(v)))
@@ -135,7 +135,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        id: Path<String>,
+        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
         body: Json<DmpInput>,
     ) -> Result<Json<DmpChanged>, ApiError> {
         let id = id.0;
@@ -156,7 +156,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        id: Path<String>,
+        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
     ) -> Result<Json<DmpChanged>, ApiError> {
         let id = id.0;
         let shown = id.to_ascii_lowercase();

@@ -222,15 +222,65 @@ impl<E: Endpoint> Endpoint for StandardHeadersEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
+        let path = req.uri().path().to_owned();
         let mut resp = self.0.get_response(req).await;
         let h = resp.headers_mut();
         h.insert(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        // RFC 9110: a 405 says which methods the resource has.
+        if resp.status() == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(allow) = allowed_methods(&path)
+            && let Ok(v) = HeaderValue::from_str(&allow)
+        {
+            resp.headers_mut().insert(header::ALLOW, v);
+        }
+        let h = resp.headers_mut();
         if !h.contains_key(header::CACHE_CONTROL) {
             h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Ok(resp)
     }
+}
+
+/// The methods the OpenAPI document lists for a concrete path (`/dmps/abc` matches
+/// `/dmps/{id}`), as an `Allow` value; `None` for a path it does not describe.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    static ROUTES: OnceLock<Vec<(Vec<String>, Vec<String>)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let spec = super::spec();
+        let mut out = Vec::new();
+        if let Some(paths) = spec.get("paths").and_then(|p| p.as_object()) {
+            for (template, ops) in paths {
+                let segments = template.split('/').map(str::to_owned).collect();
+                let methods = ops
+                    .as_object()
+                    .map(|o| o.keys().map(|m| m.to_ascii_uppercase()).collect())
+                    .unwrap_or_default();
+                out.push((segments, methods));
+            }
+        }
+        out
+    });
+    let parts: Vec<&str> = path.split('/').collect();
+    let matching: Vec<&(Vec<String>, Vec<String>)> = routes
+        .iter()
+        .filter(|(t, _)| {
+            t.len() == parts.len()
+                && t.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+        })
+        .collect();
+    // `/dmps/import` is its own resource, not an instance of `/dmps/{id}`: the template
+    // with the most literal segments wins.
+    let literal = |t: &Vec<String>| t.iter().filter(|s| !s.starts_with('{')).count();
+    let best = matching.iter().map(|(t, _)| literal(t)).max()?;
+    let mut methods: Vec<String> = matching
+        .iter()
+        .filter(|(t, _)| literal(t) == best)
+        .flat_map(|(_, m)| m.iter().cloned())
+        .collect();
+    methods.sort();
+    methods.dedup();
+    Some(methods.join(", "))
 }

@@ -9,6 +9,7 @@ use poem::web::Data;
 use super::ApiState;
 use super::error::ApiError;
 use super::security::BearerAuth;
+use super::types::Text;
 use crate::domain::time::iso8601;
 use crate::domain::{FileKind, TaskStatus};
 use crate::service::Services;
@@ -81,7 +82,8 @@ pub struct TaskOut {
 #[derive(Object)]
 pub struct NewTask {
     /// Id of one of the caller's DMPs.
-    pub dmp: String,
+    #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))]
+    pub dmp: Text,
 }
 
 #[derive(Object)]
@@ -129,7 +131,7 @@ impl TasksApi {
         auth: BearerAuth,
         body: Json<NewTask>,
     ) -> Result<TaskCreated, ApiError> {
-        let json = serde_json::json!({ "dmp": body.0.dmp });
+        let json = serde_json::json!({ "dmp": body.0.dmp.0 });
         let id = state
             .as_caller(auth.0, move |s, c| s.create_task(c, &json))
             .await?;
@@ -147,11 +149,12 @@ impl TasksApi {
         state: Data<&ApiState>,
         auth: BearerAuth,
         /// Only tasks of this DMP.
+        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))]
         id_dmp: Query<Option<String>>,
         /// Only tasks with this status.
         status: Query<Option<TaskState>>,
         /// How many at most (all when absent).
-        #[oai(validator(maximum(value = "1000000000")))]
+        #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]
         limit: Query<Option<u64>>,
     ) -> Result<Json<Vec<TaskOut>>, ApiError> {
         let limit = limit
@@ -172,7 +175,7 @@ impl TasksApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        id: Path<String>,
+        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
     ) -> Result<Json<TaskOut>, ApiError> {
         // A point read (the frontend polls it): on the async worker, see `read_as_caller`.
         state.read_as_caller(auth.0, |s, c| Ok(Json(task_out(s, s.get_task(c, &id.0)?))))

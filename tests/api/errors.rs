@@ -24,7 +24,13 @@ async fn unknown_routes_and_methods_answer_json() {
     let app = TestApp::new();
     app.get("/nope").send().await.error(404);
     app.get("/test").send().await.error(404);
-    app.req(Method::PATCH, "/dmps").send().await.error(405);
+    let r = app.req(Method::PATCH, "/dmps").send().await;
+    r.error(405);
+    assert_eq!(r.header("allow"), Some("GET, POST"));
+    let r = app.req(Method::PATCH, "/dmps/0123456789abcdef01234567").send().await;
+    assert_eq!(r.header("allow"), Some("DELETE, GET, PUT"));
+    let r = app.req(Method::GET, "/dmps/import").send().await;
+    assert_eq!(r.header("allow"), Some("POST"));
     app.req(Method::DELETE, "/login").send().await.error(405);
 }
 

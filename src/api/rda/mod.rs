@@ -7,7 +7,7 @@ pub mod negotiate;
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset};
 use poem::Request;
 use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
@@ -152,8 +152,9 @@ fn one(d: MadmpDoc) -> RdaOne {
     RdaOne::Ok(Json(d.into()), modified, etag)
 }
 
-/// Reads `If-Match` and `If-Unmodified-Since` (an HTTP date, or an RFC 3339 date-time as
-/// the RDA API's description spells it).
+/// Reads `If-Match` and `If-Unmodified-Since` (an RFC 3339 date-time as the RDA API spells
+/// it, or an HTTP date). An `If-Unmodified-Since` that is neither is ignored, as RFC 9110
+/// (13.1.4) requires.
 fn precondition(
     if_match: Option<String>,
     unmodified_since: Option<String>,
@@ -166,15 +167,7 @@ fn precondition(
                 let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
                 Some((i64::try_from(ms).unwrap_or(i64::MAX), 1000))
             }
-            Err(_) => match parse_iso8601(s) {
-                Some(ms) => Some((ms, 1)),
-                None => {
-                    return Err(RdaError::bad_request(
-                        "If-Unmodified-Since must be an HTTP date or an RFC 3339 date-time",
-                        false,
-                    ));
-                }
-            },
+            Err(_) => parse_iso8601(s).map(|ms| (ms, 1)),
         },
     };
     Ok(Precondition {
@@ -185,10 +178,6 @@ fn precondition(
 
 fn millis(t: Option<DateTime<FixedOffset>>) -> Option<i64> {
     t.map(|t| t.timestamp_millis())
-}
-
-fn date(d: Option<NaiveDate>) -> Option<String> {
-    d.map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 pub struct RdaApi;
@@ -205,7 +194,7 @@ impl RdaApi {
         req: &Request,
         auth: BearerAuth,
         /// Number of items to skip from the start.
-        #[oai(default, validator(maximum(value = "1000000000")))]
+        #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000000")))]
         offset: Query<u64>,
         /// Number of items to fetch (1 to 100).
         #[oai(
@@ -234,9 +223,13 @@ impl RdaApi {
         /// Text to find (case-insensitive) in the title or description.
         query: Query<Option<String>>,
         ethical_issues_exist: Query<Option<bool>>,
-        /// Embargo (the licence start date after the plan's creation) before this date.
-        embargo_before: Query<Option<NaiveDate>>,
-        embargo_after: Query<Option<NaiveDate>>,
+        /// Embargo (the licence start date after the plan's creation) before this date
+        /// (`YYYY-MM-DD`).
+        #[oai(validator(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+        embargo_before: Query<Option<String>>,
+        /// Embargo after this date (`YYYY-MM-DD`).
+        #[oai(validator(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+        embargo_after: Query<Option<String>>,
     ) -> Result<RdaList, RdaError> {
         let q = MadmpQuery {
             offset: usize::try_from(offset.0).unwrap_or(usize::MAX),
@@ -256,8 +249,10 @@ impl RdaApi {
             grant_ids: grant_ids.0,
             query: query.0.filter(|s| !s.trim().is_empty()),
             ethical_issues_exist: ethical_issues_exist.0,
-            embargo_before: date(embargo_before.0),
-            embargo_after: date(embargo_after.0),
+            // Dates compare as text (YYYY-MM-DD sorts by time), so any value of that
+            // shape is a usable bound.
+            embargo_before: embargo_before.0,
+            embargo_after: embargo_after.0,
         };
         let base = state.base_url(req);
         let page = state
