@@ -44,7 +44,7 @@ pub struct NewUser {
     pub email: Text,
     #[oai(validator(min_length = 1, max_length = 256))]
     pub password: Text,
-    #[oai(default)]
+    #[oai(default, nullable)]
     pub admin: bool,
 }
 
@@ -73,7 +73,7 @@ pub struct NewProject {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     ))]
     pub name: Text,
-    #[oai(default = "no_description")]
+    #[oai(default = "no_description", nullable)]
     pub description: Text,
 }
 
