@@ -123,6 +123,14 @@ fn the_fixture_and_an_empty_plan_export_valid_documents() {
 
     let empty = madmp::export(&Map::new(), &ctx(0, 0)).unwrap();
     assert!(schema::validate(&empty).is_ok());
+    // An owner without an e-mail address still gets a valid contact.
+    let no_mail = ExportCtx {
+        owner_email: None,
+        ..ctx(0, 0)
+    };
+    let doc = madmp::export(&Map::new(), &no_mail).unwrap();
+    assert!(schema::validate(&doc).is_ok());
+    assert_eq!(doc["dmp"]["contact"]["mbox"], "ana@users.invalid");
     assert_eq!(empty["dmp"]["dataset"][0]["personal_data"], "unknown");
 
     // An own export imports back to the same answers.

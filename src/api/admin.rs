@@ -40,7 +40,10 @@ pub struct NewUser {
     /// Letters, digits and `. _ - @`, at most 64.
     #[oai(validator(pattern = r"^[\w.@-]{1,64}$"))]
     pub username: Text,
-    #[oai(validator(max_length = 254, pattern = r"^[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@.\x00-\x1f\x7f-\x9f]+(\.[^\s@.\x00-\x1f\x7f-\x9f]+)+$"))]
+    #[oai(validator(
+        max_length = 254,
+        pattern = r"^[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@.\x00-\x1f\x7f-\x9f]+(\.[^\s@.\x00-\x1f\x7f-\x9f]+)+$"
+    ))]
     pub email: Text,
     #[oai(validator(min_length = 1, max_length = 256))]
     pub password: Text,

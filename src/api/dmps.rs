@@ -80,7 +80,10 @@ impl DmpsApi {
         #[oai(default)]
         all: Query<bool>,
         /// How many to skip.
-        #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000000")))]
+        #[oai(
+            default,
+            validator(minimum(value = "0"), maximum(value = "1000000000"))
+        )]
         offset: Query<u64>,
         /// How many at most (all when absent).
         #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]

@@ -268,7 +268,9 @@ pub fn allowed_methods(path: &str) -> Option<String> {
         .iter()
         .filter(|(t, _)| {
             t.len() == parts.len()
-                && t.iter().zip(&parts).all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+                && t.iter()
+                    .zip(&parts)
+                    .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
         })
         .collect();
     // `/dmps/import` is its own resource, not an instance of `/dmps/{id}`: the template

@@ -49,7 +49,7 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let s = s.trim();
         let invalid = || InvalidValue(format!("'{s}' is not a valid e-mail address"));
-        if s.len() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if s.chars().count() > 254 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
         let (local, domain) = s.split_once('@').ok_or_else(invalid)?;

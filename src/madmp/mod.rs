@@ -126,7 +126,7 @@ fn fresh(answers: &Obj, ctx: &ExportCtx, unit_ctx: &UnitCtx) -> Value {
         "contact".into(),
         json!({
             "name": ctx.owner_name,
-            "mbox": ctx.owner_email.unwrap_or(""),
+            "mbox": mailbox(ctx),
             "contact_id": {"identifier": ctx.owner_name, "type": "other"},
         }),
     );
@@ -138,6 +138,35 @@ fn fresh(answers: &Obj, ctx: &ExportCtx, unit_ctx: &UnitCtx) -> Value {
     }
     finish(&mut dmp, answers, ctx);
     json!({ "dmp": dmp })
+}
+
+/// The contact's address: the owner's e-mail. The schema requires one; an account without
+/// an address gets its username when that is an address, else `<username>@users.invalid`
+/// (a reserved domain, RFC 2606: plainly no real mailbox).
+fn mailbox(ctx: &ExportCtx) -> String {
+    if let Some(email) = ctx.owner_email.filter(|e| !e.trim().is_empty()) {
+        return email.to_owned();
+    }
+    if crate::domain::values::Email::parse(ctx.owner_name).is_ok() {
+        return ctx.owner_name.to_owned();
+    }
+    let local: String = ctx
+        .owner_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let local = if local.is_empty() {
+        "owner".to_owned()
+    } else {
+        local
+    };
+    format!("{local}@users.invalid")
 }
 
 /// Brings a stored document up to date: units whose answers differ from what the

@@ -37,7 +37,12 @@ fn compiled() -> Result<&'static Compiled, String> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let validator = jsonschema::validator_for(&schema).map_err(|e| e.to_string())?;
+            // Formats (date, date-time, email, uri) are checked too: draft 2020-12 leaves
+            // them as annotations by default, but a plan with "start": "soon" is not valid.
+            let validator = jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| e.to_string())?;
             Ok(Compiled {
                 validator,
                 languages,
@@ -60,6 +65,11 @@ pub fn validate(doc: &Value) -> Result<(), Result<Violation, String>> {
     }
 }
 
+/// The ISO 639-3 codes the schema allows for `language`.
+pub fn languages() -> &'static [String] {
+    compiled().map_or(&[], |c| c.languages.as_slice())
+}
+
 /// Whether `code` is one of the ISO 639-3 codes the schema allows for `language`.
 pub fn is_language(code: &str) -> bool {
     compiled().is_ok_and(|c| c.languages.iter().any(|l| l == code))
@@ -76,6 +86,23 @@ mod tests {
         let v = validate(&doc).unwrap_err().unwrap();
         assert!(v.pointer.starts_with("/dmp"), "{v:?}");
         assert!(validate(&json!([])).is_err());
+        let mut doc: Value = serde_json::from_str(
+            r#"{"dmp": {"title": "t", "language": "eng", "created": "2020-01-01T00:00:00Z",
+                "modified": "2020-01-01T00:00:00Z", "ethical_issues_exist": "no",
+                "dmp_id": {"identifier": "x", "type": "other"}, "dataset": [],
+                "contact": {"name": "a", "mbox": "a@example.org",
+                            "contact_id": {"identifier": "a", "type": "other"}}}}"#,
+        )
+        .unwrap();
+        assert!(validate(&doc).is_ok());
+        doc["dmp"]["created"] = json!("yesterday");
+        assert_eq!(validate(&doc).unwrap_err().unwrap().pointer, "/dmp/created");
+        doc["dmp"]["created"] = json!("2020-01-01T00:00:00Z");
+        doc["dmp"]["contact"]["mbox"] = json!("nobody");
+        assert_eq!(
+            validate(&doc).unwrap_err().unwrap().pointer,
+            "/dmp/contact/mbox"
+        );
         assert!(is_language("eng") && !is_language("xx"));
     }
 }

@@ -27,7 +27,10 @@ async fn unknown_routes_and_methods_answer_json() {
     let r = app.req(Method::PATCH, "/dmps").send().await;
     r.error(405);
     assert_eq!(r.header("allow"), Some("GET, POST"));
-    let r = app.req(Method::PATCH, "/dmps/0123456789abcdef01234567").send().await;
+    let r = app
+        .req(Method::PATCH, "/dmps/0123456789abcdef01234567")
+        .send()
+        .await;
     assert_eq!(r.header("allow"), Some("DELETE, GET, PUT"));
     let r = app.req(Method::GET, "/dmps/import").send().await;
     assert_eq!(r.header("allow"), Some("POST"));

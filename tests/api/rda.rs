@@ -453,6 +453,8 @@ async fn list_pages_sorts_and_filters() {
         "sort[]=size,asc",
         "created_after=yesterday",
         "offset=-1",
+        "languages[]=xx",
+        "embargo_before=soon",
     ] {
         let r = app.get(&format!("/rda/dmps?{q}")).token(&t).send().await;
         rda_error(&r, 400, "invalid_query_string");

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::ApiState;
 use super::security::BearerAuth;
-use crate::domain::time::{iso8601, parse_iso8601};
+use crate::domain::time::iso8601;
 use crate::service::madmp::{MadmpDoc, MadmpQuery, Precondition, SortKey};
 pub use errors::{RdaError, RdaErrorBody};
 
@@ -152,28 +152,16 @@ fn one(d: MadmpDoc) -> RdaOne {
     RdaOne::Ok(Json(d.into()), modified, etag)
 }
 
-/// Reads `If-Match` and `If-Unmodified-Since` (an RFC 3339 date-time as the RDA API spells
-/// it, or an HTTP date). An `If-Unmodified-Since` that is neither is ignored, as RFC 9110
-/// (13.1.4) requires.
+/// Reads `If-Match` and `If-Unmodified-Since` (a date-time, as this API declares it and
+/// as its `Last-Modified` is written; compared to the millisecond).
 fn precondition(
     if_match: Option<String>,
-    unmodified_since: Option<String>,
-) -> Result<Precondition, RdaError> {
-    let if_match = if_match.map(|v| v.split(',').map(|t| t.trim().to_owned()).collect());
-    let unmodified_since = match unmodified_since.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(s) => match httpdate::parse_http_date(s) {
-            Ok(t) => {
-                let ms = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
-                Some((i64::try_from(ms).unwrap_or(i64::MAX), 1000))
-            }
-            Err(_) => parse_iso8601(s).map(|ms| (ms, 1)),
-        },
-    };
-    Ok(Precondition {
-        if_match,
-        unmodified_since,
-    })
+    unmodified_since: Option<DateTime<FixedOffset>>,
+) -> Precondition {
+    Precondition {
+        if_match: if_match.map(|v| v.split(',').map(|t| t.trim().to_owned()).collect()),
+        unmodified_since: unmodified_since.map(|t| (t.timestamp_millis(), 1)),
+    }
 }
 
 fn millis(t: Option<DateTime<FixedOffset>>) -> Option<i64> {
@@ -194,7 +182,10 @@ impl RdaApi {
         req: &Request,
         auth: BearerAuth,
         /// Number of items to skip from the start.
-        #[oai(default, validator(minimum(value = "0"), maximum(value = "1000000000")))]
+        #[oai(
+            default,
+            validator(minimum(value = "0"), maximum(value = "1000000000"))
+        )]
         offset: Query<u64>,
         /// Number of items to fetch (1 to 100).
         #[oai(
@@ -212,7 +203,7 @@ impl RdaApi {
         modified_after: Query<Option<DateTime<FixedOffset>>>,
         /// ISO 639-3 language codes.
         #[oai(name = "languages[]")]
-        languages: Query<Vec<String>>,
+        languages: Query<Vec<LanguageCode>>,
         #[oai(name = "contact_ids[]")] contact_ids: Query<Vec<String>>,
         #[oai(name = "contributor_ids[]")] contributor_ids: Query<Vec<String>>,
         #[oai(name = "dataset_ids[]")] dataset_ids: Query<Vec<String>>,
@@ -239,7 +230,7 @@ impl RdaApi {
             created_before: millis(created_before.0),
             modified_after: millis(modified_after.0),
             modified_before: millis(modified_before.0),
-            languages: languages.0,
+            languages: languages.0.into_iter().map(|l| l.0).collect(),
             contact_ids: contact_ids.0,
             contributor_ids: contributor_ids.0,
             dataset_ids: dataset_ids.0,
@@ -310,10 +301,12 @@ impl RdaApi {
         auth: BearerAuth,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
-        #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<Option<String>>,
+        #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<
+            Option<DateTime<FixedOffset>>,
+        >,
         body: Json<Value>,
     ) -> Result<RdaOne, RdaError> {
-        let pre = precondition(if_match.0, if_unmodified_since.0)?;
+        let pre = precondition(if_match.0, if_unmodified_since.0);
         let base = state.base_url(req);
         let d = state
             .as_caller(auth.0, move |s, c| {
@@ -332,9 +325,11 @@ impl RdaApi {
         auth: BearerAuth,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
-        #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<Option<String>>,
+        #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<
+            Option<DateTime<FixedOffset>>,
+        >,
     ) -> Result<RdaDeleted, RdaError> {
-        let pre = precondition(if_match.0, if_unmodified_since.0)?;
+        let pre = precondition(if_match.0, if_unmodified_since.0);
         state
             .as_caller(auth.0, move |s, c| s.delete_own_dmp(c, &id.0, &pre))
             .await?;
@@ -344,4 +339,51 @@ impl RdaApi {
 
 fn default_count() -> u32 {
     20
+}
+
+/// An ISO 639-3 language code from the maDMP schema's list (documented as that enum).
+#[derive(Debug, Clone)]
+pub struct LanguageCode(pub String);
+
+impl poem_openapi::types::Type for LanguageCode {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> std::borrow::Cow<'static, str> {
+        "RdaLanguageCode".into()
+    }
+
+    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+        use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            enum_items: crate::madmp::schema::languages()
+                .iter()
+                .map(|l| Value::String(l.clone()))
+                .collect(),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl poem_openapi::types::ParseFromParameter for LanguageCode {
+    fn parse_from_parameter(value: &str) -> poem_openapi::types::ParseResult<Self> {
+        if crate::madmp::schema::is_language(value) {
+            Ok(LanguageCode(value.to_owned()))
+        } else {
+            Err(poem_openapi::types::ParseError::custom(format!(
+                "'{value}' is not an ISO 639-3 code of the maDMP schema"
+            )))
+        }
+    }
 }
