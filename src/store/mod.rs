@@ -62,7 +62,7 @@ struct SyncState {
 impl Store {
     /// Opens (creating if absent) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let db = match Database::builder().create(path) {
+        let db = match builder().create(path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(StoreError::Locked {
@@ -161,7 +161,7 @@ impl Store {
             return Ok(()); // another writer reopened it meanwhile
         }
         drop(slot.take());
-        match Database::builder().create(&self.path) {
+        match builder().create(&self.path) {
             Ok(db) => {
                 *slot = Some(db);
                 self.broken.store(false, Ordering::Release);
@@ -275,4 +275,14 @@ fn free_bytes(path: &Path) -> Option<u64> {
         return None;
     }
     Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+/// How much of the database redb keeps in memory (its default is 1 GiB, which a server
+/// meant to idle at a few MiB has no use for; the OS page cache holds the file anyway).
+pub const CACHE_BYTES: usize = 64 << 20;
+
+fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    b.set_cache_size(CACHE_BYTES);
+    b
 }
