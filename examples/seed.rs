@@ -24,9 +24,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(dir);
     std::fs::create_dir_all(&dir)?;
     let store = Store::open(&dir.join(dmptool::service::DB_FILE))?;
-    let fixture: Map<String, Value> = serde_json::from_slice(&std::fs::read(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/dmp-posted-by-frontend.json"),
-    )?)?;
+    let fixture: Map<String, Value> = serde_json::from_slice(&std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/dmp-posted-by-frontend.json"
+    ))?)?;
     let hash = passwords::hash("bench-password")?;
     let now = now_millis();
     let mut ids = Vec::new();
@@ -58,7 +59,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mut doc = fixture.clone();
                 doc.insert("name".into(), Value::String(format!("Plan {i}")));
                 raw += serde_json::to_vec(&doc)?.len() as u64;
-                let rec = DmpRecord { owner, created: now, updated: now, version: 1, doc };
+                let rec = DmpRecord {
+                    owner,
+                    created: now,
+                    updated: now,
+                    version: 1,
+                    doc,
+                };
                 let id = DmpId::generate();
                 dmps::insert(tx, id.bytes(), &rec)?;
                 if first.is_none() {

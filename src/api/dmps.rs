@@ -126,7 +126,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
+        id: Path<super::types::HexId>,
     ) -> Result<Json<DmpDocument>, ApiError> {
         let v = state.read_as_caller(auth.0, |s, c| s.get_dmp(c, &id.0))?;
         Ok(Json(document(v)))
@@ -138,7 +138,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
+        id: Path<super::types::HexId>,
         body: Json<DmpInput>,
     ) -> Result<Json<DmpChanged>, ApiError> {
         let id = id.0;
@@ -159,7 +159,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
+        id: Path<super::types::HexId>,
     ) -> Result<Json<DmpChanged>, ApiError> {
         let id = id.0;
         let shown = id.to_ascii_lowercase();

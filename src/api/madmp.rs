@@ -38,7 +38,7 @@ impl MadmpApi {
         state: Data<&ApiState>,
         req: &Request,
         auth: BearerAuth,
-        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
+        id: Path<super::types::HexId>,
     ) -> Result<MadmpDocument, ApiError> {
         let base = state.base_url(req);
         let d = state

@@ -9,7 +9,6 @@ use poem::web::Data;
 use super::ApiState;
 use super::error::ApiError;
 use super::security::BearerAuth;
-use super::types::Text;
 use crate::domain::time::iso8601;
 use crate::domain::{FileKind, TaskStatus};
 use crate::service::Services;
@@ -82,8 +81,7 @@ pub struct TaskOut {
 #[derive(Object)]
 pub struct NewTask {
     /// Id of one of the caller's DMPs.
-    #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))]
-    pub dmp: Text,
+    pub dmp: super::types::HexId,
 }
 
 #[derive(Object)]
@@ -149,8 +147,7 @@ impl TasksApi {
         state: Data<&ApiState>,
         auth: BearerAuth,
         /// Only tasks of this DMP.
-        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))]
-        id_dmp: Query<Option<String>>,
+        id_dmp: Query<Option<super::types::HexId>>,
         /// Only tasks with this status.
         status: Query<Option<TaskState>>,
         /// How many at most (all when absent).
@@ -175,7 +172,7 @@ impl TasksApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
-        #[oai(validator(pattern = "^[0-9a-fA-F]{24}$"))] id: Path<String>,
+        id: Path<super::types::HexId>,
     ) -> Result<Json<TaskOut>, ApiError> {
         // A point read (the frontend polls it): on the async worker, see `read_as_caller`.
         state.read_as_caller(auth.0, |s, c| Ok(Json(task_out(s, s.get_task(c, &id.0)?))))

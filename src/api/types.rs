@@ -278,3 +278,76 @@ impl std::fmt::Display for Text {
         f.write_str(&self.0)
     }
 }
+
+/// A DMP or task id as it appears in paths, queries and bodies: 24 hexadecimal characters,
+/// documented as that pattern and checked without a regular expression (poem-openapi's
+/// `pattern` validator compiles its regex on every request; ids are on every hot path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HexId(pub String);
+
+const HEX_ID_PATTERN: &str = "^[0-9a-fA-F]{24}$";
+
+impl HexId {
+    fn check(s: &str) -> Result<Self, String> {
+        if s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Ok(HexId(s.to_owned()))
+        } else {
+            Err(format!("'{s}' is not an id (24 hex characters expected)"))
+        }
+    }
+}
+
+impl Type for HexId {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string(hex-id)".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema {
+            pattern: Some(HEX_ID_PATTERN.to_owned()),
+            ..MetaSchema::new("string")
+        }))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl poem_openapi::types::ParseFromParameter for HexId {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        HexId::check(value).map_err(ParseError::custom)
+    }
+}
+
+impl ParseFromJSON for HexId {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(s)) => HexId::check(&s).map_err(ParseError::custom),
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+impl ToJSON for HexId {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(self.0.clone()))
+    }
+}
+
+impl std::ops::Deref for HexId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
