@@ -191,7 +191,13 @@ pub fn openapi() -> OpenApiService<Api, ()> {
 
 /// The OpenAPI document as served and committed: the generated one, with the maDMP media
 /// type listed beside `application/json` wherever the `/rda` surface reads or writes JSON.
-pub fn spec() -> serde_json::Value {
+/// Built once; the JSON and YAML texts and the `Allow` table all come from it.
+pub fn spec() -> &'static serde_json::Value {
+    static SPEC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SPEC.get_or_init(build_spec)
+}
+
+fn build_spec() -> serde_json::Value {
     let mut spec: serde_json::Value =
         serde_json::from_str(&openapi().spec()).unwrap_or(serde_json::Value::Null);
     if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
@@ -231,10 +237,10 @@ fn add_madmp_type(content: &mut serde_json::Value) {
 
 /// The served OpenAPI document as JSON text.
 pub fn spec_json() -> String {
-    serde_json::to_string_pretty(&spec()).unwrap_or_default()
+    serde_json::to_string_pretty(spec()).unwrap_or_default()
 }
 
 /// The served OpenAPI document as YAML text.
 pub fn spec_yaml() -> String {
-    serde_yaml::to_string(&spec()).unwrap_or_default()
+    serde_yaml::to_string(spec()).unwrap_or_default()
 }

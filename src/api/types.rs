@@ -216,6 +216,39 @@ impl<'a, T: ParseFromJSON> ApiExtractor<'a> for OptionalJson<T> {
     }
 }
 
+/// `Type` for a newtype over `String` whose OpenAPI schema is `$schema` (an inline string
+/// schema): the parts poem-openapi needs that are the same for every such type.
+macro_rules! string_type {
+    ($ty:ty, $name:expr, $schema:expr) => {
+        impl poem_openapi::types::Type for $ty {
+            const IS_REQUIRED: bool = true;
+            type RawValueType = Self;
+            type RawElementValueType = Self;
+
+            fn name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+
+            fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
+                #[allow(unused_imports)]
+                use poem_openapi::registry::MetaSchema;
+                poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
+            }
+
+            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+                Some(self)
+            }
+
+            fn raw_element_iter<'a>(
+                &'a self,
+            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+                Box::new(self.as_raw_value().into_iter())
+            }
+        }
+    };
+}
+pub(crate) use string_type;
+
 /// A JSON string, strictly: unlike poem-openapi's `String`, a number or a boolean is not
 /// turned into text but refused (400), as the OpenAPI document promises.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,29 +267,7 @@ impl std::ops::Deref for Text {
     }
 }
 
-impl Type for Text {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema::new("string")))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
+string_type!(Text, "string", MetaSchema::new("string"));
 
 impl ParseFromJSON for Text {
     fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
@@ -297,32 +308,14 @@ impl HexId {
     }
 }
 
-impl Type for HexId {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "string(hex-id)".into()
+string_type!(
+    HexId,
+    "string(hex-id)",
+    MetaSchema {
+        pattern: Some(HEX_ID_PATTERN.to_owned()),
+        ..MetaSchema::new("string")
     }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            pattern: Some(HEX_ID_PATTERN.to_owned()),
-            ..MetaSchema::new("string")
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
+);
 
 impl poem_openapi::types::ParseFromParameter for HexId {
     fn parse_from_parameter(value: &str) -> ParseResult<Self> {

@@ -223,14 +223,14 @@ pub fn new_dataset(title: &str) -> Obj {
     } else {
         title
     };
-    let Value::Object(o) = json!({
-        "title": title,
-        "dataset_id": {"identifier": "dataset-1", "type": "other"},
-        "personal_data": "unknown",
-        "sensitive_data": "unknown",
-    }) else {
-        unreachable!("a JSON object literal")
-    };
+    let mut o = Obj::new();
+    o.insert("title".into(), json!(title));
+    o.insert(
+        "dataset_id".into(),
+        json!({"identifier": "dataset-1", "type": "other"}),
+    );
+    o.insert("personal_data".into(), json!("unknown"));
+    o.insert("sensitive_data".into(), json!("unknown"));
     o
 }
 

@@ -4,12 +4,14 @@
 use serde_json::{Map, Value};
 
 use super::error::{Result, ServiceError};
+use super::madmp::Precondition;
 use super::{Caller, Services, files};
 use crate::domain::dmp::client_fields;
 use crate::domain::time::now_millis;
 use crate::domain::{DmpId, UserId};
 use crate::store::records::DmpRecord;
 use crate::store::{ReadTx, dmps, users};
+use redb::WriteTransaction;
 
 /// A DMP with its metadata, as the services hand it out.
 #[derive(Debug, Clone)]
@@ -33,10 +35,15 @@ pub(crate) fn not_found(id: impl std::fmt::Display) -> ServiceError {
     ServiceError::NotFound(format!("no DMP with id {id}"))
 }
 
-fn view(tx: &impl ReadTx, id: DmpId, rec: DmpRecord) -> Result<DmpView> {
-    let owner_name = users::get(tx, rec.owner)?
-        .map(|u| u.username)
-        .unwrap_or_default();
+/// A record as handed out. The caller's own DMP needs no lookup of the owner's name.
+fn view(tx: &impl ReadTx, caller: &Caller, id: DmpId, rec: DmpRecord) -> Result<DmpView> {
+    let owner_name = if rec.owner == caller.id.0 {
+        caller.username.clone()
+    } else {
+        users::get(tx, rec.owner)?
+            .map(|u| u.username)
+            .unwrap_or_default()
+    };
     Ok(DmpView {
         id,
         owner: UserId(rec.owner),
@@ -46,6 +53,33 @@ fn view(tx: &impl ReadTx, id: DmpId, rec: DmpRecord) -> Result<DmpView> {
         version: rec.version,
         doc: rec.doc,
     })
+}
+
+/// Stores a new DMP under a fresh id. A generated id cannot collide in practice; retry
+/// rather than assume.
+pub(crate) fn insert_new(tx: &WriteTransaction, rec: &DmpRecord) -> Result<DmpId> {
+    for _ in 0..4 {
+        let id = DmpId::generate();
+        if dmps::insert(tx, id.bytes(), rec)? {
+            return Ok(id);
+        }
+    }
+    Err(ServiceError::Internal("could not allocate a DMP id".into()))
+}
+
+/// Deletes one of the caller's DMPs, with its tasks and files, if `pre` holds; returns the
+/// files to remove from disk once the transaction has committed.
+pub(crate) fn delete_own_in(
+    tx: &WriteTransaction,
+    caller: &Caller,
+    id: DmpId,
+    pre: &Precondition,
+) -> Result<Vec<String>> {
+    let rec = dmps::get(tx, id.bytes())?
+        .filter(|r| r.owner == caller.id.0)
+        .ok_or_else(|| not_found(id))?;
+    pre.check(id, &rec)?;
+    Ok(files::delete_dmp_in(tx, id.bytes())?.disk_names)
 }
 
 impl Services {
@@ -79,16 +113,7 @@ impl Services {
             version: 1,
             doc,
         };
-        self.store.write(|tx| {
-            // A generated id cannot collide in practice; retry rather than assume.
-            for _ in 0..4 {
-                let id = DmpId::generate();
-                if dmps::insert(tx, id.bytes(), &rec)? {
-                    return Ok(id);
-                }
-            }
-            Err(ServiceError::Internal("could not allocate a DMP id".into()))
-        })
+        self.store.write(|tx| insert_new(tx, &rec))
     }
 
     /// One DMP, if the caller owns it or is an administrator.
@@ -99,19 +124,7 @@ impl Services {
             if rec.owner != caller.id.0 && !caller.admin {
                 return Err(not_found(id));
             }
-            if rec.owner == caller.id.0 {
-                // The caller's own: the owner's name is known, no second lookup.
-                return Ok(DmpView {
-                    id,
-                    owner: UserId(rec.owner),
-                    owner_name: caller.username.clone(),
-                    created: rec.created,
-                    updated: rec.updated,
-                    version: rec.version,
-                    doc: rec.doc,
-                });
-            }
-            view(tx, id, rec)
+            view(tx, caller, id, rec)
         })
     }
 
@@ -140,7 +153,7 @@ impl Services {
                 let rec = dmps::get(tx, raw)?.ok_or_else(|| {
                     ServiceError::Internal(format!("index points at missing DMP {id}"))
                 })?;
-                items.push(view(tx, id, rec)?);
+                items.push(view(tx, caller, id, rec)?);
             }
             Ok(DmpPage { items, total })
         })
@@ -167,13 +180,9 @@ impl Services {
     /// Deletes the caller's DMP with its tasks and generated files.
     pub fn delete_dmp(&self, caller: &Caller, id: &str) -> Result<()> {
         let id = DmpId::parse(id)?;
-        let disk = self.store.write(|tx| {
-            let rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
-            if rec.owner != caller.id.0 {
-                return Err(not_found(id));
-            }
-            Ok(files::delete_dmp_in(tx, id.bytes())?.disk_names)
-        })?;
+        let disk = self
+            .store
+            .write(|tx| delete_own_in(tx, caller, id, &Precondition::default()))?;
         self.remove_disk_files(&disk);
         Ok(())
     }

@@ -6,9 +6,9 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
-use super::dmps::not_found;
+use super::dmps::{delete_own_in, insert_new, not_found};
 use super::error::{Result, ServiceError};
-use super::{Caller, Services, files};
+use super::{Caller, Services};
 use crate::domain::DmpId;
 use crate::domain::time::now_millis;
 use crate::madmp::{self, ExportCtx};
@@ -30,8 +30,12 @@ pub struct MadmpDoc {
 impl MadmpDoc {
     /// An entity tag for the DMP's current state.
     pub fn etag(&self) -> String {
-        format!("\"{}-{}\"", self.id, self.version)
+        etag(self.id, self.version)
     }
+}
+
+fn etag(id: DmpId, version: u64) -> String {
+    format!("\"{id}-{version}\"")
 }
 
 /// Conditions a write must meet (`If-Match`, `If-Unmodified-Since`).
@@ -39,14 +43,13 @@ impl MadmpDoc {
 pub struct Precondition {
     /// Entity tags one of which must be current (`*` matches any).
     pub if_match: Option<Vec<String>>,
-    /// The DMP must not have changed after this time (milliseconds), compared at
-    /// `precision_ms` (1000 for an HTTP date, which has whole seconds).
-    pub unmodified_since: Option<(i64, i64)>,
+    /// The DMP must not have changed after this time (milliseconds since the epoch).
+    pub unmodified_since: Option<i64>,
 }
 
 impl Precondition {
-    fn check(&self, id: DmpId, rec: &DmpRecord) -> Result<()> {
-        let current = format!("\"{}-{}\"", id, rec.version);
+    pub(crate) fn check(&self, id: DmpId, rec: &DmpRecord) -> Result<()> {
+        let current = etag(id, rec.version);
         if let Some(tags) = &self.if_match {
             let weak = |t: &str| t.trim().trim_start_matches("W/").to_owned();
             if !tags.iter().any(|t| t.trim() == "*" || weak(t) == current) {
@@ -55,14 +58,13 @@ impl Precondition {
                 )));
             }
         }
-        if let Some((since, precision)) = self.unmodified_since {
-            let precision = precision.max(1);
-            let changed = rec.updated - rec.updated.rem_euclid(precision);
-            if changed > since {
-                return Err(ServiceError::Conflict(
-                    "the DMP has been modified since the given time".into(),
-                ));
-            }
+        if self
+            .unmodified_since
+            .is_some_and(|since| rec.updated > since)
+        {
+            return Err(ServiceError::Conflict(
+                "the DMP has been modified since the given time".into(),
+            ));
         }
         Ok(())
     }
@@ -219,13 +221,8 @@ impl Services {
             doc: imported.fields,
         };
         self.store.write(|tx| {
-            for _ in 0..4 {
-                let id = DmpId::generate();
-                if dmps::insert(tx, id.bytes(), &rec)? {
-                    return to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url);
-                }
-            }
-            Err(ServiceError::Internal("could not allocate a DMP id".into()))
+            let id = insert_new(tx, &rec)?;
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
         })
     }
 
@@ -256,13 +253,7 @@ impl Services {
     /// Deletes one of the caller's DMPs (with its tasks and documents), if `pre` holds.
     pub fn delete_own_dmp(&self, caller: &Caller, id: &str, pre: &Precondition) -> Result<()> {
         let id = DmpId::parse(id).map_err(|_| not_found(id))?;
-        let disk = self.store.write(|tx| {
-            let rec = dmps::get(tx, id.bytes())?
-                .filter(|r| r.owner == caller.id.0)
-                .ok_or_else(|| not_found(id))?;
-            pre.check(id, &rec)?;
-            Ok::<_, ServiceError>(files::delete_dmp_in(tx, id.bytes())?.disk_names)
-        })?;
+        let disk = self.store.write(|tx| delete_own_in(tx, caller, id, pre))?;
         self.remove_disk_files(&disk);
         Ok(())
     }
@@ -279,15 +270,12 @@ impl Services {
             } else {
                 q.sort.clone()
             };
-            let both_ranges = (q.created_after.is_some() || q.created_before.is_some())
-                && (q.modified_after.is_some() || q.modified_before.is_some());
             let time_sort = match sort.as_slice() {
                 [(SortKey::Created, desc)] => Some((TimeKey::Created, *desc)),
                 [(SortKey::Modified, desc)] => Some((TimeKey::Modified, *desc)),
                 _ => None,
             };
-            if let Some((key, desc)) = time_sort.filter(|_| !q.filters_documents() && !both_ranges)
-            {
+            if let Some((key, desc)) = time_sort.filter(|_| !q.filters_documents()) {
                 let other_ranged = match key {
                     TimeKey::Created => q.modified_after.is_some() || q.modified_before.is_some(),
                     TimeKey::Modified => q.created_after.is_some() || q.created_before.is_some(),

@@ -160,7 +160,7 @@ fn precondition(
 ) -> Precondition {
     Precondition {
         if_match: if_match.map(|v| v.split(',').map(|t| t.trim().to_owned()).collect()),
-        unmodified_since: unmodified_since.map(|t| (t.timestamp_millis(), 1)),
+        unmodified_since: unmodified_since.map(|t| t.timestamp_millis()),
     }
 }
 
@@ -345,36 +345,17 @@ fn default_count() -> u32 {
 #[derive(Debug, Clone)]
 pub struct LanguageCode(pub String);
 
-impl poem_openapi::types::Type for LanguageCode {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> std::borrow::Cow<'static, str> {
-        "RdaLanguageCode".into()
+super::types::string_type!(
+    LanguageCode,
+    "RdaLanguageCode",
+    MetaSchema {
+        enum_items: crate::madmp::schema::languages()
+            .iter()
+            .map(|l| Value::String(l.clone()))
+            .collect(),
+        ..MetaSchema::new("string")
     }
-
-    fn schema_ref() -> poem_openapi::registry::MetaSchemaRef {
-        use poem_openapi::registry::{MetaSchema, MetaSchemaRef};
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            enum_items: crate::madmp::schema::languages()
-                .iter()
-                .map(|l| Value::String(l.clone()))
-                .collect(),
-            ..MetaSchema::new("string")
-        }))
-    }
-
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
-}
+);
 
 impl poem_openapi::types::ParseFromParameter for LanguageCode {
     fn parse_from_parameter(value: &str) -> poem_openapi::types::ParseResult<Self> {
