@@ -3,15 +3,15 @@
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
-use serde_json::Value;
 
 use poem::web::Data;
 
 use super::ApiState;
+use super::document;
 use super::error::ApiError;
+use super::payload::JsonText;
 use super::security::BearerAuth;
 use super::types::{DmpDocument, DmpInput};
-use crate::domain::time::iso8601;
 use crate::service::dmps::DmpView;
 
 #[derive(Tags)]
@@ -33,7 +33,10 @@ pub struct DmpChanged {
 pub enum DmpList {
     /// The DMPs, oldest first. `X-Total-Count` gives the total the listing covers.
     #[oai(status = 200)]
-    Ok(Json<Vec<DmpDocument>>, #[oai(header = "X-Total-Count")] u64),
+    Ok(
+        JsonText<Vec<DmpDocument>>,
+        #[oai(header = "X-Total-Count")] u64,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -43,26 +46,19 @@ pub enum DmpCreated {
     Created(Json<DmpChanged>),
 }
 
-/// The DMP as clients see it: stored fields plus `_id`, `user`, a string `purpose`, and the
-/// server's timestamps and version.
-pub fn document(v: DmpView) -> DmpDocument {
-    let mut doc = v.doc;
-    match doc.get("purpose") {
-        Some(Value::String(_)) => {}
-        None | Some(Value::Null) => {
-            doc.insert("purpose".into(), Value::String(String::new()));
+/// DMPs as one JSON array.
+fn documents(items: &[DmpView]) -> Result<String, ApiError> {
+    let mut out =
+        String::with_capacity(2 + items.iter().map(|v| v.doc.get().len() + 200).sum::<usize>());
+    out.push('[');
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
         }
-        Some(other) => {
-            let text = other.to_string();
-            doc.insert("purpose".into(), Value::String(text));
-        }
+        document::write(v, &mut out)?;
     }
-    doc.insert("_id".into(), Value::String(v.id.to_string()));
-    doc.insert("user".into(), Value::String(v.owner_name));
-    doc.insert("_created".into(), Value::String(iso8601(v.created)));
-    doc.insert("_updated".into(), Value::String(iso8601(v.updated)));
-    doc.insert("_version".into(), Value::from(v.version));
-    DmpDocument(doc)
+    out.push(']');
+    Ok(out)
 }
 
 pub struct DmpsApi;
@@ -97,7 +93,7 @@ impl DmpsApi {
             .as_caller(auth.0, move |s, c| s.list_dmps(c, all.0, offset, limit))
             .await?;
         Ok(DmpList::Ok(
-            Json(page.items.into_iter().map(document).collect()),
+            JsonText::new(documents(&page.items)?),
             page.total,
         ))
     }
@@ -127,9 +123,11 @@ impl DmpsApi {
         state: Data<&ApiState>,
         auth: BearerAuth,
         id: Path<super::types::HexId>,
-    ) -> Result<Json<DmpDocument>, ApiError> {
+    ) -> Result<JsonText<DmpDocument>, ApiError> {
         let v = state.read_as_caller(auth.0, |s, c| s.get_dmp(c, &id.0))?;
-        Ok(Json(document(v)))
+        let mut out = String::with_capacity(v.doc.get().len() + 200);
+        document::write(&v, &mut out)?;
+        Ok(JsonText::new(out))
     }
 
     /// Update a DMP: the top-level keys of the body replace those stored; other keys stay.

@@ -4,10 +4,12 @@
 pub mod admin;
 pub mod auth;
 pub mod dmps;
+pub mod document;
 pub mod error;
 pub mod health;
 pub mod madmp;
 pub mod middleware;
+pub mod payload;
 pub mod rda;
 pub mod resources;
 pub mod security;

@@ -7,7 +7,7 @@ use poem::{Request, RequestBody};
 use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::error::{ApiError, body as error_body};
 
@@ -23,9 +23,10 @@ fn any_object() -> Box<MetaSchemaRef> {
     Box::new(MetaSchemaRef::Inline(Box::new(MetaSchema::ANY)))
 }
 
-/// A DMP as returned: the questionnaire's fields as stored, plus the server's keys.
+/// A DMP as returned: the questionnaire's fields as stored, plus the server's keys. Only
+/// the schema: the API writes DMPs out as JSON text (`payload::JsonText<DmpDocument>`).
 #[derive(Debug, Clone)]
-pub struct DmpDocument(pub Map<String, Value>);
+pub struct DmpDocument;
 
 impl Type for DmpDocument {
     const IS_REQUIRED: bool = true;
@@ -85,12 +86,6 @@ impl Type for DmpDocument {
         &'a self,
     ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
         Box::new(self.as_raw_value().into_iter())
-    }
-}
-
-impl ToJSON for DmpDocument {
-    fn to_json(&self) -> Option<Value> {
-        Some(Value::Object(self.0.clone()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! DMPs: only the owner sees or changes one; administrators may read all. Another user's
 //! DMP is "not found", never "forbidden", so ids do not leak.
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{Result, ServiceError};
@@ -9,7 +10,7 @@ use super::{Caller, Services, files};
 use crate::domain::dmp::client_fields;
 use crate::domain::time::now_millis;
 use crate::domain::{DmpId, UserId};
-use crate::store::records::DmpRecord;
+use crate::store::records::{DmpRecord, DmpRecordText};
 use crate::store::{ReadTx, dmps, users};
 use redb::WriteTransaction;
 
@@ -22,7 +23,9 @@ pub struct DmpView {
     pub created: i64,
     pub updated: i64,
     pub version: u64,
-    pub doc: Map<String, Value>,
+    /// The questionnaire's fields as stored: a JSON object, left as text (the API writes it
+    /// out as it is, without building it in memory).
+    pub doc: Box<RawValue>,
 }
 
 /// A page of DMPs and the total number the listing covers.
@@ -36,7 +39,7 @@ pub(crate) fn not_found(id: impl std::fmt::Display) -> ServiceError {
 }
 
 /// A record as handed out. The caller's own DMP needs no lookup of the owner's name.
-fn view(tx: &impl ReadTx, caller: &Caller, id: DmpId, rec: DmpRecord) -> Result<DmpView> {
+fn view(tx: &impl ReadTx, caller: &Caller, id: DmpId, rec: DmpRecordText) -> Result<DmpView> {
     let owner_name = if rec.owner == caller.id.0 {
         caller.username.clone()
     } else {
@@ -120,7 +123,7 @@ impl Services {
     pub fn get_dmp(&self, caller: &Caller, id: &str) -> Result<DmpView> {
         let id = DmpId::parse(id)?;
         self.store.read(|tx| {
-            let rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
+            let rec = dmps::get_text(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
             if rec.owner != caller.id.0 && !caller.admin {
                 return Err(not_found(id));
             }
@@ -150,7 +153,7 @@ impl Services {
             let mut items = Vec::with_capacity(ids.len());
             for raw in ids {
                 let id = DmpId::from_bytes(raw);
-                let rec = dmps::get(tx, raw)?.ok_or_else(|| {
+                let rec = dmps::get_text(tx, raw)?.ok_or_else(|| {
                     ServiceError::Internal(format!("index points at missing DMP {id}"))
                 })?;
                 items.push(view(tx, caller, id, rec)?);

@@ -2,7 +2,7 @@
 
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
-use super::records::{DmpRecord, decode, encode};
+use super::records::{DmpRecord, DmpRecordText, decode, encode};
 use super::tables::{DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, Oid};
 use super::{ReadTx, StoreError};
 
@@ -10,6 +10,14 @@ const MIN: Oid = [0; 12];
 const MAX: Oid = [0xff; 12];
 
 pub fn get(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpRecord>, StoreError> {
+    match tx.table(DMPS)?.get(id)? {
+        Some(v) => Ok(Some(decode("dmp", v.value())?)),
+        None => Ok(None),
+    }
+}
+
+/// A DMP with its document as stored JSON text (see `DmpRecordText`).
+pub fn get_text(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpRecordText>, StoreError> {
     match tx.table(DMPS)?.get(id)? {
         Some(v) => Ok(Some(decode("dmp", v.value())?)),
         None => Ok(None),

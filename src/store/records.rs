@@ -45,6 +45,17 @@ pub struct DmpRecord {
     pub doc: Map<String, Value>,
 }
 
+/// A DMP record with its document left as the JSON text it is stored as: for handing the
+/// document out without building it in memory first.
+#[derive(Debug, Deserialize)]
+pub struct DmpRecordText {
+    pub owner: u64,
+    pub created: i64,
+    pub updated: i64,
+    pub version: u64,
+    pub doc: Box<serde_json::value::RawValue>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TaskRecord {
     /// DMP id, 24 hex characters.
