@@ -279,3 +279,88 @@ fn the_version_3_upgrade_indexes_existing_dmps_by_time() {
     };
     assert_eq!(s.list_madmp(&ana, &q, "http://x").unwrap().total, 5);
 }
+
+#[derive(Debug)]
+enum Refusal {
+    Store(#[allow(dead_code)] StoreError),
+    Refused,
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Store(e)
+    }
+}
+
+/// Group commit: writers that arrive together share a transaction, so one writer failing
+/// (after writing) or panicking must not take its neighbours' writes with it, nor leave
+/// anything of its own; and every acknowledged write is there after a reopen.
+#[test]
+fn concurrent_writers_share_commits_without_sharing_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let store = std::sync::Arc::new(Store::open(&path).unwrap());
+    let threads = 16;
+    let per_thread = 60;
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut acked = Vec::new();
+                for i in 0..per_thread {
+                    let key = format!("test-{t}-{i}");
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        store.write(|tx| {
+                            meta::set(tx, &key, i)?;
+                            match i % 7 {
+                                3 => Err(Refusal::Refused),
+                                5 if t % 4 == 0 => panic!("a writer panics mid-transaction"),
+                                _ => Ok(()),
+                            }
+                        })
+                    }));
+                    match outcome {
+                        Ok(Ok(())) => acked.push(key),
+                        Ok(Err(Refusal::Refused)) => assert_eq!(i % 7, 3),
+                        Ok(Err(e)) => panic!("{key}: {e:?}"),
+                        Err(_) => assert!(i % 7 == 5 && t % 4 == 0),
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    let acked: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let refused_or_panicked = |key: &str| {
+        let mut parts = key.rsplit('-');
+        let i: u64 = parts.next().unwrap().parse().unwrap();
+        let t: u64 = parts.next().unwrap().parse().unwrap();
+        i % 7 == 3 || (i % 7 == 5 && t % 4 == 0)
+    };
+    let expected = (0..threads)
+        .flat_map(|t| (0..per_thread).map(move |i| format!("test-{t}-{i}")))
+        .filter(|k| !refused_or_panicked(k))
+        .count();
+    assert_eq!(acked.len(), expected);
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    store
+        .read(|tx| {
+            for t in 0..threads {
+                for i in 0..per_thread {
+                    let key = format!("test-{t}-{i}");
+                    let found = meta::get(tx, &key)?;
+                    if refused_or_panicked(&key) {
+                        assert_eq!(found, None, "{key} failed, yet was written");
+                    } else {
+                        assert_eq!(found, Some(i), "{key} was acknowledged, yet is missing");
+                    }
+                }
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}

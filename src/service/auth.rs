@@ -92,7 +92,7 @@ impl Services {
             if let Some(mut rec) = users::get(tx, id)?
                 && rec.password_hash == legacy
             {
-                rec.password_hash = hash;
+                rec.password_hash = hash.clone();
                 rec.updated = now_millis();
                 users::update(tx, id, &rec)?;
                 tracing::info!(user = %rec.username, "replaced a legacy password hash by argon2id");

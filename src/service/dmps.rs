@@ -172,7 +172,8 @@ impl Services {
             if rec.owner != caller.id.0 {
                 return Err(not_found(id));
             }
-            rec.doc.extend(fields);
+            rec.doc
+                .extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
             rec.version += 1;
             rec.updated = now_millis().max(rec.updated);
             dmps::update(tx, id.bytes(), &rec)?;

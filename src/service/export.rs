@@ -188,6 +188,8 @@ impl Services {
         let inputs: Vec<IdOut<TaskInput>> = read_json(dir, "task_inputs.json")?;
         let files_in: Vec<IdOut<FileRecord>> = read_json(dir, "files.json")?;
         let docs = self.documents_dir();
+        // Files copied so far, removed again if the import fails. (The write may run twice,
+        // see `Store::write`: a second run copies the same files and may list them twice.)
         let mut copied = Vec::new();
         let result = self.store.write(|tx| {
             if !dump::is_empty(tx)? {

@@ -124,6 +124,8 @@ impl Services {
         progress: Progress<'_>,
     ) -> Result<ImportReport> {
         let docs_dir = self.documents_dir();
+        // Files copied so far, removed again if the import fails. (The write may run twice,
+        // see `Store::write`: a second run copies the same files and may list them twice.)
         let mut copied: Vec<String> = Vec::new();
         let available: HashMap<String, PathBuf> = match &input.documents {
             Some(dir) => std::fs::read_dir(dir)

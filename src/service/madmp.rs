@@ -242,7 +242,7 @@ impl Services {
                 .filter(|r| r.owner == caller.id.0)
                 .ok_or_else(|| not_found(id))?;
             pre.check(id, &rec)?;
-            rec.doc = imported.fields;
+            rec.doc = imported.fields.clone();
             rec.version += 1;
             rec.updated = now_millis().max(rec.updated);
             dmps::update(tx, id.bytes(), &rec)?;

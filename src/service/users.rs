@@ -113,13 +113,13 @@ impl Services {
         &self,
         id: u64,
         password: &str,
-        missing: impl FnOnce() -> ServiceError,
+        missing: impl Fn() -> ServiceError,
     ) -> Result<u64> {
         let password = Password::parse(password)?;
         let hash = passwords::hash(password.as_str())?;
         self.store.write(|tx| {
-            let mut rec = users::get(tx, id)?.ok_or_else(missing)?;
-            rec.password_hash = hash;
+            let mut rec = users::get(tx, id)?.ok_or_else(&missing)?;
+            rec.password_hash = hash.clone();
             rec.token_gen += 1;
             rec.updated = now_millis();
             users::update(tx, id, &rec)?;

@@ -23,6 +23,19 @@ pub enum StoreError {
     Db(redb::Error),
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the write could not be committed: {0}")]
+    Commit(String),
+}
+
+impl StoreError {
+    /// The same failure, for every writer whose write was in a commit that failed.
+    pub(super) fn shared(&self) -> StoreError {
+        match self {
+            StoreError::DiskFull => StoreError::DiskFull,
+            StoreError::Unavailable => StoreError::Unavailable,
+            other => StoreError::Commit(other.to_string()),
+        }
+    }
 }
 
 impl From<redb::Error> for StoreError {

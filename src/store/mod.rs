@@ -18,7 +18,7 @@ pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
 
 use redb::{
     Database, Durability, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
@@ -33,31 +33,56 @@ pub struct Store {
     /// `None` only while a reopen after an I/O failure has not succeeded yet.
     db: RwLock<Option<Database>>,
     path: PathBuf,
-    sync: GroupSync,
+    batches: Batches,
     /// A write hit an I/O error (a full disk, say): redb refuses further writes until the
     /// database is opened again, which the next write does once there is room.
     broken: AtomicBool,
 }
 
-/// Group commit: each write commits on its own (cheaply, without flushing), then waits
-/// until a flush covers it. One waiting writer flushes for everyone who committed before
-/// it started, so concurrent writes share one fsync, and none is acknowledged before its
-/// commit is on disk. A failing write aborts only its own transaction.
+/// Group commit. Writes that arrive together share one transaction and one durable commit
+/// (one fsync): each writer runs its own closure in the open transaction, in turn, and the
+/// last one to join commits for all of them. Nobody is answered before the commit that
+/// holds their write is on disk.
+///
+/// A write that fails must leave nothing behind, but redb cannot roll back part of a
+/// transaction. So when one writer's closure fails, the whole batch is abandoned: that
+/// writer gets its error, and the others of the batch run their closures again in a new
+/// one (which is why a write's closure is `FnMut`, and must not change anything outside
+/// the transaction it is given).
 #[derive(Default)]
-struct GroupSync {
-    state: Mutex<SyncState>,
-    flushed: Condvar,
+struct Batches {
+    state: Mutex<BatchState>,
+    changed: Condvar,
 }
 
 #[derive(Default)]
-struct SyncState {
-    /// Writes committed so far (each takes the next number after its commit returns).
-    committed: u64,
-    /// Every write numbered up to this is durable.
-    durable: u64,
-    /// A flush is running.
-    flushing: bool,
+struct BatchState {
+    /// The transaction writers join, while one is open.
+    open: Option<WriteTransaction>,
+    /// How the open batch ends, for its members to read.
+    fate: Arc<OnceLock<Fate>>,
+    /// Writes already in the open batch.
+    members: usize,
+    /// Writers that have arrived and not yet had their turn.
+    queued: usize,
+    /// A batch is being committed (its transaction holds redb's one write lock, so the next
+    /// batch starts when it is done).
+    committing: bool,
 }
+
+#[derive(Debug)]
+enum Fate {
+    /// Committed and on disk.
+    Durable,
+    /// Abandoned because another member failed: run again.
+    Again,
+    /// The commit failed: no member's write happened.
+    Failed(StoreError),
+}
+
+/// A batch is committed once this many writes are in it even if more are waiting, so a
+/// crowd of writers cannot hold one batch open without end.
+const MAX_BATCH: usize = 256;
 
 impl Store {
     /// Opens (creating if absent) the database file and brings its schema up to date.
@@ -74,7 +99,7 @@ impl Store {
         let store = Self {
             db: RwLock::new(Some(db)),
             path: path.to_owned(),
-            sync: GroupSync::default(),
+            batches: Batches::default(),
             broken: AtomicBool::new(false),
         };
         migrations::run(&store)?;
@@ -96,37 +121,129 @@ impl Store {
         f(&tx)
     }
 
-    /// Runs `f` in a write transaction that commits only if `f` succeeds (on an error
-    /// nothing of it is written), and returns once the commit is durable on disk.
+    /// Runs `f` in a write transaction and returns once what it wrote is durable on disk.
+    /// If `f` fails, nothing it wrote is kept. `f` may run more than once (see `Batches`):
+    /// it must do nothing outside the transaction it is given.
     pub fn write<T, E: From<StoreError>>(
         &self,
-        f: impl FnOnce(&WriteTransaction) -> Result<T, E>,
+        mut f: impl FnMut(&WriteTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
+        let mut st = self.lock_batches();
+        st.queued += 1;
+        loop {
+            while st.committing {
+                st = self.wait(st);
+            }
+            if st.open.is_none()
+                && let Err(e) = self.begin_batch(&mut st)
+            {
+                st.queued -= 1;
+                return Err(e.into());
+            }
+            st.queued -= 1;
+            let fate = Arc::clone(&st.fate);
+            let Some(tx) = st.open.as_ref() else {
+                st.queued += 1;
+                continue;
+            };
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx)));
+            let value = match ran {
+                Ok(Ok(value)) => value,
+                Ok(Err(e)) => {
+                    self.abandon(&mut st);
+                    return Err(e);
+                }
+                Err(panic) => {
+                    self.abandon(&mut st);
+                    drop(st);
+                    std::panic::resume_unwind(panic);
+                }
+            };
+            st.members += 1;
+            if st.queued == 0 || st.members >= MAX_BATCH {
+                // Nobody else is about to join: commit for everyone in the batch.
+                return match self.commit_batch(st) {
+                    Ok(()) => Ok(value),
+                    Err(e) => Err(e.into()),
+                };
+            }
+            // Someone else will commit this batch; wait for its fate.
+            loop {
+                match fate.get() {
+                    Some(Fate::Durable) => return Ok(value),
+                    Some(Fate::Failed(e)) => return Err(e.shared().into()),
+                    Some(Fate::Again) => break,
+                    None => st = self.wait(st),
+                }
+            }
+            st.queued += 1;
+        }
+    }
+
+    fn lock_batches(&self) -> MutexGuard<'_, BatchState> {
+        // A panicking writer abandons its batch before the lock is released, so the state
+        // is consistent at every unlock.
+        self.batches.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait<'a>(&self, st: MutexGuard<'a, BatchState>) -> MutexGuard<'a, BatchState> {
+        self.batches
+            .changed
+            .wait(st)
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens the transaction the next writers join (reopening the database first if an
+    /// I/O failure broke it).
+    fn begin_batch(&self, st: &mut BatchState) -> Result<(), StoreError> {
         if self.broken.load(Ordering::Acquire) {
             self.reopen()?;
         }
         let guard = self.db()?;
         let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
-        let mut tx = db.begin_write().map_err(StoreError::from)?;
-        tx.set_durability(Durability::None)
+        let mut tx = db.begin_write().map_err(|e| self.note(e.into()))?;
+        tx.set_durability(Durability::Immediate)
             .map_err(|e| StoreError::from(redb::Error::from(e)))?;
-        match f(&tx) {
-            Ok(value) => {
-                tx.commit().map_err(|e| self.note(StoreError::from(e)))?;
-                drop(guard);
-                let seq = {
-                    let mut st = self.lock_sync();
-                    st.committed += 1;
-                    st.committed
-                };
-                self.wait_durable(seq)?;
-                Ok(value)
-            }
-            Err(e) => {
-                tx.abort().map_err(StoreError::from)?;
-                Err(e)
-            }
+        st.open = Some(tx);
+        st.members = 0;
+        Ok(())
+    }
+
+    /// Ends the open batch without writing anything; its other members run again.
+    fn abandon(&self, st: &mut BatchState) {
+        if let Some(tx) = st.open.take()
+            && let Err(e) = tx.abort()
+        {
+            tracing::warn!(error = %e, "aborting a write transaction failed");
         }
+        self.settle(st, Fate::Again);
+    }
+
+    /// Commits the open batch (durably) and tells its members how it went.
+    fn commit_batch(&self, mut st: MutexGuard<'_, BatchState>) -> Result<(), StoreError> {
+        let Some(tx) = st.open.take() else {
+            return Err(StoreError::Unavailable);
+        };
+        st.committing = true;
+        drop(st);
+        let result = tx.commit().map_err(|e| self.note(e.into()));
+        let mut st = self.lock_batches();
+        st.committing = false;
+        let fate = match &result {
+            Ok(()) => Fate::Durable,
+            Err(e) => Fate::Failed(e.shared()),
+        };
+        self.settle(&mut st, fate);
+        result
+    }
+
+    /// Records how the batch ended and starts a fresh one for whoever comes next.
+    fn settle(&self, st: &mut BatchState, fate: Fate) {
+        // Each batch's fate is set once, here, on a cell nobody else sets.
+        let _ = st.fate.set(fate);
+        st.fate = Arc::new(OnceLock::new());
+        st.members = 0;
+        self.batches.changed.notify_all();
     }
 
     fn db(&self) -> Result<RwLockReadGuard<'_, Option<Database>>, StoreError> {
@@ -165,9 +282,6 @@ impl Store {
             Ok(db) => {
                 *slot = Some(db);
                 self.broken.store(false, Ordering::Release);
-                // Everything committed before is durable or gone: no one waits on it.
-                let mut st = self.lock_sync();
-                st.durable = st.committed;
                 tracing::warn!(path = %self.path.display(), "database reopened after an I/O failure");
                 Ok(())
             }
@@ -176,52 +290,6 @@ impl Store {
                 Err(StoreError::from(e))
             }
         }
-    }
-
-    fn lock_sync(&self) -> std::sync::MutexGuard<'_, SyncState> {
-        // The state is a few counters, consistent at every unlock: a panic elsewhere
-        // while holding the lock cannot leave it half-changed.
-        self.sync.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Returns once write number `seq` is durable, flushing if no one else is.
-    fn wait_durable(&self, seq: u64) -> Result<(), StoreError> {
-        let mut st = self.lock_sync();
-        loop {
-            if st.durable >= seq {
-                return Ok(());
-            }
-            if st.flushing {
-                st = self
-                    .sync
-                    .flushed
-                    .wait(st)
-                    .unwrap_or_else(|p| p.into_inner());
-                continue;
-            }
-            st.flushing = true;
-            let target = st.committed;
-            drop(st);
-            let result = self.flush().map_err(|e| self.note(e));
-            st = self.lock_sync();
-            st.flushing = false;
-            if result.is_ok() {
-                st.durable = st.durable.max(target);
-            }
-            self.sync.flushed.notify_all();
-            result?;
-        }
-    }
-
-    /// An empty durable commit: makes every earlier commit durable (one fsync).
-    fn flush(&self) -> Result<(), StoreError> {
-        let guard = self.db()?;
-        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
-        let mut tx = db.begin_write()?;
-        tx.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::from(redb::Error::from(e)))?;
-        tx.commit()?;
-        Ok(())
     }
 
     /// Copies a consistent snapshot of the whole database to `dest` (a new redb file).
