@@ -314,7 +314,7 @@ fn concurrent_writers_share_commits_without_sharing_failures() {
                             meta::set(tx, &key, i)?;
                             match i % 7 {
                                 3 => Err(Refusal::Refused),
-                                5 if t % 4 == 0 => panic!("a writer panics mid-transaction"),
+                                5 if t.is_multiple_of(4) => panic!("a writer panics mid-transaction"),
                                 _ => Ok(()),
                             }
                         })
@@ -323,7 +323,7 @@ fn concurrent_writers_share_commits_without_sharing_failures() {
                         Ok(Ok(())) => acked.push(key),
                         Ok(Err(Refusal::Refused)) => assert_eq!(i % 7, 3),
                         Ok(Err(e)) => panic!("{key}: {e:?}"),
-                        Err(_) => assert!(i % 7 == 5 && t % 4 == 0),
+                        Err(_) => assert!(i % 7 == 5 && t.is_multiple_of(4)),
                     }
                 }
                 acked
@@ -338,7 +338,7 @@ fn concurrent_writers_share_commits_without_sharing_failures() {
         let mut parts = key.rsplit('-');
         let i: u64 = parts.next().unwrap().parse().unwrap();
         let t: u64 = parts.next().unwrap().parse().unwrap();
-        i % 7 == 3 || (i % 7 == 5 && t % 4 == 0)
+        i % 7 == 3 || (i % 7 == 5 && t.is_multiple_of(4))
     };
     let expected = (0..threads)
         .flat_map(|t| (0..per_thread).map(move |i| format!("test-{t}-{i}")))
