@@ -300,7 +300,7 @@ fn concurrent_writers_share_commits_without_sharing_failures() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db.redb");
     let store = std::sync::Arc::new(Store::open(&path).unwrap());
-    let threads = 16;
+    let threads: u64 = 16;
     let per_thread = 60;
     let handles: Vec<_> = (0..threads)
         .map(|t| {
@@ -314,7 +314,9 @@ fn concurrent_writers_share_commits_without_sharing_failures() {
                             meta::set(tx, &key, i)?;
                             match i % 7 {
                                 3 => Err(Refusal::Refused),
-                                5 if t.is_multiple_of(4) => panic!("a writer panics mid-transaction"),
+                                5 if t.is_multiple_of(4) => {
+                                    panic!("a writer panics mid-transaction")
+                                }
                                 _ => Ok(()),
                             }
                         })
