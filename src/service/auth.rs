@@ -88,17 +88,21 @@ impl Services {
     /// changed meanwhile). The user's tokens stay valid: the password is the same.
     fn upgrade_hash(&self, id: u64, legacy: &str, password: &str) -> Result<()> {
         let hash = passwords::hash(password)?;
-        self.store.write(|tx| {
+        let upgraded = self.store.write(|tx| {
             if let Some(mut rec) = users::get(tx, id)?
                 && rec.password_hash == legacy
             {
                 rec.password_hash = hash.clone();
                 rec.updated = now_millis();
                 users::update(tx, id, &rec)?;
-                tracing::info!(user = %rec.username, "replaced a legacy password hash by argon2id");
+                return Ok(Some(rec.username));
             }
-            Ok(())
-        })
+            Ok::<_, ServiceError>(None)
+        })?;
+        if let Some(user) = upgraded {
+            tracing::info!(%user, "replaced a legacy password hash by argon2id");
+        }
+        Ok(())
     }
 
     fn claims(&self, user: UserId, name: &str, r#gen: u64, kind: TokenKind, sid: &str) -> Claims {
