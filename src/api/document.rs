@@ -139,7 +139,8 @@ mod tests {
     use super::*;
     use crate::domain::{DmpId, UserId};
 
-    fn text_of(stored: &str) -> Value {
+    /// The JSON text of a plan stored as `stored`, owned by `ana "the" owner`, version 3.
+    fn written(stored: &str) -> String {
         let v = DmpView {
             id: DmpId::parse("0123456789abcdef01234567").unwrap(),
             owner: UserId(1),
@@ -151,7 +152,11 @@ mod tests {
         };
         let mut out = String::new();
         write(&v, &mut out).unwrap();
-        serde_json::from_str(&out).unwrap()
+        out
+    }
+
+    fn text_of(stored: &str) -> Value {
+        serde_json::from_str(&written(stored)).unwrap()
     }
 
     fn keys(v: &Value) -> Vec<&str> {
@@ -206,23 +211,12 @@ mod tests {
 
     #[test]
     fn a_stored_server_key_never_shows_twice() {
-        let stored = r#"{"_id":"forged","user":"mallory","_version":99,"name":"Plan"}"#;
-        let mut out = String::new();
-        let v = DmpView {
-            id: DmpId::parse("0123456789abcdef01234567").unwrap(),
-            owner: UserId(1),
-            owner_name: "ana".into(),
-            created: 0,
-            updated: 0,
-            version: 1,
-            doc: RawValue::from_string(stored.to_owned()).unwrap(),
-        };
-        write(&v, &mut out).unwrap();
+        let out = written(r#"{"_id":"forged","user":"mallory","_version":99,"name":"Plan"}"#);
         assert_eq!(out.matches("\"_id\"").count(), 1, "{out}");
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["_id"], "0123456789abcdef01234567");
-        assert_eq!(v["user"], "ana");
-        assert_eq!(v["_version"], 1);
+        assert_eq!(v["user"], "ana \"the\" owner");
+        assert_eq!(v["_version"], 3);
         assert_eq!(keys(&v)[0], "name");
     }
 }
