@@ -366,3 +366,90 @@ fn concurrent_writers_share_commits_without_sharing_failures() {
         })
         .unwrap();
 }
+
+/// The writer thread (writes from async code): the same rule as blocking writers, with
+/// both kinds writing at once.
+#[test]
+fn the_writer_thread_keeps_every_acknowledged_write_and_nothing_of_a_failed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let store = std::sync::Arc::new(Store::open(&path).unwrap());
+    let writer = std::sync::Arc::new(dmptool::store::writer::Writer::start(store.clone()).unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let fails = |i: u64| i % 5 == 2;
+    let panics = |i: u64| i % 11 == 7;
+    // Blocking writers alongside, in the same batches.
+    let blocking = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            for i in 0..200u64 {
+                store
+                    .write(|tx| meta::set(tx, &format!("sync-{i}"), i))
+                    .unwrap();
+            }
+        })
+    };
+    let acked: Vec<u64> = rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..400u64 {
+            // Each write on its own task, so many wait for the writer at once.
+            let writer = writer.clone();
+            set.spawn(async move {
+                let key = format!("async-{i}");
+                let result = writer
+                    .write(move |tx| {
+                        meta::set(tx, &key, i)?;
+                        if panics(i) {
+                            panic!("a write panics mid-transaction");
+                        }
+                        if fails(i) {
+                            return Err(Refusal::Refused);
+                        }
+                        Ok(i)
+                    })
+                    .await;
+                match result {
+                    Ok(i) => Some(i),
+                    Err(Refusal::Refused) => {
+                        assert!(fails(i));
+                        None
+                    }
+                    Err(Refusal::Store(e)) => {
+                        assert!(panics(i), "async-{i}: {e:?}");
+                        None
+                    }
+                }
+            });
+        }
+        let mut acked = Vec::new();
+        while let Some(r) = set.join_next().await {
+            acked.extend(r.unwrap());
+        }
+        acked
+    });
+    blocking.join().unwrap();
+    assert_eq!(
+        acked.len(),
+        (0..400u64).filter(|&i| !fails(i) && !panics(i)).count()
+    );
+    drop(writer);
+    drop(rt);
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    store
+        .read(|tx| {
+            for i in 0..400u64 {
+                let found = meta::get(tx, &format!("async-{i}"))?;
+                let expected = (!fails(i) && !panics(i)).then_some(i);
+                assert_eq!(found, expected, "async-{i}");
+            }
+            for i in 0..200u64 {
+                assert_eq!(meta::get(tx, &format!("sync-{i}"))?, Some(i), "sync-{i}");
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}

@@ -106,9 +106,8 @@ impl DmpsApi {
         auth: BearerAuth,
         body: Json<DmpInput>,
     ) -> Result<DmpCreated, ApiError> {
-        let id = state
-            .as_caller(auth.0, move |s, c| s.create_dmp(c, body.0.0))
-            .await?;
+        let caller = state.caller(&auth.0)?;
+        let id = state.services.create_dmp_queued(&caller, body.0.0).await?;
         Ok(DmpCreated::Created(Json(DmpChanged {
             id: id.to_string(),
             ok: true,

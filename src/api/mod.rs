@@ -141,6 +141,12 @@ impl ApiState {
         Ok(f(&self.services, &caller)?)
     }
 
+    /// The caller behind verified claims (session and user checked), on the calling async
+    /// worker: two point reads, like `read_as_caller`.
+    pub fn caller(&self, claims: &Claims) -> Result<Caller, ApiError> {
+        Ok(self.services.caller(claims)?)
+    }
+
     /// Runs `f` for the caller behind verified claims (session and user checked first).
     pub async fn as_caller<T, F>(&self, claims: Claims, f: F) -> Result<T, ApiError>
     where

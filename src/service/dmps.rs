@@ -58,6 +58,18 @@ fn view(tx: &impl ReadTx, caller: &Caller, id: DmpId, rec: DmpRecordText) -> Res
     })
 }
 
+/// A new plan of the caller's, version 1.
+fn new_record(caller: &Caller, doc: Map<String, Value>) -> DmpRecord {
+    let now = now_millis();
+    DmpRecord {
+        owner: caller.id.0,
+        created: now,
+        updated: now,
+        version: 1,
+        doc,
+    }
+}
+
 /// Stores a new DMP under a fresh id. A generated id cannot collide in practice; retry
 /// rather than assume.
 pub(crate) fn insert_new(tx: &WriteTransaction, rec: &DmpRecord) -> Result<DmpId> {
@@ -108,15 +120,31 @@ impl Services {
     pub fn create_dmp(&self, caller: &Caller, body: Value) -> Result<DmpId> {
         let doc = client_fields(body)?;
         self.check_template(&doc)?;
-        let now = now_millis();
-        let rec = DmpRecord {
-            owner: caller.id.0,
-            created: now,
-            updated: now,
-            version: 1,
-            doc,
-        };
+        let rec = new_record(caller, doc);
         self.store.write(|tx| insert_new(tx, &rec))
+    }
+
+    /// `create_dmp` for asynchronous callers: the write goes to the writer thread, so the
+    /// caller waits for its commit as a future, not on a thread of its own. Only a plan
+    /// that names a template needs the blocking pool first (the check reads the templates
+    /// folder).
+    pub async fn create_dmp_queued(
+        self: &std::sync::Arc<Self>,
+        caller: &Caller,
+        body: Value,
+    ) -> Result<DmpId> {
+        let mut doc = client_fields(body)?;
+        if doc.contains_key("template") {
+            let services = std::sync::Arc::clone(self);
+            doc = tokio::task::spawn_blocking(move || {
+                services.check_template(&doc)?;
+                Ok::<_, ServiceError>(doc)
+            })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("a template check failed: {e}")))??;
+        }
+        let rec = new_record(caller, doc);
+        self.writer.write(move |tx| insert_new(tx, &rec)).await
     }
 
     /// One DMP, if the caller owns it or is an administrator.

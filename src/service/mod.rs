@@ -67,7 +67,9 @@ pub struct Caller {
 }
 
 pub struct Services {
-    pub store: Store,
+    pub store: std::sync::Arc<Store>,
+    /// Writes from asynchronous callers (see `store::writer`).
+    writer: crate::store::writer::Writer,
     data_dir: PathBuf,
     templates_dir: PathBuf,
     settings: Settings,
@@ -88,10 +90,12 @@ impl Services {
                 data_dir.display()
             ))
         })?;
-        let store = Store::open(&data_dir.join(DB_FILE))?;
+        let store = std::sync::Arc::new(Store::open(&data_dir.join(DB_FILE))?);
+        let writer = crate::store::writer::Writer::start(store.clone())?;
         let secret = secrets::load_or_create(data_dir, jwt_secret)?;
         Ok(Self {
             store,
+            writer,
             data_dir: data_dir.to_owned(),
             templates_dir: data_dir.join(TEMPLATES_DIR),
             settings,

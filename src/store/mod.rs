@@ -15,6 +15,7 @@ pub mod sessions;
 pub mod tables;
 pub mod tasks;
 pub mod users;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
