@@ -44,6 +44,22 @@ impl Drop for Tmpfs {
     }
 }
 
+/// Polls task `id` until it ends in error (within 20 s); it must never be `done`
+/// (`done_means` says why that would be wrong). Returns the task.
+fn task_error(s: &Server, token: &str, id: &str, done_means: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, v) = call(s, "GET", &format!("/tasks/{id}"), token, None);
+        let st = v["status"].as_str().unwrap_or("").to_owned();
+        assert_ne!(st, "done", "{done_means}: {v}");
+        if st == "error" {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "task never finished: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn call(s: &Server, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
     let a = agent();
     let url = s.url(path);
@@ -128,22 +144,9 @@ fn a_full_disk_refuses_writes_with_507_keeps_what_was_acknowledged_and_recovers(
     let (status, v) = call(&s, "POST", "/tasks", &t, Some(&json!({"dmp": acked[0].0})));
     if status == 201 {
         let id = v["id"].as_str().unwrap().to_owned();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let (_, v) = call(&s, "GET", &format!("/tasks/{id}"), &t, None);
-            let st = v["status"].as_str().unwrap_or("").to_owned();
-            assert_ne!(
-                st, "done",
-                "a document was reported done on a full disk: {v}"
-            );
-            if st == "error" {
-                assert!(v["error"].is_string());
-                eprintln!("task on a full disk: error: {}", v["error"]);
-                break;
-            }
-            assert!(Instant::now() < deadline, "task never finished: {v}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let v = task_error(&s, &t, &id, "a document was reported done on a full disk");
+        assert!(v["error"].is_string());
+        eprintln!("task on a full disk: error: {}", v["error"]);
     } else {
         eprintln!("POST /tasks on a full disk: {status}");
         assert!(
@@ -223,20 +226,12 @@ fn a_document_that_cannot_be_written_marks_its_task_error_never_done() {
     let (status, v) = call(&s, "POST", "/tasks", &t, Some(&json!({"dmp": dmp})));
     assert_eq!(status, 201, "{v}");
     let id = v["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let v = loop {
-        let (_, v) = call(&s, "GET", &format!("/tasks/{id}"), &t, None);
-        let st = v["status"].as_str().unwrap_or("").to_owned();
-        assert_ne!(
-            st, "done",
-            "a document was reported done without room to write it: {v}"
-        );
-        if st == "error" {
-            break v;
-        }
-        assert!(Instant::now() < deadline, "task never finished: {v}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let v = task_error(
+        &s,
+        &t,
+        &id,
+        "a document was reported done without room to write it",
+    );
     let msg = v["error"].as_str().unwrap();
     assert!(msg.contains("space") || msg.contains("full"), "{msg}");
     assert!(v["url_docx"].is_null() || v["url_docx"] == "", "{v}");

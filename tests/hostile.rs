@@ -87,6 +87,20 @@ fn post(s: &Server, token: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u
     raw(s, &req)
 }
 
+/// GET `path` as JSON, allowing a body of up to 10 MiB.
+fn get_large(s: &Server, token: &str, path: &str) -> Value {
+    let mut r = agent()
+        .get(&s.url(path))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    r.body_mut()
+        .with_config()
+        .limit(10 << 20)
+        .read_json()
+        .unwrap()
+}
+
 fn json_error(body: &[u8]) -> String {
     let v: Value = serde_json::from_slice(body).expect("a JSON error body");
     v["error"].as_str().expect("an error message").to_owned()
@@ -210,30 +224,10 @@ fn malformed_json_bodies_get_clear_400s() {
         .as_str()
         .unwrap()
         .to_owned();
-    let mut r = agent()
-        .get(&s.url(&format!("/dmps/{id}")))
-        .header("Authorization", &format!("Bearer {t}"))
-        .call()
-        .unwrap();
-    let v: Value = r
-        .body_mut()
-        .with_config()
-        .limit(10 << 20)
-        .read_json()
-        .unwrap();
+    let v = get_large(&s, &t, &format!("/dmps/{id}"));
     assert_eq!(v["k59999"], 59_999);
     served_promptly(&s);
     // Nothing of the refused requests was stored.
-    let mut r = agent()
-        .get(&s.url("/dmps"))
-        .header("Authorization", &format!("Bearer {t}"))
-        .call()
-        .unwrap();
-    let list: Value = r
-        .body_mut()
-        .with_config()
-        .limit(10 << 20)
-        .read_json()
-        .unwrap();
+    let list = get_large(&s, &t, "/dmps");
     assert_eq!(list.as_array().unwrap().len(), 1);
 }

@@ -137,7 +137,7 @@ impl ApiState {
     where
         F: FnOnce(&Services, &Caller) -> Result<T, ServiceError>,
     {
-        let caller = self.services.caller(&claims)?;
+        let caller = self.caller(&claims)?;
         Ok(f(&self.services, &caller)?)
     }
 

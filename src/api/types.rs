@@ -23,6 +23,22 @@ fn any_object() -> Box<MetaSchemaRef> {
     Box::new(MetaSchemaRef::Inline(Box::new(MetaSchema::ANY)))
 }
 
+/// The two `Type` methods of a type that is its own raw value (every type here).
+macro_rules! raw_value_is_self {
+    () => {
+        fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+            Some(self)
+        }
+
+        fn raw_element_iter<'a>(
+            &'a self,
+        ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+            Box::new(self.as_raw_value().into_iter())
+        }
+    };
+}
+pub(crate) use raw_value_is_self;
+
 /// A DMP as returned: the questionnaire's fields as stored, plus the server's keys. Only
 /// the schema: the API writes DMPs out as JSON text (`payload::JsonText<DmpDocument>`).
 #[derive(Debug, Clone)]
@@ -78,15 +94,7 @@ impl Type for DmpDocument {
         });
     }
 
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
+    raw_value_is_self!();
 }
 
 /// A DMP as sent by a client: any JSON object. `_id`, `user` and the other server keys are
@@ -127,15 +135,7 @@ impl Type for DmpInput {
         });
     }
 
-    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-        Some(self)
-    }
-
-    fn raw_element_iter<'a>(
-        &'a self,
-    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-        Box::new(self.as_raw_value().into_iter())
-    }
+    raw_value_is_self!();
 }
 
 impl ParseFromJSON for DmpInput {
@@ -230,15 +230,7 @@ macro_rules! string_type {
                 poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
             }
 
-            fn as_raw_value(&self) -> Option<&Self::RawValueType> {
-                Some(self)
-            }
-
-            fn raw_element_iter<'a>(
-                &'a self,
-            ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
-                Box::new(self.as_raw_value().into_iter())
-            }
+            $crate::api::types::raw_value_is_self!();
         }
     };
 }

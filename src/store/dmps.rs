@@ -1,6 +1,7 @@
 //! DMP records and the owner index.
 
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+use serde::de::DeserializeOwned;
 
 use super::records::{DmpRecord, DmpRecordText, decode, encode};
 use super::tables::{DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, Oid};
@@ -10,14 +11,15 @@ const MIN: Oid = [0; 12];
 const MAX: Oid = [0xff; 12];
 
 pub fn get(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpRecord>, StoreError> {
-    match tx.table(DMPS)?.get(id)? {
-        Some(v) => Ok(Some(decode("dmp", v.value())?)),
-        None => Ok(None),
-    }
+    get_as(tx, id)
 }
 
 /// A DMP with its document as stored JSON text (see `DmpRecordText`).
 pub fn get_text(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpRecordText>, StoreError> {
+    get_as(tx, id)
+}
+
+fn get_as<T: DeserializeOwned>(tx: &impl ReadTx, id: Oid) -> Result<Option<T>, StoreError> {
     match tx.table(DMPS)?.get(id)? {
         Some(v) => Ok(Some(decode("dmp", v.value())?)),
         None => Ok(None),
