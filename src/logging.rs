@@ -92,7 +92,12 @@ pub fn init(s: &LogSettings) -> io::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DMPTOOL_LOG")
         .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // A log line that cannot be written is dropped. By default tracing-subscriber reports
+    // that with `eprintln!`, which panics when stderr is the broken pipe (a restarted
+    // journald, a closed terminal): every request would then fail because its log line did.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .log_internal_errors(false);
     match &s.file {
         Some(path) => {
             let writer =

@@ -231,3 +231,37 @@ fn malformed_json_bodies_get_clear_400s() {
     let list = get_large(&s, &t, "/dmps");
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
+
+/// journald restarting, or the terminal the server was started from closing, leaves the
+/// server writing its log into a broken pipe: requests must go on being answered.
+#[test]
+fn a_broken_log_pipe_does_not_break_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::free_port();
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["--data"])
+        .arg(dir.path())
+        .args(["serve", "--port", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/health");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while agent().get(&url).call().is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The reader of the server's log goes away.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    for _ in 0..3 {
+        let r = agent().get(&url).call();
+        assert!(
+            r.is_ok_and(|r| r.status() == 200),
+            "a request failed once the log pipe broke"
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
