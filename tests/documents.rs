@@ -567,3 +567,172 @@ fn a_burst_of_tasks_queues_and_drains_within_the_concurrency_bound() {
 fn a_burst_of_a_thousand_tasks() {
     burst(1000, 2);
 }
+
+/// A user of the real server, with an access token.
+fn http_user(s: &common::Server, admin: &str, name: &str) -> String {
+    let r = common::agent()
+        .post(&s.url("/admin/users"))
+        .header("Authorization", &format!("Bearer {admin}"))
+        .send_json(json!({"username": name, "email": format!("{name}@example.org"), "password": "pw-of-a-user"}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let (status, v) = common::login(s, name, "pw-of-a-user");
+    assert_eq!(status, 200);
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Creates a plan and asks for its documents; returns the task id.
+fn http_task(s: &common::Server, token: &str, doc: &Value) -> String {
+    let auth = format!("Bearer {token}");
+    let mut r = common::agent()
+        .post(&s.url("/dmps"))
+        .header("Authorization", &auth)
+        .send_json(doc)
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let id = r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut r = common::agent()
+        .post(&s.url("/tasks"))
+        .header("Authorization", &auth)
+        .send_json(json!({ "dmp": id }))
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Polls a task until it is done or failed (or `limit` passes); returns its record.
+fn http_task_end(s: &common::Server, token: &str, id: &str, limit: std::time::Duration) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let v: Value = common::agent()
+            .get(&s.url(&format!("/tasks/{id}")))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap();
+        if matches!(v["status"].as_str(), Some("done" | "error")) || start.elapsed() > limit {
+            return v;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_plan_of_one_huge_grapheme_cluster_cannot_hold_the_workers_from_other_users() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = common::start_with(
+        dir.path(),
+        common::free_port(),
+        Some("cluster-admin-pw"),
+        &["--workers", "2", "--render-timeout", "3s"],
+    );
+    s.ready();
+    let (_, admin) = common::login(&s, "admin", "cluster-admin-pw");
+    let admin = admin["access_token"].as_str().unwrap().to_owned();
+    let eve = http_user(&s, &admin, "eve");
+    let bob = http_user(&s, &admin, "bob");
+    // One letter and 250,000 combining accents (then as many zero-width joiners): ~500 KB,
+    // one grapheme cluster each. Two such tasks take both render workers at once.
+    let mut hostile = fixture("dmp-posted-by-frontend.json");
+    hostile.insert(
+        "purpose".into(),
+        json!(format!("a{}", "\u{301}".repeat(250_000))),
+    );
+    let mut joiners = hostile.clone();
+    joiners.insert(
+        "purpose".into(),
+        json!(format!("a{}", "\u{200d}".repeat(250_000))),
+    );
+    let started = Instant::now();
+    let slow = [
+        http_task(&s, &eve, &Value::Object(hostile)),
+        http_task(&s, &eve, &Value::Object(joiners)),
+    ];
+    std::thread::sleep(Duration::from_millis(100));
+    // Another user's ordinary task still comes out promptly.
+    let ordinary = http_task(
+        &s,
+        &bob,
+        &Value::Object(fixture("dmp-posted-by-frontend.json")),
+    );
+    let done = http_task_end(&s, &bob, &ordinary, Duration::from_secs(30));
+    assert_eq!(done["status"], "done", "{done}");
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(8),
+        "the ordinary task took {waited:?}"
+    );
+    // The hostile ones render (in time linear in their size) or stop at the limit, saying so.
+    for id in slow {
+        let t = http_task_end(&s, &eve, &id, Duration::from_secs(30));
+        match t["status"].as_str() {
+            Some("done") => {}
+            Some("error") => {
+                let msg = t["error"].as_str().unwrap_or_default();
+                assert!(msg.contains("longer than the limit"), "{msg}");
+            }
+            _ => panic!("the hostile task did not end within 30 s: {t}"),
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_render_past_its_deadline_stops_with_a_time_limit_error() {
+    let m = model(&fixture("dmp-posted-by-frontend.json"), "h2020");
+    let past = dmptool::render::Deadline::after(std::time::Duration::ZERO);
+    match dmptool::render::render_until(&m, past) {
+        Err(dmptool::render::RenderError::TimeLimit(_)) => {}
+        Err(e) => panic!("another error: {e}"),
+        Ok(_) => panic!("rendered past the deadline"),
+    }
+    assert!(dmptool::render::render_until(&m, dmptool::render::Deadline::none()).is_ok());
+}
+
+#[test]
+fn a_task_past_the_render_time_limit_ends_error_saying_why_and_the_next_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let zero = Settings {
+        render_limit: std::time::Duration::ZERO,
+        ..Settings::default()
+    };
+    let s = Services::open(dir.path(), zero, None).unwrap();
+    let id = s.create_user("maria", None, "pw", false).unwrap();
+    let c = Caller {
+        id,
+        username: "maria".into(),
+        admin: false,
+    };
+    let (_, t) = task(&s, &c, json!({"name": "x", "purpose": "y"}));
+    let (got, outcome) = worker::try_execute_task(&s).unwrap().unwrap();
+    assert_eq!(got, t);
+    let Outcome::Failed(msg) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(msg.contains("longer than the limit"), "{msg}");
+    let v = s.get_task(&c, &t.to_string()).unwrap();
+    assert_eq!(v.status, dmptool::domain::TaskStatus::Error);
+    assert!(v.docx.is_none() && v.pdf.is_none());
+    consistent(&s);
+    drop(s);
+    // The same database with the default limit renders the next task.
+    let s = Services::open(dir.path(), Settings::default(), None).unwrap();
+    let (_, next) = task(&s, &c, json!({"name": "x", "purpose": "y"}));
+    assert_eq!(
+        worker::try_execute_task(&s).unwrap().unwrap(),
+        (next, Outcome::Done)
+    );
+}

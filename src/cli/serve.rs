@@ -66,6 +66,10 @@ pub struct ServeArgs {
     /// Documents rendered at once [default: the number of cores].
     #[arg(long, env = "DMPTOOL_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
+    /// Time one task's documents may take to render; a longer task ends `error` and the
+    /// worker goes on, e.g. 5s [default: 5s].
+    #[arg(long, env = "DMPTOOL_RENDER_TIMEOUT", value_name = "DURATION")]
+    pub render_timeout: Option<String>,
     /// Behind a reverse proxy that sets X-Forwarded-For: take client addresses from it
     /// (for login throttling) [default: false].
     #[arg(long, env = "DMPTOOL_TRUST_PROXY", num_args = 0..=1, default_missing_value = "true")]
@@ -171,6 +175,10 @@ pub fn resolve(
             args.download_link_ttl,
             file.download_link_ttl,
             defaults.link_ttl,
+        )?,
+        render_limit: timeout(
+            args.render_timeout.or(file.render_timeout),
+            defaults.render_limit,
         )?,
     };
     let body_limit = args

@@ -7,8 +7,8 @@ use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::RenderError;
 use super::model::{Block, DocModel, NOT_ANSWERED};
+use super::{Deadline, RenderError};
 
 /// Escapes text for XML content and attributes.
 fn esc(s: &str) -> String {
@@ -50,7 +50,7 @@ fn para(style: &str, text: &str) -> String {
     )
 }
 
-fn document_xml(m: &DocModel) -> String {
+fn document_xml(m: &DocModel, deadline: Deadline) -> Result<String, RenderError> {
     let mut body = String::new();
     body.push_str(&para("Title", &m.title));
     body.push_str(&para("Subtitle", &m.subtitle));
@@ -62,6 +62,7 @@ fn document_xml(m: &DocModel) -> String {
         ));
     }
     for b in &m.blocks {
+        deadline.check()?;
         body.push_str(&match b {
             Block::Section(t) => para("Heading1", t),
             Block::Subsection(t) => para("Heading2", t),
@@ -70,10 +71,10 @@ fn document_xml(m: &DocModel) -> String {
             Block::NotAnswered => para("NotAnswered", NOT_ANSWERED),
         });
     }
-    format!(
+    Ok(format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>{body}<w:sectPr><w:footerReference w:type="default" r:id="rId3"/><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1280" w:right="1280" w:bottom="1440" w:left="1280" w:header="708" w:footer="708" w:gutter="0"/></w:sectPr></w:body></w:document>"#
-    )
+    ))
 }
 
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -127,13 +128,18 @@ fn app_xml() -> String {
 }
 
 pub fn write(m: &DocModel) -> Result<Vec<u8>, RenderError> {
+    write_until(m, Deadline::none())
+}
+
+/// The DOCX, or [`RenderError::TimeLimit`] once `deadline` has passed.
+pub fn write_until(m: &DocModel, deadline: Deadline) -> Result<Vec<u8>, RenderError> {
     let err = |e: &dyn std::fmt::Display| RenderError::Docx(e.to_string());
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
     let parts: [(&str, String); 9] = [
         ("[Content_Types].xml", CONTENT_TYPES.to_owned()),
         ("_rels/.rels", ROOT_RELS.to_owned()),
-        ("word/document.xml", document_xml(m)),
+        ("word/document.xml", document_xml(m, deadline)?),
         ("word/styles.xml", STYLES.to_owned()),
         ("word/settings.xml", SETTINGS.to_owned()),
         ("word/footer1.xml", FOOTER.to_owned()),

@@ -20,6 +20,40 @@ pub enum RenderError {
     Pdf(String),
     #[error("writing the DOCX failed: {0}")]
     Docx(String),
+    #[error(
+        "making the documents took longer than the limit of {0:?} and was stopped (is the plan very large, or does it hold unusual text?)"
+    )]
+    TimeLimit(std::time::Duration),
+}
+
+/// The time one render may take. Rendering checks it between lines and blocks, so a render
+/// ends within about one line's work of the limit (shaping a line is linear in its length).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Option<(std::time::Instant, std::time::Duration)>,
+}
+
+impl Deadline {
+    /// No limit (the CLI's `render`, benchmarks).
+    pub fn none() -> Self {
+        Self { at: None }
+    }
+
+    /// `limit` from now.
+    pub fn after(limit: std::time::Duration) -> Self {
+        Self {
+            at: Some((std::time::Instant::now() + limit, limit)),
+        }
+    }
+
+    pub fn check(&self) -> Result<(), RenderError> {
+        match self.at {
+            Some((at, limit)) if std::time::Instant::now() >= at => {
+                Err(RenderError::TimeLimit(limit))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Both documents of one model.
@@ -29,8 +63,15 @@ pub struct Rendered {
 }
 
 pub fn render(model: &DocModel) -> Result<Rendered, RenderError> {
+    render_until(model, Deadline::none())
+}
+
+/// Both documents, or [`RenderError::TimeLimit`] once `deadline` has passed.
+pub fn render_until(model: &DocModel, deadline: Deadline) -> Result<Rendered, RenderError> {
+    let docx = docx::write_until(model, deadline)?;
+    deadline.check()?;
     Ok(Rendered {
-        docx: docx::write(model)?,
-        pdf: pdf::write(model)?,
+        docx,
+        pdf: pdf::write_until(model, deadline)?,
     })
 }

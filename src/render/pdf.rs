@@ -13,9 +13,9 @@ use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule};
 
-use super::RenderError;
 use super::model::{Block, DocModel, NOT_ANSWERED};
 use super::text::{Fonts, Style, fonts};
+use super::{Deadline, RenderError};
 
 const PAGE_W: f32 = 595.28;
 const PAGE_H: f32 = 841.89;
@@ -109,6 +109,7 @@ struct Heading {
 
 struct Layout {
     fonts: &'static Fonts,
+    deadline: Deadline,
     pages: Vec<Vec<Placed>>,
     rules: Vec<(usize, f32)>,
     headings: Vec<Heading>,
@@ -198,9 +199,10 @@ impl Layout {
     }
 }
 
-fn layout(model: &DocModel) -> Result<Layout, RenderError> {
+fn layout(model: &DocModel, deadline: Deadline) -> Result<Layout, RenderError> {
     let mut l = Layout {
         fonts: fonts()?,
+        deadline,
         pages: vec![Vec::new()],
         rules: Vec::new(),
         headings: Vec::new(),
@@ -239,6 +241,7 @@ fn layout(model: &DocModel) -> Result<Layout, RenderError> {
         need
     };
     for (i, block) in model.blocks.iter().enumerate() {
+        l.deadline.check()?;
         match block {
             Block::Section(t) | Block::Subsection(t) => {
                 let (look, level) = if matches!(block, Block::Section(_)) {
@@ -277,7 +280,12 @@ fn fill(c: (u8, u8, u8)) -> Fill {
 }
 
 pub fn write(model: &DocModel) -> Result<Vec<u8>, RenderError> {
-    let l = layout(model)?;
+    write_until(model, Deadline::none())
+}
+
+/// The PDF, or [`RenderError::TimeLimit`] once `deadline` has passed.
+pub fn write_until(model: &DocModel, deadline: Deadline) -> Result<Vec<u8>, RenderError> {
+    let l = layout(model, deadline)?;
     let total = l.pages.len();
     let mut document = Document::new();
     for (index, lines) in l.pages.iter().enumerate() {
@@ -312,6 +320,7 @@ pub fn write(model: &DocModel) -> Result<Vec<u8>, RenderError> {
             x: footer_x,
             ..footer
         })) {
+            deadline.check()?;
             surface.set_fill(Some(fill(placed.look.color)));
             let mut x = placed.x;
             for run in l.fonts.runs(&placed.text, placed.look.style) {

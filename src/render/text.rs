@@ -46,21 +46,28 @@ impl Face {
         let out = rustybuzz::shape(&self.rb, &[], buffer);
         let infos = out.glyph_infos();
         let positions = out.glyph_positions();
+        // A glyph's text is its cluster: from its cluster value up to the next greater one
+        // (left-to-right shaping keeps cluster values in order). One backward pass finds
+        // every end; a forward search per glyph would be quadratic in a cluster's length.
+        let mut ends = vec![text.len(); infos.len()];
+        for i in (0..infos.len().saturating_sub(1)).rev() {
+            let (here, after) = (infos[i].cluster, infos[i + 1].cluster);
+            ends[i] = if after > here {
+                after as usize
+            } else {
+                ends[i + 1]
+            };
+        }
         let mut glyphs = Vec::with_capacity(infos.len());
-        for (i, (info, pos)) in infos.iter().zip(positions).enumerate() {
+        for ((info, pos), end) in infos.iter().zip(positions).zip(ends) {
             let start = info.cluster as usize;
-            let end = infos[i + 1..]
-                .iter()
-                .map(|n| n.cluster as usize)
-                .find(|&c| c > start)
-                .unwrap_or(text.len());
             glyphs.push(KrillaGlyph::new(
                 GlyphId::new(info.glyph_id),
                 pos.x_advance as f32 / self.upem,
                 pos.x_offset as f32 / self.upem,
                 pos.y_offset as f32 / self.upem,
                 pos.y_advance as f32 / self.upem,
-                start..end,
+                start..end.max(start),
                 None,
             ));
         }

@@ -37,6 +37,9 @@ pub const TEMPLATES_DIR: &str = "templates";
 /// Folder of generated documents inside the data dir.
 pub const DOCUMENTS_DIR: &str = "documents";
 
+/// How long one task's documents may take to render, unless configured.
+pub const DEFAULT_RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Lifetimes and limits the rules depend on.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -46,6 +49,8 @@ pub struct Settings {
     pub refresh_ttl: u64,
     /// Seconds a signed download link is valid.
     pub link_ttl: u64,
+    /// How long the worker may spend on one task's documents before it gives up on it.
+    pub render_limit: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -54,6 +59,7 @@ impl Default for Settings {
             access_ttl: 8 * 3600,
             refresh_ttl: 30 * 24 * 3600,
             link_ttl: 3600,
+            render_limit: DEFAULT_RENDER_LIMIT,
         }
     }
 }

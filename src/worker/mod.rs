@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use crate::domain::TaskId;
 use crate::render::template::DEFAULT_TEMPLATE;
-use crate::render::{DocModel, RenderInput, Rendered};
+use crate::render::{DocModel, RenderError, RenderInput, Rendered};
 use crate::service::tasks::ClaimedTask;
 use crate::service::{ServiceError, Services};
 use crate::store::StoreError;
@@ -72,7 +72,11 @@ pub fn render(services: &Services, claimed: &ClaimedTask) -> Result<Rendered, St
         version: input.version,
         rendered_at: chrono::Utc::now(),
     });
-    crate::render::render(&model).map_err(|e| format!("the document could not be rendered: {e}"))
+    let deadline = crate::render::Deadline::after(services.settings().render_limit);
+    crate::render::render_until(&model, deadline).map_err(|e| match e {
+        RenderError::TimeLimit(_) => e.to_string(),
+        e => format!("the document could not be rendered: {e}"),
+    })
 }
 
 fn execute(services: &Services, claimed: ClaimedTask, render_fn: &RenderFn) -> Outcome {
