@@ -866,3 +866,140 @@ fn prompts_on_a_terminal_with_a_hidden_confirmed_password() {
     assert_eq!(login(&s, "admin", "new-root").0, 200);
     s.terminate();
 }
+
+fn create_user(data: &Path, name: &str, pw: &str) {
+    ok(&admin(
+        data,
+        &[
+            "create-user",
+            "--username",
+            name,
+            "--email",
+            &format!("{name}@example.org"),
+            "--password-stdin",
+        ],
+        &format!("{pw}\n"),
+    ));
+}
+
+fn bearer_status(s: &Server, token: &str, path: &str) -> (u16, Value) {
+    let mut r = agent()
+        .get(&s.url(path))
+        .header("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+fn token_of(s: &Server, name: &str, pw: &str) -> String {
+    let (status, v) = login(s, name, pw);
+    assert_eq!(status, 200, "{v}");
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_restore_ends_every_earlier_session_and_never_reuses_an_account_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup.redb");
+    let mut s = start(&data, free_port(), Some("root-pw"));
+    s.ready();
+    create_user(&data, "ana", "pw-ana");
+    let ana = token_of(&s, "ana", "pw-ana");
+    ok(&admin(&data, &["backup", backup.to_str().unwrap()], ""));
+
+    // Scenario 1: a token logged out after the backup must stay dead after the restore.
+    let r = agent()
+        .delete(&s.url("/logout"))
+        .header("Authorization", &format!("Bearer {ana}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(bearer_status(&s, &ana, "/dmps").0, 401);
+
+    // Scenario 2: a user made after the backup vanishes with the restore; the next new
+    // user must not receive that id, and the vanished user's token must not read their plans.
+    create_user(&data, "vic", "pw-vic");
+    let vic = token_of(&s, "vic", "pw-vic");
+    let vic_id = users_json(&data)
+        .iter()
+        .find(|u| u["username"] == "vic")
+        .unwrap()["id"]
+        .clone();
+
+    ok(&admin(
+        &data,
+        &["restore", backup.to_str().unwrap(), "--yes"],
+        "",
+    ));
+    assert_eq!(
+        bearer_status(&s, &ana, "/dmps").0,
+        401,
+        "logged-out token revived"
+    );
+    let (status, v) = bearer_status(&s, &vic, "/dmps");
+    assert_eq!(status, 401, "vanished user's token accepted: {v}");
+    assert!(v["error"].as_str().is_some(), "{v}");
+
+    create_user(&data, "wes", "pw-wes");
+    let wes_id = users_json(&data)
+        .iter()
+        .find(|u| u["username"] == "wes")
+        .unwrap()["id"]
+        .clone();
+    assert_ne!(wes_id, vic_id, "an account id was handed out twice");
+    let wes = token_of(&s, "wes", "pw-wes");
+    let r = agent()
+        .post(&s.url("/dmps"))
+        .header("Authorization", &format!("Bearer {wes}"))
+        .send_json(json!({"name": "wes's private plan"}))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let (status, v) = bearer_status(&s, &vic, "/dmps");
+    assert_eq!(
+        status, 401,
+        "the vanished user's token reads another's plans: {v}"
+    );
+    // Logging in again works as usual.
+    assert_eq!(
+        bearer_status(&s, &token_of(&s, "ana", "pw-ana"), "/dmps").0,
+        200
+    );
+}
+
+#[test]
+fn a_reset_and_an_import_end_every_earlier_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let export = dir.path().join("export");
+    let port = free_port();
+    let mut s = start(&data, port, Some("root-pw"));
+    s.ready();
+    create_user(&data, "ana", "pw-ana");
+    let before_reset = token_of(&s, "ana", "pw-ana");
+    ok(&admin(
+        &data,
+        &["export", export.to_str().unwrap(), "--with-hashes"],
+        "",
+    ));
+    ok(&admin(&data, &["reset", "--yes"], ""));
+    assert_eq!(bearer_status(&s, &before_reset, "/dmps").0, 401);
+    // An account made after the reset, then the export imported (it takes a stopped server
+    // and an empty database): no earlier token answers for the import's accounts.
+    create_user(&data, "ana", "pw-other");
+    let between = token_of(&s, "ana", "pw-other");
+    assert_eq!(bearer_status(&s, &between, "/dmps").0, 200);
+    let (status, _) = s.terminate();
+    assert!(status.success());
+    ok(&admin(&data, &["reset", "--yes"], ""));
+    ok(&admin(&data, &["import", export.to_str().unwrap()], ""));
+    let mut s = start(&data, port, None);
+    s.ready();
+    assert_eq!(bearer_status(&s, &before_reset, "/dmps").0, 401);
+    assert_eq!(bearer_status(&s, &between, "/dmps").0, 401);
+    assert_eq!(
+        bearer_status(&s, &token_of(&s, "ana", "pw-ana"), "/dmps").0,
+        200
+    );
+}

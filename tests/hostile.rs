@@ -265,3 +265,99 @@ fn a_broken_log_pipe_does_not_break_requests() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// The server's resident memory, in bytes.
+fn rss(s: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// `GET /login` with Basic credentials from `client` (X-Forwarded-For, the server trusting
+/// its proxy); the status and the body.
+fn login_from(s: &Server, user: &str, password: &str, client: &str) -> (u16, Value) {
+    login_at(s.port, user, password, client)
+}
+
+/// The same over a raw connection (an HTTP client library refuses headers this large).
+fn login_at(port: u16, user: &str, password: &str, client: &str) -> (u16, Value) {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!(
+        "GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {basic}\r\nX-Forwarded-For: {client}\r\nConnection: close\r\n\r\n"
+    );
+    let _ = c.write_all(request.as_bytes());
+    let (out, _) = read_to_close(&mut c, Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&out);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn proxied_server(dir: &std::path::Path) -> Server {
+    let mut s = start_with(dir, common::free_port(), Some(PW), &["--trust-proxy"]);
+    s.ready();
+    s
+}
+
+#[test]
+fn a_storm_of_failed_logins_with_huge_usernames_does_not_grow_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = proxied_server(dir.path());
+    // Warm up: one real login (its hash memory), one refused one.
+    assert_eq!(login_from(&s, "admin", PW, "192.0.2.1").0, 200);
+    login_from(&s, &"w".repeat(300_000), "x", "192.0.2.1");
+    let before = rss(&s);
+    // 500 failed logins, each with its own ~300 KB username, from 20 addresses at once.
+    let port = s.port;
+    std::thread::scope(|scope| {
+        for t in 0..20 {
+            scope.spawn(move || {
+                for i in 0..25 {
+                    let name = format!("{t}-{i}-{}", "u".repeat(300_000));
+                    let (status, v) = login_at(port, &name, "guess", &format!("198.51.100.{t}"));
+                    assert!(matches!(status, 400 | 401 | 429 | 431), "{status} {v}");
+                }
+            });
+        }
+    });
+    let after = rss(&s);
+    let grown = after.saturating_sub(before);
+    assert!(
+        grown < 20 << 20,
+        "resident memory grew by {} MiB ({} -> {} MiB)",
+        grown >> 20,
+        before >> 20,
+        after >> 20
+    );
+    served_promptly(&s);
+}
+
+#[test]
+fn the_right_password_from_a_clean_address_gets_in_however_many_guesses_others_make() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = proxied_server(dir.path());
+    let (status, _) = login_from(&s, "admin", PW, "192.0.2.1");
+    assert_eq!(status, 200);
+    // Forty wrong guesses for the account, each from its own address: the account is well
+    // past its allowance.
+    for i in 0..40 {
+        let (status, _) = login_from(&s, "admin", "wrong", &format!("203.0.113.{i}"));
+        assert!(matches!(status, 401 | 429), "{status}");
+    }
+    // A guesser's address is held back ...
+    let (status, v) = login_from(&s, "admin", "wrong", "203.0.113.39");
+    assert_eq!(status, 429, "{v}");
+    // ... and the real user, from an address that has not failed, gets in at once.
+    let (status, v) = login_from(&s, "admin", PW, "192.0.2.77");
+    assert_eq!(status, 200, "locked out: {v}");
+}

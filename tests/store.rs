@@ -453,3 +453,34 @@ fn the_writer_thread_keeps_every_acknowledged_write_and_nothing_of_a_failed_one(
         })
         .unwrap();
 }
+
+#[test]
+fn the_version_4_upgrade_indexes_folded_names_and_keeps_older_look_alikes_working() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = services(dir.path());
+        caller(&s, "ana");
+        // As a version-3 database could hold it: "ANA" beside "ana", no folded index.
+        s.store
+            .write(|tx| {
+                let mut rec = dmptool::store::users::get(tx, 1)?.unwrap();
+                rec.username = "ANA".into();
+                tx.open_table(tables::USERS)?
+                    .insert(7, dmptool::store::records::encode(&rec)?.as_slice())?;
+                tx.open_table(tables::USER_BY_NAME)?.insert("ANA", 7)?;
+                tx.delete_table(tables::USER_BY_FOLD)?;
+                meta::set(tx, meta::SCHEMA_VERSION_KEY, 3)?;
+                meta::set(tx, meta::NEXT_USER_ID, 8)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+    let s = services(dir.path());
+    let problems = s.store.read(integrity::check).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    // Each keeps its exact name; a new look-alike is refused.
+    assert_eq!(s.login("ana", "pw", None).unwrap().user_id, UserId(1));
+    assert_eq!(s.login("ANA", "pw", None).unwrap().user_id, UserId(7));
+    assert!(s.create_user("Ana", None, "pw", false).is_err());
+    assert!(s.create_user("bob", None, "pw", false).is_ok());
+}

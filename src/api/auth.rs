@@ -85,6 +85,8 @@ impl AuthApi {
     ) -> Result<Json<LoginResponse>, ApiError> {
         let ip = state.client_ip(req);
         let BasicAuth(basic) = auth;
+        // Checked here too, before waiting for a hashing slot.
+        crate::domain::Username::parse(&basic.username).map_err(ServiceError::from)?;
         let out = state
             .run_hashing(move |s| s.login(&basic.username, &basic.password, ip))
             .await?;

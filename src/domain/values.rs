@@ -5,16 +5,22 @@ use std::fmt;
 use super::InvalidValue;
 
 /// A login name: 1 to 64 characters of letters, digits and `. _ - @`.
+///
+/// Two names are the same account name when their [folded](Username::folded) forms are
+/// equal (Unicode NFKC and lower case): `ADMIN`, `Admin` and fullwidth `ａｄｍｉｎ` are all
+/// `admin`. A new name must also be written in one script ([`Username::parse_new`]), so
+/// `аlice` with a Cyrillic `а` cannot pose as `alice`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Username(String);
 
 impl Username {
+    /// A name as given at login or found in a database: the shape is checked, nothing else.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let s = s.trim();
         if s.is_empty() {
             return Err(InvalidValue("username must not be empty".into()));
         }
-        if s.chars().count() > 64 {
+        if s.chars().nth(64).is_some() {
             return Err(InvalidValue(
                 "username must be at most 64 characters".into(),
             ));
@@ -30,9 +36,37 @@ impl Username {
         Ok(Self(s.to_owned()))
     }
 
+    /// A name for a new account: as [`Username::parse`], kept in Unicode NFKC form, and in
+    /// one script (digits and `. _ - @` go with any).
+    pub fn parse_new(s: &str) -> Result<Self, InvalidValue> {
+        use unicode_normalization::UnicodeNormalization;
+        use unicode_security::MixedScript;
+        let given = Self::parse(s)?;
+        let name = Self::parse(&given.0.nfkc().collect::<String>())?;
+        if !name.0.as_str().is_single_script() {
+            return Err(InvalidValue(format!(
+                "username '{}' mixes scripts (for example Latin and Cyrillic letters); write it in one script",
+                name.0
+            )));
+        }
+        Ok(name)
+    }
+
+    /// The form under which names are unique and looked up: NFKC, then lower case.
+    pub fn folded(&self) -> String {
+        fold(&self.0)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// NFKC, lower case, NFKC again (lower-casing can leave a string that is not normalised).
+pub fn fold(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let lower: String = name.nfkc().flat_map(char::to_lowercase).collect();
+    lower.nfkc().collect()
 }
 
 impl fmt::Display for Username {
@@ -129,6 +163,33 @@ mod tests {
         assert!(Username::parse("").is_err());
         assert!(Username::parse("a b").is_err());
         assert!(Username::parse("x/y").is_err());
+        assert!(Username::parse(&"a".repeat(64)).is_ok());
+        assert!(Username::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn look_alike_names_fold_together_and_mixed_scripts_are_refused() {
+        let admin = Username::parse_new("admin").unwrap();
+        for alike in ["ADMIN", "Admin", "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}"] {
+            assert_eq!(
+                Username::parse(alike).unwrap().folded(),
+                admin.folded(),
+                "{alike}"
+            );
+        }
+        // Fullwidth letters become their plain form in a new name.
+        assert_eq!(
+            Username::parse_new("\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}")
+                .unwrap()
+                .as_str(),
+            "admin"
+        );
+        // A Cyrillic а among Latin letters.
+        assert!(Username::parse_new("\u{430}lice").is_err());
+        // One script is fine, whichever it is; digits and punctuation go with any.
+        assert!(Username::parse_new("\u{430}\u{43b}\u{438}\u{441}\u{430}").is_ok());
+        assert!(Username::parse_new("maria.lopez-2").is_ok());
+        assert!(Username::parse_new("\u{7530}\u{4e2d}_1").is_ok());
     }
 
     #[test]

@@ -125,12 +125,13 @@ impl Services {
         }
     }
 
-    /// Deletes all data in one transaction (the schema version and id counters stay), then
-    /// the generated files.
+    /// Deletes all data in one transaction (the schema version and id counters stay, and a
+    /// new token epoch ends every session), then the generated files.
     pub fn reset_all(&self) -> Result<ResetSummary> {
         let summary = self.store.write(|tx| {
             let counts = self.counts_in(tx)?;
             clear_all(tx)?;
+            meta::new_epoch(tx)?;
             Ok::<_, ServiceError>(counts)
         })?;
         let dir = self.documents_dir();
@@ -202,8 +203,13 @@ impl Services {
             }
             let summary = source.read(|from| {
                 self.store.write(|to| {
+                    // Ids handed out since the backup stay used, and every token issued
+                    // before the restore ends (revocations since the backup are not in it).
+                    let counters = meta::counters(to)?;
                     clear_all(to)?;
                     integrity::copy_all(from, to)?;
+                    meta::keep_counters(to, &counters)?;
+                    meta::new_epoch(to)?;
                     let version = meta::get(to, meta::SCHEMA_VERSION_KEY)?;
                     if version != Some(SCHEMA_VERSION) {
                         return Err(ServiceError::Internal(
@@ -252,6 +258,7 @@ fn clear_all(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     clear!(
         USERS,
         USER_BY_NAME,
+        USER_BY_FOLD,
         PROJECTS,
         PROJECT_BY_NAME,
         USER_PROJECTS,

@@ -7,9 +7,9 @@ use rand::RngCore;
 use super::error::{Result, ServiceError};
 use super::tokens::{Claims, TokenKind, parse_sid};
 use super::{Caller, Services, passwords};
-use crate::domain::UserId;
 use crate::domain::time::{now_millis, now_secs};
-use crate::store::{ReadTx, projects, sessions, users};
+use crate::domain::{UserId, Username};
+use crate::store::{ReadTx, meta, projects, sessions, users};
 
 /// What a successful login returns.
 #[derive(Debug, Clone)]
@@ -47,11 +47,14 @@ impl Services {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<LoginOutcome> {
-        if let Some(retry_after) = self.throttle.check(username, client) {
+        // A name that no account can have costs nothing more: no throttle entry, no hash.
+        let username = Username::parse(username)?;
+        let key = username.folded();
+        if let Some(retry_after) = self.throttle.check(&key, client) {
             return Err(ServiceError::Throttled { retry_after });
         }
         let found = self.store.read(|tx| {
-            let Some(id) = users::id_by_name(tx, username)? else {
+            let Some(id) = users::id_by_name(tx, username.as_str())? else {
                 return Ok::<_, ServiceError>(None);
             };
             Ok(users::get(tx, id)?.map(|rec| (id, rec)))
@@ -61,10 +64,10 @@ impl Services {
             password,
         );
         let Some((id, found)) = found.filter(|_| ok) else {
-            self.throttle.failure(username, client);
+            self.throttle.failure(&key, client);
             return Err(unauthorized("wrong username or password"));
         };
-        self.throttle.success(username, client);
+        self.throttle.success(&key, client);
         if passwords::is_legacy(&found.password_hash) {
             self.upgrade_hash(id, &found.password_hash, password)?;
         }
@@ -105,7 +108,15 @@ impl Services {
         Ok(())
     }
 
-    fn claims(&self, user: UserId, name: &str, r#gen: u64, kind: TokenKind, sid: &str) -> Claims {
+    /// Claims of a new token; `(gen, ep)` are the user's token generation and the epoch.
+    fn claims(
+        &self,
+        user: UserId,
+        name: &str,
+        (r#gen, ep): (u64, u64),
+        kind: TokenKind,
+        sid: &str,
+    ) -> Claims {
         let now = now_secs();
         let ttl = match kind {
             TokenKind::Access => self.settings.access_ttl,
@@ -119,6 +130,7 @@ impl Services {
             typ: kind,
             sid: sid.to_owned(),
             r#gen,
+            ep,
             iat: now,
             exp: now + ttl,
             jti: hex::encode(jti),
@@ -126,6 +138,9 @@ impl Services {
     }
 
     fn issue_session(&self, user: UserId, name: &str, r#gen: u64) -> Result<TokenPair> {
+        let ep = self
+            .store
+            .read(|tx| Ok::<_, ServiceError>(meta::epoch(tx)?))?;
         let mut sid = [0u8; 16];
         rand::rng().fill_bytes(&mut sid);
         let sid = hex::encode(sid);
@@ -133,14 +148,14 @@ impl Services {
             access_token: self.tokens.sign(&self.claims(
                 user,
                 name,
-                r#gen,
+                (r#gen, ep),
                 TokenKind::Access,
                 &sid,
             ))?,
             refresh_token: self.tokens.sign(&self.claims(
                 user,
                 name,
-                r#gen,
+                (r#gen, ep),
                 TokenKind::Refresh,
                 &sid,
             ))?,
@@ -169,6 +184,11 @@ impl Services {
             .parse()
             .map_err(|_| unauthorized("invalid token"))?;
         self.store.read(|tx| {
+            if claims.ep != meta::epoch(tx)? {
+                return Err(unauthorized(
+                    "the database was restored, imported or reset since this token was issued; log in again",
+                ));
+            }
             if sessions::is_revoked(tx, sid)? {
                 return Err(unauthorized("token has been revoked; log in again"));
             }
@@ -202,7 +222,7 @@ impl Services {
         let access = self.tokens.sign(&self.claims(
             caller.id,
             &caller.username,
-            claims.r#gen,
+            (claims.r#gen, claims.ep),
             TokenKind::Access,
             &claims.sid,
         ))?;

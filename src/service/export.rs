@@ -239,6 +239,8 @@ impl Services {
             if let Some(first) = problems.first() {
                 return Err(ServiceError::Invalid(format!("the export is inconsistent: {first}")));
             }
+            // No token issued before the import names an account of it.
+            crate::store::meta::new_epoch(tx)?;
             Ok(())
         });
         if let Err(e) = result {

@@ -1,18 +1,27 @@
-//! Slowing down password guessing without locking real users out for long.
+//! Slowing down password guessing without locking real users out.
 //!
 //! Failed logins are counted per (account, client), per account and per client, each in a
 //! window that forgets 15 minutes after the last failure. Past a free allowance, each further
 //! failure makes the key wait, doubling from 1 s up to a cap (60 s for accounts, 300 s for a
 //! client address). A wait is short by design: an attacker can delay a user, not shut them out.
-//! A success clears the (account, client) and account counters.
+//! The account's own wait holds back only clients that have failed for that account (and
+//! clients without a known address): the right password from an address that has not failed
+//! always gets in, however many guesses others make. A success clears the (account, client)
+//! and account counters.
+//!
+//! Memory is bounded in bytes, whatever the usernames tried: a key holds a keyed 64-bit hash
+//! of the username, never the name, so every entry has the same small size, and the table
+//! holds at most `MAX_KEYS` entries (expired ones are dropped first, then the oldest).
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(15 * 60);
-const MAX_KEYS: usize = 100_000;
+/// At most this many keys (about 64 bytes each with the map's overhead: a few MiB).
+const MAX_KEYS: usize = 50_000;
 
 #[derive(Clone, Copy)]
 struct Policy {
@@ -33,10 +42,14 @@ const CLIENT: Policy = Policy {
     cap_secs: 300,
 };
 
-#[derive(Hash, PartialEq, Eq, Clone)]
+/// A username as the throttle knows it: a keyed hash (the key is random per process, so
+/// nobody can aim collisions at a real account).
+type Name = u64;
+
+#[derive(Hash, PartialEq, Eq, Clone, Copy)]
 enum Key {
-    Pair(String, Option<IpAddr>),
-    Account(String),
+    Pair(Name, Option<IpAddr>),
+    Account(Name),
     Client(IpAddr),
 }
 
@@ -49,13 +62,19 @@ struct Entry {
 #[derive(Default)]
 pub struct LoginThrottle {
     entries: Mutex<HashMap<Key, Entry>>,
+    names: RandomState,
 }
 
 impl LoginThrottle {
-    fn keys(username: &str, client: Option<IpAddr>) -> Vec<(Key, Policy)> {
+    fn name(&self, username: &str) -> Name {
+        self.names.hash_one(username)
+    }
+
+    fn keys(&self, username: &str, client: Option<IpAddr>) -> Vec<(Key, Policy)> {
+        let name = self.name(username);
         let mut keys = vec![
-            (Key::Pair(username.to_owned(), client), PAIR),
-            (Key::Account(username.to_owned()), ACCOUNT),
+            (Key::Pair(name, client), PAIR),
+            (Key::Account(name), ACCOUNT),
         ];
         if let Some(ip) = client {
             keys.push((Key::Client(ip), CLIENT));
@@ -67,9 +86,22 @@ impl LoginThrottle {
     pub fn check(&self, username: &str, client: Option<IpAddr>) -> Option<u64> {
         let now = Instant::now();
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        Self::keys(username, client)
+        let live = |k: &Key| {
+            entries
+                .get(k)
+                .filter(|e| now.duration_since(e.last) < WINDOW)
+        };
+        let keys = self.keys(username, client);
+        // Has this client failed for this account (lately)? If not, the account's wait is
+        // not its concern.
+        let pair_failed = keys
             .iter()
-            .filter_map(|(k, _)| entries.get(k)?.blocked_until)
+            .find(|(k, _)| matches!(k, Key::Pair(..)))
+            .and_then(|(k, _)| live(k))
+            .is_some_and(|e| e.failures > 0);
+        keys.iter()
+            .filter(|(k, _)| !matches!(k, Key::Account(_)) || pair_failed || client.is_none())
+            .filter_map(|(k, _)| live(k)?.blocked_until)
             .filter(|until| *until > now)
             .map(|until| (until - now).as_secs().max(1))
             .max()
@@ -77,11 +109,12 @@ impl LoginThrottle {
 
     pub fn failure(&self, username: &str, client: Option<IpAddr>) {
         let now = Instant::now();
+        let keys = self.keys(username, client);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > MAX_KEYS {
-            entries.retain(|_, e| now.duration_since(e.last) < WINDOW);
+        if entries.len() + keys.len() > MAX_KEYS {
+            make_room(&mut entries, now);
         }
-        for (key, policy) in Self::keys(username, client) {
+        for (key, policy) in keys {
             let e = entries.entry(key).or_insert(Entry {
                 failures: 0,
                 last: now,
@@ -89,8 +122,9 @@ impl LoginThrottle {
             });
             if now.duration_since(e.last) >= WINDOW {
                 e.failures = 0;
+                e.blocked_until = None;
             }
-            e.failures += 1;
+            e.failures = e.failures.saturating_add(1);
             e.last = now;
             if e.failures > policy.free {
                 let exp = (e.failures - policy.free - 1).min(16);
@@ -101,10 +135,30 @@ impl LoginThrottle {
     }
 
     pub fn success(&self, username: &str, client: Option<IpAddr>) {
+        let name = self.name(username);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.remove(&Key::Pair(username.to_owned(), client));
-        entries.remove(&Key::Account(username.to_owned()));
+        entries.remove(&Key::Pair(name, client));
+        entries.remove(&Key::Account(name));
     }
+
+    /// Keys held now (for tests and the bound).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// Drops expired entries; if that is not enough, the least recently failed quarter.
+fn make_room(entries: &mut HashMap<Key, Entry>, now: Instant) {
+    entries.retain(|_, e| now.duration_since(e.last) < WINDOW);
+    if entries.len() + 8 > MAX_KEYS {
+        let mut ages: Vec<Instant> = entries.values().map(|e| e.last).collect();
+        let cut = ages.len() / 4;
+        ages.select_nth_unstable(cut);
+        let oldest = ages[cut];
+        entries.retain(|_, e| e.last > oldest);
+    }
+    entries.shrink_to(MAX_KEYS);
 }
 
 #[cfg(test)]
@@ -136,6 +190,30 @@ mod tests {
         assert!(t.check("bob", None).is_some());
         t.success("bob", None);
         assert_eq!(t.check("bob", None), None);
+    }
+
+    #[test]
+    fn a_clean_address_is_not_held_back_by_others_guessing_the_account() {
+        let t = LoginThrottle::default();
+        for i in 0..100u8 {
+            let ip = Some(IpAddr::from([10, 0, 1, i]));
+            t.failure("ann", ip);
+        }
+        // The account is past its allowance: a client that failed for it waits ...
+        assert!(t.check("ann", Some(IpAddr::from([10, 0, 1, 7]))).is_some());
+        assert!(t.check("ann", None).is_some());
+        // ... and an address that never failed is let through to the password check.
+        assert_eq!(t.check("ann", Some(IpAddr::from([192, 0, 2, 1]))), None);
+    }
+
+    #[test]
+    fn the_table_stays_within_its_bound_whatever_the_names() {
+        let t = LoginThrottle::default();
+        for i in 0..(MAX_KEYS as u32 * 2) {
+            let ip = Some(IpAddr::from(i.to_be_bytes()));
+            t.failure(&format!("user{i}"), ip);
+        }
+        assert!(t.len() <= MAX_KEYS, "{}", t.len());
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub struct Claims {
     /// Session id, 32 hex characters.
     pub sid: String,
     pub r#gen: u64,
+    /// The database's token epoch at issue (see `store::meta::TOKEN_EPOCH`).
+    #[serde(default)]
+    pub ep: u64,
     pub iat: u64,
     pub exp: u64,
     pub jti: String,
@@ -89,6 +92,7 @@ mod tests {
             typ: TokenKind::Access,
             sid: "00".repeat(16),
             r#gen: 0,
+            ep: 0,
             iat: crate::domain::time::now_secs(),
             exp,
             jti: "x".into(),

@@ -34,6 +34,22 @@ pub struct InitialAdmin {
     pub generated_password: Option<String>,
 }
 
+/// The conflict for a name that is taken, naming the account that holds it (which may be
+/// spelt differently: names equal in their folded form are one name).
+fn taken(tx: &impl crate::store::ReadTx, given: &str, name: &Username) -> Result<ServiceError> {
+    let holder = match users::id_by_name(tx, name.as_str())? {
+        Some(id) => users::get(tx, id)?.map(|r| r.username),
+        None => None,
+    };
+    Ok(ServiceError::Conflict(match holder {
+        Some(h) if h != given.trim() => format!(
+            "user '{}' cannot be created: it is the same name as the existing user '{h}' (names that differ only in case or character width are one name)",
+            given.trim()
+        ),
+        _ => format!("user '{name}' already exists"),
+    }))
+}
+
 impl Services {
     pub fn create_user(
         &self,
@@ -42,7 +58,8 @@ impl Services {
         password: &str,
         admin: bool,
     ) -> Result<UserId> {
-        let username = Username::parse(username)?;
+        let given = username;
+        let username = Username::parse_new(given)?;
         let email = email
             .filter(|e| !e.trim().is_empty())
             .map(Email::parse)
@@ -60,10 +77,12 @@ impl Services {
             token_gen: 0,
             legacy_id: None,
         };
-        let id = self.store.write(|tx| {
-            users::insert(tx, &rec, None)?
-                .ok_or_else(|| ServiceError::Conflict(format!("user '{username}' already exists")))
-        })?;
+        let id = self
+            .store
+            .write(|tx| match users::insert(tx, &rec, None)? {
+                Some(id) => Ok(id),
+                None => Err(taken(tx, given, &username)?),
+            })?;
         Ok(UserId(id))
     }
 

@@ -36,6 +36,26 @@ pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
         }
     }
 
+    for row in tx.table(USER_BY_FOLD)?.iter()? {
+        let (folded, id) = row?;
+        match super::users::get(tx, id.value())? {
+            Some(rec) if crate::domain::values::fold(&rec.username) == folded.value() => {}
+            _ => problems.push(format!(
+                "folded username index row {:?} points at no such user",
+                folded.value()
+            )),
+        }
+    }
+    for (id, rec) in super::users::list(tx)? {
+        if tx
+            .table(USER_BY_FOLD)?
+            .get(crate::domain::values::fold(&rec.username).as_str())?
+            .is_none()
+        {
+            problems.push(format!("user {id} has no folded username index row"));
+        }
+    }
+
     let mut projects = HashSet::new();
     for row in tx.table(PROJECTS)?.iter()? {
         let (k, v) = row?;
@@ -231,6 +251,7 @@ pub fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), Sto
     copy(from, to, META)?;
     copy(from, to, USERS)?;
     copy(from, to, USER_BY_NAME)?;
+    copy(from, to, USER_BY_FOLD)?;
     copy(from, to, PROJECTS)?;
     copy(from, to, PROJECT_BY_NAME)?;
     copy(from, to, USER_PROJECTS)?;

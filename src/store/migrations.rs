@@ -7,12 +7,12 @@ use super::tables::*;
 use super::{Store, StoreError, meta};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` brings a database from version `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
 
 /// Version 1: every table of the catalogue exists.
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -53,6 +53,16 @@ fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
     }
     for (id, rec) in rows {
         super::dmps::index_times(tx, id, &rec)?;
+    }
+    Ok(())
+}
+
+/// Version 4: usernames are unique in their folded form (NFKC, lower case), indexed here.
+/// Look-alike names an older version let in stay usable under their exact names.
+fn v3_to_v4(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let left = super::users::index_folded(tx)?;
+    if !left.is_empty() {
+        tracing::warn!(users = ?left, "these usernames look like an older account's name: they keep working under their exact spelling only");
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::records::{UserRecord, decode, encode};
-use super::tables::{PROJECT_USERS, USER_BY_NAME, USER_PROJECTS, USERS};
+use super::tables::{PROJECT_USERS, USER_BY_FOLD, USER_BY_NAME, USER_PROJECTS, USERS};
 use super::{ReadTx, StoreError, meta};
+use crate::domain::values::fold;
 
 pub fn get(tx: &impl ReadTx, id: u64) -> Result<Option<UserRecord>, StoreError> {
     match tx.table(USERS)?.get(id)? {
@@ -13,8 +14,16 @@ pub fn get(tx: &impl ReadTx, id: u64) -> Result<Option<UserRecord>, StoreError> 
     }
 }
 
+/// The account a name means: the exact name, else the one whose folded name is the same
+/// (`ADMIN` finds `admin`).
 pub fn id_by_name(tx: &impl ReadTx, username: &str) -> Result<Option<u64>, StoreError> {
-    Ok(tx.table(USER_BY_NAME)?.get(username)?.map(|v| v.value()))
+    if let Some(id) = tx.table(USER_BY_NAME)?.get(username)? {
+        return Ok(Some(id.value()));
+    }
+    Ok(tx
+        .table(USER_BY_FOLD)?
+        .get(fold(username).as_str())?
+        .map(|v| v.value()))
 }
 
 pub fn count(tx: &impl ReadTx) -> Result<u64, StoreError> {
@@ -22,14 +31,17 @@ pub fn count(tx: &impl ReadTx) -> Result<u64, StoreError> {
 }
 
 /// Inserts a new user under a fresh id (or `with_id`, for imports), claiming the username
-/// in the same transaction. Returns `None` when the username (or the given id) is taken.
+/// and its folded form in the same transaction. Returns `None` when the username, a name of
+/// the same folded form, or the given id is taken.
 pub fn insert(
     tx: &WriteTransaction,
     rec: &UserRecord,
     with_id: Option<u64>,
 ) -> Result<Option<u64>, StoreError> {
     let mut by_name = tx.open_table(USER_BY_NAME)?;
-    if by_name.get(rec.username.as_str())?.is_some() {
+    let mut by_fold = tx.open_table(USER_BY_FOLD)?;
+    let folded = fold(&rec.username);
+    if by_name.get(rec.username.as_str())?.is_some() || by_fold.get(folded.as_str())?.is_some() {
         return Ok(None);
     }
     let id = match with_id {
@@ -43,6 +55,7 @@ pub fn insert(
         None => meta::next_id(tx, meta::NEXT_USER_ID)?,
     };
     by_name.insert(rec.username.as_str(), id)?;
+    by_fold.insert(folded.as_str(), id)?;
     tx.open_table(USERS)?.insert(id, encode(rec)?.as_slice())?;
     Ok(Some(id))
 }
@@ -60,6 +73,15 @@ pub fn delete(tx: &WriteTransaction, id: u64) -> Result<Option<UserRecord>, Stor
     };
     tx.open_table(USERS)?.remove(id)?;
     tx.open_table(USER_BY_NAME)?.remove(rec.username.as_str())?;
+    let folded = fold(&rec.username);
+    let mut by_fold = tx.open_table(USER_BY_FOLD)?;
+    if by_fold
+        .get(folded.as_str())?
+        .is_some_and(|v| v.value() == id)
+    {
+        by_fold.remove(folded.as_str())?;
+    }
+    drop(by_fold);
     let projects = super::projects::projects_of(tx, id)?;
     let mut up = tx.open_table(USER_PROJECTS)?;
     let mut pu = tx.open_table(PROJECT_USERS)?;
@@ -68,6 +90,22 @@ pub fn delete(tx: &WriteTransaction, id: u64) -> Result<Option<UserRecord>, Stor
         pu.remove((p, id))?;
     }
     Ok(Some(rec))
+}
+
+/// Builds the folded-name index from the user records (schema 4). Where older look-alike
+/// names share a folded form, the first by id holds it; returns the names left without.
+pub fn index_folded(tx: &WriteTransaction) -> Result<Vec<String>, StoreError> {
+    let mut by_fold = tx.open_table(USER_BY_FOLD)?;
+    let mut left = Vec::new();
+    for (id, rec) in list(tx)? {
+        let folded = fold(&rec.username);
+        if by_fold.get(folded.as_str())?.is_some() {
+            left.push(rec.username);
+        } else {
+            by_fold.insert(folded.as_str(), id)?;
+        }
+    }
+    Ok(left)
 }
 
 /// Every user, by id.

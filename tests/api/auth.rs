@@ -269,3 +269,56 @@ async fn behind_a_trusted_proxy_one_clients_failures_do_not_block_another() {
     // Another client (as the proxy reports it) logs in as usual.
     from("198.51.100.2", PASSWORD).send().await.ok(200);
 }
+
+#[tokio::test]
+async fn look_alike_usernames_cannot_be_created_and_log_in_as_the_one_account() {
+    let app = TestApp::new();
+    let admin = app.admin("admin").await;
+    app.create_user("alice", false);
+    for alike in [
+        "ADMIN",
+        "Admin",
+        "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}",
+        "ALICE",
+    ] {
+        let msg = app
+            .post("/admin/users")
+            .token(&admin)
+            .json(&json!({"username": alike, "email": "x@example.org", "password": "pw-x"}))
+            .send()
+            .await
+            .error(409);
+        assert!(msg.contains("same name"), "{alike}: {msg}");
+    }
+    // A Cyrillic а among Latin letters is refused outright.
+    let msg = app
+        .post("/admin/users")
+        .token(&admin)
+        .json(&json!({"username": "\u{430}lice", "email": "x@example.org", "password": "pw-x"}))
+        .send()
+        .await
+        .error(400);
+    assert!(msg.contains("mixes scripts"), "{msg}");
+    // Login takes the same folded form: ALICE is alice, with alice's password only.
+    let v = app.login_with("ALICE", PASSWORD).await.ok(200);
+    assert_eq!(v["username"], "alice");
+    app.login_with("\u{ff41}lice", PASSWORD).await.ok(200);
+    app.login_with("ALICE", "wrong").await.error(401);
+    app.assert_consistent();
+}
+
+#[tokio::test]
+async fn a_login_with_a_name_no_account_can_have_is_refused_before_any_work() {
+    let app = TestApp::new();
+    app.create_user("ana", false);
+    let long = "a".repeat(300_000);
+    let msg = app.login_with(&long, PASSWORD).await.error(400);
+    assert!(msg.contains("at most 64"), "{msg}");
+    let msg = app.login_with("a b", PASSWORD).await.error(400);
+    assert!(msg.contains("letters, digits"), "{msg}");
+    // Refused names leave no throttle state: many of them, then the real user gets in.
+    for i in 0..50 {
+        app.login_with(&format!("{long}{i}"), "x").await.error(400);
+    }
+    app.login_with("ana", PASSWORD).await.ok(200);
+}
