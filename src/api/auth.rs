@@ -62,10 +62,13 @@ pub struct PasswordChanged {
     pub refresh_token: String,
 }
 
-/// The new password, when it is sent as a body rather than a header.
+/// The current and the new password, when they are sent as a body rather than headers.
 #[derive(Object)]
 pub struct ChangePasswordBody {
-    pub newpassword: super::types::Text,
+    /// The caller's current password (or the `oldpassword` header).
+    pub oldpassword: Option<super::types::Text>,
+    /// The new password (or the `newpassword` header).
+    pub newpassword: Option<super::types::Text>,
 }
 
 pub struct AuthApi;
@@ -132,8 +135,10 @@ impl AuthApi {
         }))
     }
 
-    /// Change the caller's password, given in the `newpassword` header or as
-    /// `{"newpassword": "..."}`. Tokens issued before stop working; new ones are returned.
+    /// Change the caller's password: the current one in the `oldpassword` header or JSON
+    /// field, the new one in `newpassword` (header or field). A missing or wrong current
+    /// password answers 403 and changes nothing; repeated wrong ones are throttled (429).
+    /// Tokens issued before stop working; new ones are returned.
     #[oai(
         path = "/changepassword",
         method = "put",
@@ -143,17 +148,29 @@ impl AuthApi {
         &self,
         state: Data<&ApiState>,
         auth: BearerAuth,
+        oldpassword: Header<Option<String>>,
         newpassword: Header<Option<String>>,
         body: OptionalJson<ChangePasswordBody>,
+        req: &Request,
     ) -> Result<Json<PasswordChanged>, ApiError> {
-        let new = newpassword.0.or(body.0.map(|b| b.newpassword.0)).ok_or_else(|| {
+        let (old_field, new_field) = body
+            .0
+            .map(|b| (b.oldpassword.map(|t| t.0), b.newpassword.map(|t| t.0)))
+            .unwrap_or_default();
+        let new = newpassword.0.or(new_field).ok_or_else(|| {
             ApiError::from(ServiceError::Invalid(
                 "give the new password in the 'newpassword' header or as {\"newpassword\": \"...\"}".into(),
             ))
         })?;
+        let old = oldpassword.0.or(old_field).ok_or_else(|| {
+            ApiError::from(ServiceError::Forbidden(
+                "give your current password in the 'oldpassword' header or as {\"oldpassword\": \"...\"}; nothing was changed".into(),
+            ))
+        })?;
+        let ip = state.client_ip(req);
         let caller = state.as_caller(auth.0, |_, c| Ok(c.clone())).await?;
         let tokens = state
-            .run_hashing(move |s| s.change_password(&caller, &new))
+            .run_hashing(move |s| s.change_password(&caller, &old, &new, ip))
             .await?;
         Ok(Json(PasswordChanged {
             msg: "password changed".into(),

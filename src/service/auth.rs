@@ -248,9 +248,34 @@ impl Services {
             .write(|tx| Ok(sessions::purge_expired(tx, now_secs())?))
     }
 
-    /// Sets a new password for the caller. Every token issued before stops working; a new
-    /// session is returned so the caller stays logged in.
-    pub fn change_password(&self, caller: &Caller, new_password: &str) -> Result<TokenPair> {
+    /// Sets a new password for the caller, who must give the current one (a stolen token
+    /// alone cannot take the account over; wrong guesses are throttled like logins). Every
+    /// token issued before stops working; a new session is returned so the caller stays
+    /// logged in. Blocks for one or two argon2 hashes.
+    pub fn change_password(
+        &self,
+        caller: &Caller,
+        current: &str,
+        new_password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<TokenPair> {
+        let new_password = crate::domain::Password::parse(new_password)?;
+        let key = crate::domain::values::fold(&caller.username);
+        if let Some(retry_after) = self.throttle.check(&key, client) {
+            return Err(ServiceError::Throttled { retry_after });
+        }
+        let stored = self
+            .store
+            .read(|tx| Ok::<_, ServiceError>(users::get(tx, caller.id.0)?))?
+            .ok_or_else(|| unauthorized("the account no longer exists"))?;
+        if !passwords::verify(&stored.password_hash, current) {
+            self.throttle.failure(&key, client);
+            return Err(ServiceError::Forbidden(
+                "the current password is wrong; nothing was changed".into(),
+            ));
+        }
+        self.throttle.success(&key, client);
+        let new_password = new_password.as_str();
         let r#gen = self.replace_password(caller.id.0, new_password, || {
             unauthorized("the account no longer exists")
         })?;

@@ -120,6 +120,7 @@ async fn change_password_by_header_ends_older_tokens() {
     let v = app
         .put("/changepassword")
         .token(&access)
+        .header("oldpassword", PASSWORD)
         .header("newpassword", "n3w-pass")
         .send()
         .await
@@ -139,6 +140,7 @@ async fn change_password_by_json_body_and_refusals() {
     app.put("/changepassword").token(&t).send().await.error(400);
     app.put("/changepassword")
         .token(&t)
+        .header("oldpassword", PASSWORD)
         .header("newpassword", "")
         .send()
         .await
@@ -158,7 +160,7 @@ async fn change_password_by_json_body_and_refusals() {
     app.put("/changepassword").send().await.error(401);
     app.put("/changepassword")
         .token(&t)
-        .json(&json!({"newpassword": "via-body"}))
+        .json(&json!({"oldpassword": PASSWORD, "newpassword": "via-body"}))
         .send()
         .await
         .ok(200);
@@ -321,4 +323,59 @@ async fn a_login_with_a_name_no_account_can_have_is_refused_before_any_work() {
         app.login_with(&format!("{long}{i}"), "x").await.error(400);
     }
     app.login_with("ana", PASSWORD).await.ok(200);
+}
+
+#[tokio::test]
+async fn changing_a_password_needs_the_current_one_and_a_wrong_one_changes_nothing() {
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    // A stolen token alone: no current password.
+    let msg = app
+        .put("/changepassword")
+        .token(&t)
+        .header("newpassword", "taken-over")
+        .send()
+        .await
+        .error(403);
+    assert!(msg.contains("current password"), "{msg}");
+    // A wrong current password, as header and as field.
+    let msg = app
+        .put("/changepassword")
+        .token(&t)
+        .header("oldpassword", "guess")
+        .header("newpassword", "taken-over")
+        .send()
+        .await
+        .error(403);
+    assert!(msg.contains("wrong"), "{msg}");
+    app.put("/changepassword")
+        .token(&t)
+        .json(&json!({"oldpassword": "guess", "newpassword": "taken-over"}))
+        .send()
+        .await
+        .error(403);
+    // Nothing changed: the old password works, the token too, the new one does not.
+    app.login_with("ana", "taken-over").await.error(401);
+    app.login_with("ana", PASSWORD).await.ok(200);
+    app.get("/dmps").token(&t).send().await.ok(200);
+    // Guessing the current password through this route is throttled like logins.
+    let mut throttled = false;
+    for _ in 0..10 {
+        let r = app
+            .put("/changepassword")
+            .token(&t)
+            .header("oldpassword", "guess")
+            .header("newpassword", "taken-over")
+            .send()
+            .await;
+        if r.status == 429 {
+            throttled = true;
+            break;
+        }
+        r.error(403);
+    }
+    assert!(
+        throttled,
+        "guesses of the current password are not throttled"
+    );
 }
