@@ -31,11 +31,13 @@ pub struct DmpChanged {
 
 #[derive(ApiResponse)]
 pub enum DmpList {
-    /// The DMPs, oldest first. `X-Total-Count` gives the total the listing covers.
+    /// The DMPs, oldest first. `X-Total-Count` gives the total the listing covers; when
+    /// more follow this page, `Link` names the next page (`rel="next"`).
     #[oai(status = 200)]
     Ok(
         JsonText<Vec<DmpDocument>>,
         #[oai(header = "X-Total-Count")] u64,
+        #[oai(header = "Link")] Option<String>,
     ),
 }
 
@@ -66,7 +68,8 @@ pub struct DmpsApi;
 #[OpenApi(tag = "DmpTags::Dmps")]
 impl DmpsApi {
     /// List the caller's DMPs (a JSON array). Administrators may pass `all=true` for every
-    /// user's. `offset` and `limit` page through the list.
+    /// user's. `offset` and `limit` page through the list; a page holds at most the server's
+    /// maximum page size (1000 unless configured), also when no `limit` is given.
     #[oai(path = "/dmps", method = "get", operation_id = "listDmps")]
     async fn list(
         &self,
@@ -81,20 +84,25 @@ impl DmpsApi {
             validator(minimum(value = "0"), maximum(value = "1000000000"))
         )]
         offset: Query<u64>,
-        /// How many at most (all when absent).
+        /// How many at most: the maximum page size when absent, and lowered to it when
+        /// larger.
         #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]
         limit: Query<Option<u64>>,
     ) -> Result<DmpList, ApiError> {
         let offset = usize::try_from(offset.0).unwrap_or(usize::MAX);
-        let limit = limit
-            .0
-            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let limit = super::page_limit(limit.0, state.max_page);
         let page = state
             .as_caller(auth.0, move |s, c| s.list_dmps(c, all.0, offset, limit))
             .await?;
+        let next = offset.saturating_add(page.items.len());
+        let link = (!page.items.is_empty() && (next as u64) < page.total).then(|| {
+            let all = if all.0 { "all=true&" } else { "" };
+            format!("</dmps?{all}offset={next}&limit={limit}>; rel=\"next\"")
+        });
         Ok(DmpList::Ok(
             JsonText::new(documents(&page.items)?),
             page.total,
+            link,
         ))
     }
 
