@@ -439,6 +439,17 @@ fn a_request_read_in_full_is_answered_however_long_the_server_takes() {
     );
 }
 
+/// The server's resident memory, in MB.
+fn rss_mb(s: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap()
+        / 1024
+}
+
 fn create_plans(s: &Server, t: &str, n: usize, filler: usize) {
     let body = serde_json::json!({ "title": "plan", "purpose": "p", "notes": "n".repeat(filler) });
     for _ in 0..n {
@@ -452,7 +463,7 @@ fn create_plans(s: &Server, t: &str, n: usize, filler: usize) {
 }
 
 /// Item 6 of issue 12: a client that asks for a large list and never reads it kept the
-/// whole answer in the server's memory for as long as it liked.
+/// whole answer in the server's memory for as long as it liked (20 of them: 1.2 GB).
 #[test]
 fn a_client_that_does_not_read_its_answer_is_cut_off_at_the_write_timeout() {
     use std::os::fd::AsRawFd;
@@ -489,14 +500,27 @@ fn a_client_that_does_not_read_its_answer_is_cut_off_at_the_write_timeout() {
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         );
     }
-    c.write_all(
-        format!("GET /dmps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
-    )
-    .unwrap();
+    let request = format!(
+        "GET /dmps HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nConnection: close\r\n\r\n"
+    );
+    c.write_all(request.as_bytes()).unwrap();
+    // Twenty more that never read: the server must not hold twenty copies of the list.
+    let before = rss_mb(&s);
+    let _others: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut o = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+            o.write_all(request.as_bytes()).unwrap();
+            o
+        })
+        .collect();
     // Not reading for longer than the write timeout ...
     std::thread::sleep(Duration::from_millis(2500));
     served_promptly(&s);
+    let grown = rss_mb(&s).saturating_sub(before);
+    assert!(
+        grown < 100,
+        "the server grew by {grown} MB for 21 readers of a {whole}-byte list"
+    );
     // ... the server has given up: what is left is what the buffers held.
     let (out, took) = read_to_close(&mut c, Duration::from_secs(10));
     assert!(
