@@ -29,6 +29,8 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_PORT: u16 = 5000;
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// The most items a list answers with in one page.
+pub const DEFAULT_MAX_PAGE_SIZE: usize = 1000;
 /// A log file starts anew past this size ...
 pub const DEFAULT_LOG_FILE_SIZE: u64 = 1024 * 1024;
 /// ... keeping this many older files (as the legacy service did).
@@ -76,6 +78,10 @@ pub struct FileConfig {
     pub trust_proxy: Option<bool>,
     pub request_timeout: Option<String>,
     pub idle_timeout: Option<String>,
+    pub write_timeout: Option<String>,
+    pub max_connections: Option<usize>,
+    pub max_header_bytes: Option<String>,
+    pub max_page_size: Option<usize>,
 }
 
 impl FileConfig {
@@ -110,6 +116,14 @@ pub struct ServeConfig {
     pub request_timeout: std::time::Duration,
     /// How long a connection may stay silent between requests.
     pub idle_timeout: std::time::Duration,
+    /// How long a response may go without progress (the client not reading it).
+    pub write_timeout: std::time::Duration,
+    /// Connections served at once (default: below the open-file limit).
+    pub max_connections: Option<usize>,
+    /// Largest request head (request line and headers); 431 above.
+    pub max_header_bytes: usize,
+    /// Most items in one page of a list (`GET /dmps`, `GET /tasks`).
+    pub max_page_size: usize,
 }
 
 /// Parses `3600`, `90s`, `15m`, `8h` or `30d` into seconds.

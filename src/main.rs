@@ -50,7 +50,7 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             };
         }
-        Command::Serve(args) => (args, cli.config),
+        Command::Serve(args) => (*args, cli.config),
         Command::Runserver(args) => (args.into_serve_args(true), cli.config),
         Command::Runprodserver(args) => (args.into_serve_args(false), cli.config),
     };

@@ -3,10 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use poem::listener::TcpListener;
 use poem::{Endpoint, EndpointExt, Response, Route};
 
-use crate::api::middleware::{BodyLimit, Cors, RequestLog, StandardHeaders};
+use crate::api::middleware::{BodyLimit, Cors, HeadLimit, RequestLog, StandardHeaders};
 use crate::api::rda::negotiate::RdaSurface;
 use crate::api::{ApiState, error, openapi};
 use crate::config::ServeConfig;
@@ -40,6 +39,7 @@ pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Respons
         .nest("/docs", ui)
         .nest("/", api)
         .with(BodyLimit(cfg.body_limit))
+        .with(HeadLimit(cfg.max_header_bytes))
         .data(state)
         .catch_all_error(error::to_json)
         .with(RdaSurface)
@@ -103,33 +103,59 @@ pub async fn run(
         services.clone(),
         cfg.workers.unwrap_or(cores),
     ));
-    let state = ApiState::new(services.clone(), cores).with_trusted_proxy(cfg.trust_proxy);
+    let state = ApiState::new(services.clone(), cores)
+        .with_trusted_proxy(cfg.trust_proxy)
+        .with_max_page(cfg.max_page_size);
 
     let addr = format!("{}:{}", cfg.host, cfg.port);
-    let listener = TcpListener::bind(addr.clone());
-    let acceptor = poem::listener::Listener::into_acceptor(listener)
+    let fd_limit = crate::net::raise_fd_limit();
+    let cap = fd_limit.map_or(usize::MAX, crate::net::connection_cap);
+    let max_connections = match cfg.max_connections {
+        Some(n) if n > cap => {
+            tracing::warn!(
+                requested = n,
+                max_connections = cap,
+                open_files = fd_limit,
+                "--max-connections is above what the open-file limit allows; using {cap}"
+            );
+            cap
+        }
+        Some(n) => n,
+        None => cap.min(crate::net::DEFAULT_MAX_CONNECTIONS),
+    };
+    let listener = tokio::net::TcpListener::bind(addr.as_str())
         .await
         .map_err(|source| ServeError::Bind {
             addr: addr.clone(),
             source,
         })?;
-    let acceptor =
-        crate::net::DeadlineAcceptor::new(acceptor, cfg.request_timeout, cfg.idle_timeout);
+    let opts = crate::net::ServeOptions {
+        limits: crate::net::Limits {
+            request: cfg.request_timeout,
+            idle: cfg.idle_timeout,
+            write: cfg.write_timeout,
+        },
+        max_connections,
+        max_header_bytes: cfg.max_header_bytes,
+    };
     tracing::info!(
         address = %addr,
         data_dir = %cfg.data_dir.display(),
         version = env!("CARGO_PKG_VERSION"),
         mode = if cfg.dev { "development" } else { "production" },
+        max_connections,
+        open_files = fd_limit,
         "dmptool is serving; Swagger UI at http://{addr}/docs"
     );
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            app(state, &cfg),
-            shutdown_signal(),
-            Some(Duration::from_secs(30)),
-        )
-        .await
-        .map_err(|source| ServeError::Bind { addr, source })?;
+    crate::net::serve(
+        listener,
+        app(state, &cfg),
+        opts,
+        shutdown_signal(),
+        Duration::from_secs(30),
+    )
+    .await
+    .map_err(|source| ServeError::Bind { addr, source })?;
     worker.abort();
     let _ = worker.await;
     if let Some(task) = admin_task {

@@ -12,7 +12,12 @@ use super::error::ApiError;
 use super::payload::JsonText;
 use super::security::BearerAuth;
 use super::types::{DmpDocument, DmpInput};
-use crate::service::dmps::DmpView;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::service::{Caller, Services};
+use crate::store::tables::Oid;
 
 #[derive(Tags)]
 enum DmpTags {
@@ -31,11 +36,13 @@ pub struct DmpChanged {
 
 #[derive(ApiResponse)]
 pub enum DmpList {
-    /// The DMPs, oldest first. `X-Total-Count` gives the total the listing covers.
+    /// The DMPs, oldest first. `X-Total-Count` gives the total the listing covers; when
+    /// more follow this page, `Link` names the next page (`rel="next"`).
     #[oai(status = 200)]
     Ok(
         JsonText<Vec<DmpDocument>>,
         #[oai(header = "X-Total-Count")] u64,
+        #[oai(header = "Link")] Option<String>,
     ),
 }
 
@@ -46,19 +53,76 @@ pub enum DmpCreated {
     Created(Json<DmpChanged>),
 }
 
-/// DMPs as one JSON array.
-fn documents(items: &[DmpView]) -> Result<String, ApiError> {
-    let mut out =
-        String::with_capacity(2 + items.iter().map(|v| v.doc.get().len() + 200).sum::<usize>());
-    out.push('[');
-    for (i, v) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// A page of DMPs as one JSON array, read from the store and written out a few at a time
+/// as the client takes it: a client that reads slowly (or not at all) holds the page's ids
+/// and one piece of text, not the page's documents.
+struct DmpArray {
+    services: Arc<Services>,
+    caller: Caller,
+    ids: Vec<Oid>,
+    next: usize,
+    opened: bool,
+    wrote_one: bool,
+    closed: bool,
+}
+
+/// Text written out at once, roughly (a DMP is never split).
+const PIECE: usize = 64 * 1024;
+/// DMPs read in one transaction.
+const BATCH: usize = 16;
+
+impl DmpArray {
+    fn piece(&mut self) -> Result<String, ApiError> {
+        let mut out = String::new();
+        if !self.opened {
+            self.opened = true;
+            out.push('[');
         }
-        document::write(v, &mut out)?;
+        while out.len() < PIECE && self.next < self.ids.len() {
+            let end = (self.next + BATCH).min(self.ids.len());
+            let views = self
+                .services
+                .dmp_views(&self.caller, &self.ids[self.next..end])?;
+            self.next = end;
+            for v in &views {
+                if self.wrote_one {
+                    out.push(',');
+                }
+                self.wrote_one = true;
+                document::write(v, &mut out)?;
+            }
+        }
+        if self.next >= self.ids.len() {
+            out.push(']');
+            self.closed = true;
+        }
+        Ok(out)
     }
-    out.push(']');
-    Ok(out)
+}
+
+impl http_body::Body for DmpArray {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        if self.closed {
+            return std::task::Poll::Ready(None);
+        }
+        let piece = self.piece().map_err(|e| {
+            // The status has gone out: all that is left is to cut the answer short.
+            tracing::error!(error = ?e, "cannot write out a list of DMPs");
+            self.closed = true;
+            std::io::Error::other("cannot read the DMPs")
+        });
+        std::task::Poll::Ready(Some(piece.map(|p| http_body::Frame::data(Bytes::from(p)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.closed
+    }
 }
 
 pub struct DmpsApi;
@@ -66,7 +130,8 @@ pub struct DmpsApi;
 #[OpenApi(tag = "DmpTags::Dmps")]
 impl DmpsApi {
     /// List the caller's DMPs (a JSON array). Administrators may pass `all=true` for every
-    /// user's. `offset` and `limit` page through the list.
+    /// user's. `offset` and `limit` page through the list; a page holds at most the server's
+    /// maximum page size (1000 unless configured), also when no `limit` is given.
     #[oai(path = "/dmps", method = "get", operation_id = "listDmps")]
     async fn list(
         &self,
@@ -81,20 +146,38 @@ impl DmpsApi {
             validator(minimum(value = "0"), maximum(value = "1000000000"))
         )]
         offset: Query<u64>,
-        /// How many at most (all when absent).
+        /// How many at most: the maximum page size when absent, and lowered to it when
+        /// larger.
         #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]
         limit: Query<Option<u64>>,
     ) -> Result<DmpList, ApiError> {
         let offset = usize::try_from(offset.0).unwrap_or(usize::MAX);
-        let limit = limit
-            .0
-            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
-        let page = state
-            .as_caller(auth.0, move |s, c| s.list_dmps(c, all.0, offset, limit))
+        let limit = super::page_limit(limit.0, state.max_page);
+        let (caller, ids, total) = state
+            .as_caller(auth.0, move |s, c| {
+                let (ids, total) = s.list_dmp_ids(c, all.0, offset, limit)?;
+                Ok((c.clone(), ids, total))
+            })
             .await?;
+        let next = offset.saturating_add(ids.len());
+        let link = (!ids.is_empty() && (next as u64) < total).then(|| {
+            let all = if all.0 { "all=true&" } else { "" };
+            format!("</dmps?{all}offset={next}&limit={limit}>; rel=\"next\"")
+        });
+        let body = DmpArray {
+            services: state.services.clone(),
+            caller,
+            ids,
+            next: 0,
+            opened: false,
+            wrote_one: false,
+            closed: false,
+        };
+        let body = http_body_util::combinators::BoxBody::new(body);
         Ok(DmpList::Ok(
-            JsonText::new(documents(&page.items)?),
-            page.total,
+            JsonText::streamed(poem::Body::from(body)),
+            total,
+            link,
         ))
     }
 

@@ -113,6 +113,52 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     }
 }
 
+/// Refuses requests whose head (request line and headers) is over `max` bytes with a JSON
+/// 431. hyper's own buffer (`net::head_buffer`) bounds what a head may use before this runs.
+pub struct HeadLimit(pub usize);
+
+impl<E: Endpoint> Middleware<E> for HeadLimit {
+    type Output = HeadLimitEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        HeadLimitEndpoint {
+            inner: ep,
+            max: self.0,
+        }
+    }
+}
+
+pub struct HeadLimitEndpoint<E> {
+    inner: E,
+    max: usize,
+}
+
+/// The size of a request's head as HTTP/1.1 would carry it.
+fn head_size(req: &Request) -> usize {
+    let line = req.method().as_str().len() + req.uri().to_string().len() + 12;
+    req.headers()
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len() + 4)
+        .sum::<usize>()
+        + line
+}
+
+impl<E: Endpoint> Endpoint for HeadLimitEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        if head_size(&req) > self.max {
+            return Ok(json_error(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                &format!(
+                    "request head (request line and headers) larger than {} bytes",
+                    self.max
+                ),
+            ));
+        }
+        self.inner.call(req).await.map(IntoResponse::into_response)
+    }
+}
+
 /// Which origins may call the API from a browser.
 #[derive(Clone, Debug)]
 pub enum AllowedOrigins {

@@ -37,6 +37,15 @@ pub struct ApiState {
     /// Take the client's address from `X-Forwarded-For` (set when a trusted reverse proxy
     /// stands in front), for login throttling.
     pub trust_proxy: bool,
+    /// Most items in one page of a list (`GET /dmps`, `GET /tasks`).
+    pub max_page: usize,
+}
+
+/// The items a list answers with: `asked`, or the maximum page size when absent or larger.
+pub fn page_limit(asked: Option<u64>, max_page: usize) -> usize {
+    asked.map_or(max_page, |l| {
+        usize::try_from(l).unwrap_or(usize::MAX).min(max_page)
+    })
 }
 
 impl ApiState {
@@ -46,7 +55,14 @@ impl ApiState {
             hash_slots: Arc::new(Semaphore::new(hash_concurrency.max(1))),
             started: Instant::now(),
             trust_proxy: false,
+            max_page: crate::config::DEFAULT_MAX_PAGE_SIZE,
         }
+    }
+
+    /// The most items in one page of a list.
+    pub fn with_max_page(mut self, max: usize) -> Self {
+        self.max_page = max.max(1);
+        self
     }
 
     /// Trusts `X-Forwarded-For` from a reverse proxy (see `client_ip`).

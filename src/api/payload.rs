@@ -18,14 +18,19 @@ const JSON: &str = "application/json; charset=utf-8";
 
 /// JSON text (well-formed by construction: only the server builds it) documented as `T`.
 pub struct JsonText<T> {
-    text: String,
+    body: poem::Body,
     schema: PhantomData<fn() -> T>,
 }
 
 impl<T> JsonText<T> {
     pub fn new(text: String) -> Self {
+        Self::streamed(poem::Body::from_string(text))
+    }
+
+    /// JSON text written as it is sent (see `dmps::DmpArray`).
+    pub fn streamed(body: poem::Body) -> Self {
         Self {
-            text,
+            body,
             schema: PhantomData,
         }
     }
@@ -45,7 +50,7 @@ impl<T: Type> Payload for JsonText<T> {
 
 impl<T: Send> IntoResponse for JsonText<T> {
     fn into_response(self) -> Response {
-        Response::builder().content_type(JSON).body(self.text)
+        Response::builder().content_type(JSON).body(self.body)
     }
 }
 

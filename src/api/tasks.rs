@@ -150,13 +150,12 @@ impl TasksApi {
         id_dmp: Query<Option<super::types::HexId>>,
         /// Only tasks with this status.
         status: Query<Option<TaskState>>,
-        /// How many at most (all when absent).
+        /// How many at most: the maximum page size (1000 unless configured) when absent,
+        /// and lowered to it when larger.
         #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]
         limit: Query<Option<u64>>,
     ) -> Result<Json<Vec<TaskOut>>, ApiError> {
-        let limit = limit
-            .0
-            .map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        let limit = super::page_limit(limit.0, state.max_page);
         let status = status.0.map(|s| TaskStatus::from(s).as_str());
         state
             .as_caller(auth.0, move |s, c| {

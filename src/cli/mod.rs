@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the HTTP server (API, OpenAPI document, Swagger UI at /docs).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Run the server in development mode: readable logs, any CORS origin (as manage.py runserver).
     Runserver(serve::LegacyServeArgs),
     /// Run the server in production mode: JSON logs (as manage.py runprodserver).

@@ -80,6 +80,21 @@ pub struct ServeArgs {
     /// Time after which a silent connection is closed, e.g. 75s [default: 75s].
     #[arg(long, env = "DMPTOOL_IDLE_TIMEOUT", value_name = "DURATION")]
     pub idle_timeout: Option<String>,
+    /// Time a response may go without progress (the client not reading it) before the
+    /// connection is closed, e.g. 30s [default: 30s].
+    #[arg(long, env = "DMPTOOL_WRITE_TIMEOUT", value_name = "DURATION")]
+    pub write_timeout: Option<String>,
+    /// Connections served at once; at the cap the connection idle longest is closed
+    /// [default: 10000, or the open-file limit less 128 when lower].
+    #[arg(long, env = "DMPTOOL_MAX_CONNECTIONS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// Largest request head (request line and headers), e.g. 32K; 431 above [default: 32K].
+    #[arg(long, env = "DMPTOOL_MAX_HEADER_BYTES", value_name = "SIZE")]
+    pub max_header_bytes: Option<String>,
+    /// Most items in one page of GET /dmps and GET /tasks (also when no `limit` is asked
+    /// for; a larger `limit` is lowered to it) [default: 1000].
+    #[arg(long, env = "DMPTOOL_MAX_PAGE_SIZE", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_page_size: Option<u32>,
 }
 
 /// Options of the seed's `runserver` / `runprodserver`.
@@ -231,5 +246,26 @@ pub fn resolve(
             args.idle_timeout.or(file.idle_timeout),
             crate::net::IDLE_TIMEOUT,
         )?,
+        write_timeout: timeout(
+            args.write_timeout.or(file.write_timeout),
+            crate::net::WRITE_TIMEOUT,
+        )?,
+        max_connections: args
+            .max_connections
+            .map(|n| n as usize)
+            .or(file.max_connections)
+            .filter(|n| *n > 0),
+        max_header_bytes: args
+            .max_header_bytes
+            .or(file.max_header_bytes)
+            .map_or(Ok(crate::net::MAX_HEADER_BYTES), |s| {
+                config::parse_size(&s).map_err(invalid)
+            })?,
+        max_page_size: args
+            .max_page_size
+            .map(|n| n as usize)
+            .or(file.max_page_size)
+            .filter(|n| *n > 0)
+            .unwrap_or(config::DEFAULT_MAX_PAGE_SIZE),
     })
 }

@@ -11,6 +11,7 @@ use crate::domain::dmp::client_fields;
 use crate::domain::time::now_millis;
 use crate::domain::{DmpId, UserId};
 use crate::store::records::{DmpRecord, DmpRecordText};
+use crate::store::tables::Oid;
 use crate::store::{ReadTx, dmps, users};
 use redb::WriteTransaction;
 
@@ -167,26 +168,46 @@ impl Services {
         offset: usize,
         limit: usize,
     ) -> Result<DmpPage> {
+        let (ids, total) = self.list_dmp_ids(caller, all, offset, limit)?;
+        let items = self.dmp_views(caller, &ids)?;
+        Ok(DmpPage { items, total })
+    }
+
+    /// The ids of a page of `list_dmps`, and the total; `dmp_views` reads them (a page
+    /// handed out a few at a time holds only its ids meanwhile).
+    pub fn list_dmp_ids(
+        &self,
+        caller: &Caller,
+        all: bool,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(Vec<Oid>, u64)> {
         if all && !caller.admin {
             return Err(ServiceError::Forbidden(
                 "only administrators may list every user's DMPs".into(),
             ));
         }
         self.store.read(|tx| {
-            let (ids, total) = if all {
+            Ok(if all {
                 dmps::page_all(tx, offset, limit)?
             } else {
                 dmps::page_by_owner(tx, caller.id.0, offset, limit)?
-            };
+            })
+        })
+    }
+
+    /// The DMPs with these ids (from `list_dmp_ids`), in order; one deleted since it was
+    /// listed is left out.
+    pub fn dmp_views(&self, caller: &Caller, ids: &[Oid]) -> Result<Vec<DmpView>> {
+        self.store.read(|tx| {
             let mut items = Vec::with_capacity(ids.len());
             for raw in ids {
-                let id = DmpId::from_bytes(raw);
-                let rec = dmps::get_text(tx, raw)?.ok_or_else(|| {
-                    ServiceError::Internal(format!("index points at missing DMP {id}"))
-                })?;
-                items.push(view(tx, caller, id, rec)?);
+                let id = DmpId::from_bytes(*raw);
+                if let Some(rec) = dmps::get_text(tx, *raw)? {
+                    items.push(view(tx, caller, id, rec)?);
+                }
             }
-            Ok(DmpPage { items, total })
+            Ok(items)
         })
     }
 

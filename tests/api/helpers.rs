@@ -140,6 +140,10 @@ fn config(
         trust_proxy: false,
         request_timeout: dmptool::net::REQUEST_READ_TIMEOUT,
         idle_timeout: dmptool::net::IDLE_TIMEOUT,
+        write_timeout: dmptool::net::WRITE_TIMEOUT,
+        max_connections: None,
+        max_header_bytes: dmptool::net::MAX_HEADER_BYTES,
+        max_page_size: dmptool::config::DEFAULT_MAX_PAGE_SIZE,
     }
 }
 

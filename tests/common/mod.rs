@@ -36,6 +36,11 @@ pub fn start(data: &Path, port: u16, admin_password: Option<&str>) -> Server {
 
 /// Like `start`, with more `serve` arguments.
 pub fn start_with(data: &Path, port: u16, admin_password: Option<&str>, extra: &[&str]) -> Server {
+    spawn(command(data, port, admin_password, extra), port)
+}
+
+/// The command `start_with` runs, to adjust (environment, limits) before `spawn`.
+pub fn command(data: &Path, port: u16, admin_password: Option<&str>, extra: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args([
         "--data",
@@ -54,6 +59,11 @@ pub fn start_with(data: &Path, port: u16, admin_password: Option<&str>, extra: &
         Some(p) => cmd.env("DMPTOOL_ADMIN_PASSWORD", p),
         None => cmd.env_remove("DMPTOOL_ADMIN_PASSWORD"),
     };
+    cmd
+}
+
+/// Runs a server command from `command`, collecting its stderr.
+pub fn spawn(mut cmd: Command, port: u16) -> Server {
     let mut child = cmd.spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, lines) = mpsc::channel();
