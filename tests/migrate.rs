@@ -565,3 +565,47 @@ fn export_works_while_the_server_runs_and_imports_ask_to_stop_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("stop the dmptool server"));
     s.terminate();
 }
+
+#[test]
+fn import_refuses_a_symbolic_link_in_the_exports_documents_and_copies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let disk_name = {
+        let s = open(&a);
+        let id = s.create_user("ana", None, "pw", false).unwrap();
+        let c = Caller {
+            id,
+            username: "ana".into(),
+            admin: false,
+        };
+        let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
+        let t = s.create_task(&c, &json!({"dmp": dmp.to_string()})).unwrap();
+        s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
+        let docx = s.get_task(&c, &t.to_string()).unwrap().docx.unwrap();
+        s.store
+            .read(|tx| dmptool::store::files::get(tx, &docx))
+            .unwrap()
+            .unwrap()
+            .disk_name
+    };
+    let e = dir.path().join("export");
+    assert!(admin(&a, &["export", e.to_str().unwrap()]).status.success());
+    // The export's document is swapped for a link to a file only its owner should read.
+    let secret = dir.path().join("shadow");
+    std::fs::write(&secret, b"root:$6$secret").unwrap();
+    let planted = e.join("documents").join(&disk_name);
+    std::fs::remove_file(&planted).unwrap();
+    std::os::unix::fs::symlink(&secret, &planted).unwrap();
+    let out = admin(&b, &["import", e.to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    let copied: Vec<_> = std::fs::read_dir(b.join("documents"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(copied.is_empty(), "{copied:?}");
+    let s = open(&b);
+    assert!(s.list_users().unwrap().is_empty(), "nothing imported");
+}

@@ -420,8 +420,8 @@ impl Services {
     }
 }
 
-/// Copies a file and fsyncs the copy.
+/// Copies a regular file (never through a symbolic link) to a private (0600) file and
+/// fsyncs the copy.
 fn copy_durably(src: &Path, dest: &Path) -> std::io::Result<()> {
-    std::fs::copy(src, dest)?;
-    std::fs::File::open(dest)?.sync_all()
+    crate::store::private::copy_regular(src, dest).map(|_| ())
 }

@@ -81,10 +81,33 @@ pub struct Services {
     wakeup: std::sync::Arc<tokio::sync::Notify>,
 }
 
+/// Creates the data dir (0700) and its documents folder (0700, also when it exists). An
+/// existing data dir keeps its mode, with a warning when other accounts may read it.
+fn prepare_data_dir(data_dir: &Path) -> std::io::Result<()> {
+    use crate::store::private;
+    let created = private::create_dir_all(data_dir)?;
+    #[cfg(unix)]
+    if !created {
+        let mode = private::mode(data_dir)?;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                data_dir = %data_dir.display(),
+                mode = %format!("{mode:04o}"),
+                "the data dir is open to other accounts (it holds password hashes, plans and documents); restrict it with chmod 700"
+            );
+        }
+    }
+    let documents = data_dir.join(DOCUMENTS_DIR);
+    if !private::create_dir_all(&documents)? {
+        private::restrict_dir(&documents)?;
+    }
+    Ok(())
+}
+
 impl Services {
     /// Opens the data dir (created on demand): database, documents folder, signing secret.
     pub fn open(data_dir: &Path, settings: Settings, jwt_secret: Option<&str>) -> Result<Self> {
-        std::fs::create_dir_all(data_dir.join(DOCUMENTS_DIR)).map_err(|e| {
+        prepare_data_dir(data_dir).map_err(|e| {
             ServiceError::Internal(format!(
                 "cannot create data dir {}: {e}",
                 data_dir.display()
