@@ -122,7 +122,12 @@ fn a_failed_write_leaves_nothing_behind() {
 #[test]
 fn tasks_of_a_dmp_come_newest_first_from_the_index() {
     let dir = tempfile::tempdir().unwrap();
-    let s = services(dir.path());
+    // Fifty waiting tasks of one user: past the default cap.
+    let settings = Settings {
+        max_pending_tasks: 50,
+        ..Settings::default()
+    };
+    let s = Services::open(dir.path(), settings, None).unwrap();
     let ana = caller(&s, "ana");
     let dmp = s.create_dmp(&ana, json!({})).unwrap();
     let ids: Vec<TaskId> = (0..50)

@@ -111,6 +111,40 @@ pub fn delete_task_files_in(
     Ok(names)
 }
 
+/// Keeps the documents of the newest task of a DMP that has any (newest by task id, the
+/// order `GET /tasks` lists them in) and removes every older task's, inside `tx`: those
+/// tasks stay `done`, without download links, naming the task that replaced them in
+/// `superseded_by`. Returns the names on disk to delete once the transaction commits.
+pub fn keep_newest_documents_in(
+    tx: &WriteTransaction,
+    dmp: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut key = [0u8; 12];
+    if hex::decode_to_slice(dmp, &mut key).is_err() {
+        return Ok(Vec::new());
+    }
+    let mut names = Vec::new();
+    let mut kept: Vec<TaskId> = Vec::new();
+    for raw in tasks::ids_by_dmp(tx, key)? {
+        let Some(mut rec) = tasks::get(tx, raw)? else {
+            continue;
+        };
+        if rec.docx.is_none() && rec.pdf.is_none() {
+            continue;
+        }
+        if kept.len() < super::DOCUMENTS_KEPT_PER_PLAN {
+            kept.push(TaskId::from_bytes(raw));
+            continue;
+        }
+        names.extend(delete_task_files_in(tx, &rec)?);
+        rec.docx = None;
+        rec.pdf = None;
+        rec.superseded_by = kept.first().map(ToString::to_string);
+        tasks::update(tx, raw, &rec)?;
+    }
+    Ok(names)
+}
+
 /// Writes each `(name, bytes)` into `dir` atomically and durably: every file goes to a temp
 /// name and is fsynced, then all are renamed, then the folder is fsynced once. On an error
 /// nothing of them is left behind.
@@ -189,14 +223,16 @@ impl Services {
                 };
                 files::put(tx, id, &file)?;
             }
-            let old = delete_task_files_in(tx, &rec)?;
+            let mut old = delete_task_files_in(tx, &rec)?;
             rec.docx = Some(docx_id.clone());
             rec.pdf = Some(pdf_id.clone());
             rec.status = TaskStatus::Done;
             rec.error = None;
+            rec.superseded_by = None;
             rec.updated = now.max(rec.updated);
             tasks::update(tx, task.bytes(), &rec)?;
             tasks::delete_input(tx, task.bytes())?;
+            old.extend(keep_newest_documents_in(tx, &rec.dmp)?);
             Ok::<_, ServiceError>(old)
         });
         match result {

@@ -406,6 +406,7 @@ impl Services {
                     docx,
                     pdf,
                     error: str_field(t, "error").map(str::to_owned),
+                    superseded_by: None,
                 };
                 tasks::insert(tx, id.bytes(), &rec)?;
                 r.tasks.imported += 1;

@@ -37,6 +37,11 @@ pub const TEMPLATES_DIR: &str = "templates";
 /// Folder of generated documents inside the data dir.
 pub const DOCUMENTS_DIR: &str = "documents";
 
+/// Document tasks one user may have waiting, unless configured otherwise.
+pub const DEFAULT_MAX_PENDING_TASKS: usize = 10;
+/// Sets of documents (one DOCX and one PDF) kept per plan: the newest task's.
+pub const DOCUMENTS_KEPT_PER_PLAN: usize = 1;
+
 /// Lifetimes and limits the rules depend on.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -46,6 +51,8 @@ pub struct Settings {
     pub refresh_ttl: u64,
     /// Seconds a signed download link is valid.
     pub link_ttl: u64,
+    /// Document tasks one user may have waiting (pending or running) at once.
+    pub max_pending_tasks: usize,
 }
 
 impl Default for Settings {
@@ -54,6 +61,7 @@ impl Default for Settings {
             access_ttl: 8 * 3600,
             refresh_ttl: 30 * 24 * 3600,
             link_ttl: 3600,
+            max_pending_tasks: DEFAULT_MAX_PENDING_TASKS,
         }
     }
 }
