@@ -232,6 +232,12 @@ fn an_upgrade_keeps_a_copy_of_the_old_database_first() {
         .filter(|n| n.starts_with("dmptool.redb.v1-") && n.ends_with(".bak"))
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
+    // Owner only, like the database itself (it holds the same password hashes).
+    for f in [path.clone(), dir.path().join(&backups[0])] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
     drop(store);
     // The copy is the old database, untouched.
     let old = redb::Database::open(dir.path().join(&backups[0])).unwrap();
