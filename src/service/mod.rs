@@ -106,8 +106,11 @@ fn prepare_data_dir(data_dir: &Path) -> std::io::Result<()> {
         }
     }
     let documents = data_dir.join(DOCUMENTS_DIR);
-    if !private::create_dir_all(&documents)? {
-        private::restrict_dir(&documents)?;
+    if !private::create_dir_all(&documents)?
+        && let Err(e) = private::restrict_dir(&documents)
+    {
+        // Another account's folder (an operator running `dmptool admin` as root is fine).
+        tracing::warn!(path = %documents.display(), error = %e, "cannot make the documents folder private (0700)");
     }
     Ok(())
 }

@@ -49,8 +49,12 @@ pub fn create_dir_all(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Sets a folder to 0700 whatever it was.
+/// Sets a folder to 0700 whatever it was; a symbolic link to a folder (the operator's
+/// choice, e.g. documents kept on another disk) is left alone rather than followed.
 pub fn restrict_dir(path: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(path)?.file_type().is_symlink() {
+        return Ok(());
+    }
     set_mode(path, DIR_MODE)
 }
 
@@ -59,11 +63,11 @@ pub fn restrict_file(path: &Path) -> io::Result<()> {
     set_mode(path, FILE_MODE)
 }
 
-/// The permission bits of `path` (without following a final symbolic link).
+/// The permission bits of `path` (of what a symbolic link points at).
 #[cfg(unix)]
 pub fn mode(path: &Path) -> io::Result<u32> {
     use std::os::unix::fs::PermissionsExt;
-    Ok(fs::symlink_metadata(path)?.permissions().mode() & 0o7777)
+    Ok(fs::metadata(path)?.permissions().mode() & 0o7777)
 }
 
 /// Creates (or truncates) `path` as a private file, 0600, for writing. A symbolic link at
