@@ -125,6 +125,8 @@ pub fn keep_newest_documents_in(
     }
     let mut names = Vec::new();
     let mut kept: Vec<TaskId> = Vec::new();
+    // Files the kept tasks point at (imported tasks may share one), never deleted here.
+    let mut kept_files = std::collections::HashSet::new();
     for raw in tasks::ids_by_dmp(tx, key)? {
         let Some(mut rec) = tasks::get(tx, raw)? else {
             continue;
@@ -134,9 +136,16 @@ pub fn keep_newest_documents_in(
         }
         if kept.len() < super::DOCUMENTS_KEPT_PER_PLAN {
             kept.push(TaskId::from_bytes(raw));
+            kept_files.extend([rec.docx, rec.pdf].into_iter().flatten());
             continue;
         }
-        names.extend(delete_task_files_in(tx, &rec)?);
+        for id in [&rec.docx, &rec.pdf].into_iter().flatten() {
+            if !kept_files.contains(id)
+                && let Some(f) = files::delete(tx, id)?
+            {
+                names.push(f.disk_name);
+            }
+        }
         rec.docx = None;
         rec.pdf = None;
         rec.superseded_by = kept.first().map(ToString::to_string);

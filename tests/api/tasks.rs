@@ -388,3 +388,56 @@ async fn task_json(app: &TestApp, token: &str, id: &str) -> serde_json::Value {
         .await
         .ok(200)
 }
+
+#[tokio::test]
+async fn pruning_older_documents_never_removes_a_file_the_newest_task_shares() {
+    use dmptool::domain::TaskId;
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    let dmp = app.dmp(&t, &json!({"name": "plan"})).await;
+    let oldest = app.task(&t, &dmp).await;
+    let older = app.task(&t, &dmp).await;
+    let newest = app.task(&t, &dmp).await;
+    let id = |s: &str| TaskId::parse(s).unwrap();
+    app.services
+        .complete_task_with_documents(id(&older), b"shared", b"shared")
+        .unwrap();
+    // As an import may leave them: the newest task names the same files as an older one.
+    app.services
+        .store
+        .write(|tx| {
+            let from = dmptool::store::tasks::get(tx, id(&older).bytes())?.unwrap();
+            let mut rec = dmptool::store::tasks::get(tx, id(&newest).bytes())?.unwrap();
+            rec.status = dmptool::domain::TaskStatus::Done;
+            rec.docx = from.docx;
+            rec.pdf = from.pdf;
+            dmptool::store::tasks::update(tx, id(&newest).bytes(), &rec)?;
+            dmptool::store::tasks::delete_input(tx, id(&newest).bytes())
+        })
+        .unwrap();
+    // The oldest finishes last: it and the older one give way to the newest.
+    app.services
+        .complete_task_with_documents(id(&oldest), b"late", b"late")
+        .unwrap();
+    let v = task_json(&app, &t, &newest).await;
+    let url = v["url_docx"].as_str().unwrap();
+    assert_eq!(
+        app.get(&format!("/resources/docx/{url}"))
+            .send()
+            .await
+            .bytes,
+        b"shared"
+    );
+    for gone in [&older, &oldest] {
+        let v = task_json(&app, &t, gone).await;
+        assert!(v.get("url_docx").is_none(), "{v}");
+        assert_eq!(v["superseded_by"], newest.as_str());
+    }
+    assert_eq!(
+        std::fs::read_dir(app.dir.path().join("documents"))
+            .unwrap()
+            .count(),
+        2
+    );
+    app.assert_consistent();
+}
