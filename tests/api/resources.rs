@@ -290,3 +290,49 @@ async fn a_symbolic_link_planted_in_documents_is_not_served_even_with_a_valid_si
         secret
     );
 }
+
+#[tokio::test]
+async fn a_document_write_never_follows_a_symbolic_link_planted_at_its_temp_name() {
+    use dmptool::domain::ObjectId;
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    let dmp = app.dmp(&t, &json!({"name": "plan"})).await;
+    let task = app.task(&t, &dmp).await;
+    // The documents' names are the next ObjectIds of this process: plant a link at each
+    // temp name the write may use (ids from other tests running meanwhile take a few).
+    let victim = app.dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let docs = app.dir.path().join("documents");
+    let probe = ObjectId::generate().bytes();
+    let counter = u32::from_be_bytes([0, probe[9], probe[10], probe[11]]);
+    let secs = u32::from_be_bytes([probe[0], probe[1], probe[2], probe[3]]);
+    for s in secs..secs + 3 {
+        for n in 1..=300u32 {
+            let mut b = probe;
+            b[..4].copy_from_slice(&s.to_be_bytes());
+            b[9..].copy_from_slice(&((counter + n) & 0x00ff_ffff).to_be_bytes()[1..]);
+            let id = ObjectId::from_bytes(b);
+            for ext in ["docx", "pdf"] {
+                let _ = std::os::unix::fs::symlink(&victim, docs.join(format!(".{id}.{ext}.tmp")));
+            }
+        }
+    }
+    let result = app.services.complete_task_with_documents(
+        TaskId::parse(&task).unwrap(),
+        b"attacker-chosen docx",
+        b"attacker-chosen pdf",
+    );
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"precious",
+        "the write went through the link"
+    );
+    assert!(result.is_err(), "the write refused the link");
+    let v = app
+        .get(&format!("/tasks/{task}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    assert_ne!(v["status"], "done", "{v}");
+}
