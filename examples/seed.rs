@@ -91,6 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     docx: None,
                     pdf: None,
                     error: None,
+                    superseded_by: None,
                 };
                 tasks::insert(tx, TaskId::generate().bytes(), &rec)?;
             }

@@ -75,6 +75,7 @@ pub struct FileConfig {
     pub log_file_count: Option<usize>,
     pub workers: Option<usize>,
     pub render_timeout: Option<String>,
+    pub max_pending_tasks: Option<usize>,
     pub trust_proxy: Option<bool>,
     pub request_timeout: Option<String>,
     pub idle_timeout: Option<String>,

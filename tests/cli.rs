@@ -518,3 +518,166 @@ fn frontend_contract_flow_against_the_binary() {
     let (status, _) = s.terminate();
     assert!(status.success());
 }
+
+/// `dmptool ARGS` run under `umask 000`, so any mode left to the umask shows as 0666/0777.
+fn under_umask_000(args: &[&str]) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("umask 000; exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(args)
+        .env_remove("DMPTOOL_CONFIG")
+        .env_remove("DMPTOOL_JWT_SECRET");
+    cmd
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_data_dir_database_documents_backups_and_exports_are_owner_only_whatever_the_umask() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let port = free_port();
+    let mut s = Server {
+        child: under_umask_000(&["--data", d, "serve", "--port", &port.to_string()])
+            .env("DMPTOOL_ADMIN_PASSWORD", "pw")
+            .env("DMPTOOL_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+        port,
+        lines: mpsc::channel().1,
+        log: Vec::new(),
+    };
+    s.ready();
+    let (_, v) = login(&s, "admin", "pw");
+    let bearer = format!("Bearer {}", v["access_token"].as_str().unwrap());
+    let a = agent();
+    let mut r = a
+        .post(&s.url("/dmps"))
+        .header("Authorization", &bearer)
+        .send_json(json!({"name": "plan"}))
+        .unwrap();
+    let id = r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut r = a
+        .post(&s.url("/tasks"))
+        .header("Authorization", &bearer)
+        .send_json(json!({"dmp": id}))
+        .unwrap();
+    let task = r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let v: Value = a
+            .get(&s.url(&format!("/tasks/{task}")))
+            .header("Authorization", &bearer)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_json()
+            .unwrap();
+        if v["status"] == "done" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "task not done: {v}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // A backup taken through the running server lands in the caller's file, 0600.
+    let online = dir.path().join("online.redb");
+    let out = under_umask_000(&["--data", d, "admin", "backup", online.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    s.terminate();
+
+    assert_eq!(mode(&data), 0o700, "data dir");
+    assert_eq!(mode(&data.join("documents")), 0o700, "documents dir");
+    assert_eq!(mode(&data.join("dmptool.redb")), 0o600, "database");
+    assert_eq!(mode(&data.join("jwt-secret")), 0o600, "signing secret");
+    let docs: Vec<_> = std::fs::read_dir(data.join("documents"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(docs.len(), 2, "{docs:?}");
+    for doc in &docs {
+        assert_eq!(mode(doc), 0o600, "{}", doc.display());
+    }
+    assert_eq!(mode(&online), 0o600, "backup through the server");
+
+    let offline = dir.path().join("offline.redb");
+    let export = dir.path().join("export");
+    for args in [
+        &["--data", d, "admin", "backup", offline.to_str().unwrap()][..],
+        &[
+            "--data",
+            d,
+            "admin",
+            "export",
+            export.to_str().unwrap(),
+            "--with-hashes",
+        ],
+    ] {
+        let out = under_umask_000(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+    }
+    assert_eq!(mode(&offline), 0o600, "backup with the server stopped");
+    assert_eq!(mode(&export), 0o700, "export dir");
+    assert_eq!(
+        mode(&export.join("documents")),
+        0o700,
+        "export documents dir"
+    );
+    let mut exported = 0;
+    for sub in [export.clone(), export.join("documents")] {
+        for e in std::fs::read_dir(sub).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                exported += 1;
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+            }
+        }
+    }
+    assert!(exported >= 10, "{exported} exported files");
+}
+
+#[test]
+fn a_data_dir_open_to_other_accounts_is_warned_about_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut s = start(&data, free_port(), Some("pw"));
+    s.ready();
+    let (_, log) = s.terminate();
+    let warning = log
+        .iter()
+        .find(|l| l.contains("the data dir is open to other accounts"))
+        .unwrap_or_else(|| panic!("no warning in {log:#?}"));
+    assert!(
+        warning.contains("\"WARN\"") && warning.contains("0755"),
+        "{warning}"
+    );
+    assert_eq!(mode(&data), 0o755, "an existing data dir keeps its mode");
+    assert_eq!(mode(&data.join("dmptool.redb")), 0o600);
+
+    // A private one is not warned about.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut s = start(&data, free_port(), Some("pw"));
+    s.ready();
+    let (_, log) = s.terminate();
+    assert!(
+        !log.iter().any(|l| l.contains("open to other accounts")),
+        "{log:#?}"
+    );
+}

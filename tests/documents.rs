@@ -273,8 +273,12 @@ fn the_pdf_has_an_outline_of_the_sections() {
 // ----- the worker -----
 
 fn services() -> (tempfile::TempDir, Services, Caller) {
+    services_with(Settings::default())
+}
+
+fn services_with(settings: Settings) -> (tempfile::TempDir, Services, Caller) {
     let dir = tempfile::tempdir().unwrap();
-    let s = Services::open(dir.path(), Settings::default(), None).unwrap();
+    let s = Services::open(dir.path(), settings, None).unwrap();
     let id = s
         .create_user("maria", Some("maria@example.org"), "pw", false)
         .unwrap();
@@ -487,7 +491,11 @@ fn a_dmp_deleted_meanwhile_leaves_no_files() {
 /// A burst of tasks queues in the database and drains with at most `concurrency` renders
 /// at once. (The 1,000-task variant: `cargo test --test documents -- --ignored`.)
 fn burst(n: usize, concurrency: usize) {
-    let (_d, s, c) = services();
+    // One user's burst: past the per-user cap of waiting tasks for this test.
+    let (_d, s, c) = services_with(Settings {
+        max_pending_tasks: n,
+        ..Settings::default()
+    });
     let s = Arc::new(s);
     let doc = Value::Object(fixture("dmp-from-action-frontend.json"));
     let dmp = s.create_dmp(&c, doc).unwrap().to_string();

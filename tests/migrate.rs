@@ -369,7 +369,8 @@ fn what_cannot_be_imported_is_reported_and_nothing_is_written_without_allow_skip
     let doc = s.get_dmp(&esteban, "5f0000000000000000000001").unwrap().doc;
     let doc: serde_json::Value = serde_json::from_str(doc.get()).unwrap();
     assert_eq!(doc["name"], "orphan");
-    // The jaime of this installation is untouched; the legacy jaime's plans were skipped.
+    // The jaime of this installation is untouched; the legacy jaime's plans went to the
+    // --orphans-to account, never to this jaime.
     assert!(s.login("jaime", "not-the-legacy-one", None).is_ok());
     // A task without a timestamp takes its ObjectId's time.
     let t = s.get_task(&esteban, "5f4788901670a9821bc72986").unwrap();
@@ -564,4 +565,134 @@ fn export_works_while_the_server_runs_and_imports_ask_to_stop_it() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("stop the dmptool server"));
     s.terminate();
+}
+
+#[test]
+fn import_refuses_a_symbolic_link_in_the_exports_documents_and_copies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let disk_name = {
+        let s = open(&a);
+        let id = s.create_user("ana", None, "pw", false).unwrap();
+        let c = Caller {
+            id,
+            username: "ana".into(),
+            admin: false,
+        };
+        let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
+        let t = s.create_task(&c, &json!({"dmp": dmp.to_string()})).unwrap();
+        s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
+        let docx = s.get_task(&c, &t.to_string()).unwrap().docx.unwrap();
+        s.store
+            .read(|tx| dmptool::store::files::get(tx, &docx))
+            .unwrap()
+            .unwrap()
+            .disk_name
+    };
+    let e = dir.path().join("export");
+    assert!(admin(&a, &["export", e.to_str().unwrap()]).status.success());
+    // The export's document is swapped for a link to a file only its owner should read.
+    let secret = dir.path().join("shadow");
+    std::fs::write(&secret, b"root:$6$secret").unwrap();
+    let planted = e.join("documents").join(&disk_name);
+    std::fs::remove_file(&planted).unwrap();
+    std::os::unix::fs::symlink(&secret, &planted).unwrap();
+    let out = admin(&b, &["import", e.to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    let copied: Vec<_> = std::fs::read_dir(b.join("documents"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(copied.is_empty(), "{copied:?}");
+    let s = open(&b);
+    assert!(s.list_users().unwrap().is_empty(), "nothing imported");
+}
+
+/// The ids of the legacy DMPs owned by `user` in the fixture.
+fn legacy_dmps_of(user: &str) -> Vec<String> {
+    std::fs::read_to_string(legacy().join("dmps.json"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|d| d["user"] == user)
+        .map(|d| d["_id"]["$oid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_skipped_users_plans_tasks_and_documents_never_go_to_another_account_of_that_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = legacy();
+    let docs = l.join("documents");
+    let theirs = legacy_dmps_of("esteban");
+    assert_eq!(theirs.len(), 4);
+    for orphans_to in [None, Some("rafael")] {
+        let data = dir.path().join(orphans_to.unwrap_or("plain"));
+        {
+            // This installation's own "esteban", not the legacy one.
+            let s = open(&data);
+            s.create_user("esteban", None, "local-esteban", false)
+                .unwrap();
+        }
+        let mut extra = vec!["--documents", docs.to_str().unwrap(), "--allow-skips"];
+        if let Some(to) = orphans_to {
+            extra.extend(["--orphans-to", to]);
+        }
+        let out = run_import(&data, &l, &extra);
+        let report = stdout(&out);
+        assert!(out.status.success(), "{report}");
+        assert!(
+            report.contains("user 'esteban': the name is taken"),
+            "{report}"
+        );
+        let s = open(&data);
+        consistent(&s);
+        let local = s.login("esteban", "local-esteban", None).unwrap();
+        let local = Caller {
+            id: local.user_id,
+            username: "esteban".into(),
+            admin: false,
+        };
+        assert_eq!(
+            s.list_dmps(&local, false, 0, 100).unwrap().total,
+            0,
+            "the local esteban got none of the legacy esteban's plans"
+        );
+        assert!(s.list_tasks(&local, None, None, 100).unwrap().is_empty());
+        let gone = s.user_deletion_preview("esteban").unwrap();
+        assert_eq!((gone.dmps, gone.tasks, gone.files), (0, 0, 0));
+        match orphans_to {
+            None => {
+                for id in &theirs {
+                    assert!(
+                        report.contains(&format!("DMP {id}: its owner 'esteban' was not imported")),
+                        "{id} not reported in\n{report}"
+                    );
+                }
+                assert!(report.contains("was skipped, so the task"), "{report}");
+                let (_, _, skipped) = row(&report, "DMPs");
+                assert_eq!(skipped, 4, "{report}");
+                let (_, _, skipped) = row(&report, "tasks");
+                assert_eq!(skipped, 2, "{report}");
+            }
+            Some(to) => {
+                let rafael = caller(&s, to);
+                for id in &theirs {
+                    assert!(
+                        report.contains(&format!(
+                            "DMP {id}: its owner 'esteban' was not imported (see the user's line); assigned to 'rafael'"
+                        )),
+                        "{report}"
+                    );
+                    assert!(s.get_dmp(&rafael, id).is_ok());
+                }
+                let (_, _, skipped) = row(&report, "DMPs");
+                assert_eq!(skipped, 0, "{report}");
+            }
+        }
+    }
 }

@@ -122,7 +122,12 @@ fn a_failed_write_leaves_nothing_behind() {
 #[test]
 fn tasks_of_a_dmp_come_newest_first_from_the_index() {
     let dir = tempfile::tempdir().unwrap();
-    let s = services(dir.path());
+    // Fifty waiting tasks of one user: past the default cap.
+    let settings = Settings {
+        max_pending_tasks: 50,
+        ..Settings::default()
+    };
+    let s = Services::open(dir.path(), settings, None).unwrap();
     let ana = caller(&s, "ana");
     let dmp = s.create_dmp(&ana, json!({})).unwrap();
     let ids: Vec<TaskId> = (0..50)
@@ -227,6 +232,12 @@ fn an_upgrade_keeps_a_copy_of_the_old_database_first() {
         .filter(|n| n.starts_with("dmptool.redb.v1-") && n.ends_with(".bak"))
         .collect();
     assert_eq!(backups.len(), 1, "{backups:?}");
+    // Owner only, like the database itself (it holds the same password hashes).
+    for f in [path.clone(), dir.path().join(&backups[0])] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
     drop(store);
     // The copy is the old database, untouched.
     let old = redb::Database::open(dir.path().join(&backups[0])).unwrap();

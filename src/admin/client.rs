@@ -66,7 +66,8 @@ impl AdminClient {
         reply.into_result()?;
         let tmp = sibling_tmp(dest);
         let result = (|| {
-            let mut file = std::fs::File::create(&tmp)?;
+            // Owner only (0600): it is a copy of the whole database.
+            let mut file = crate::store::private::create(&tmp)?;
             let copied = std::io::copy(&mut (&mut reader).take(size), &mut file)?;
             if copied != size {
                 return Err(std::io::Error::other(format!(

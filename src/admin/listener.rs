@@ -148,7 +148,7 @@ async fn handle(stream: UnixStream, services: Arc<Services>) -> std::io::Result<
             }
         }
         Frame::Restore { size } => {
-            let mut file = tokio::fs::File::create(&tmp).await?;
+            let mut file = tokio::fs::File::from_std(crate::store::private::create(&tmp)?);
             let copied = tokio::io::copy(&mut (&mut reader).take(size), &mut file).await?;
             file.sync_all().await?;
             drop(file);

@@ -51,7 +51,7 @@ pub enum ApiError {
     /// The body is not JSON.
     #[oai(status = 415)]
     UnsupportedMediaType(Json<ErrorBody>),
-    /// Too many failed logins: wait `Retry-After` seconds.
+    /// Too many failed logins or waiting document tasks: wait `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// A fault of the server (details are in its log).
@@ -83,6 +83,10 @@ impl From<ServiceError> for ApiError {
                 )),
                 retry_after,
             ),
+            ServiceError::Limited {
+                message,
+                retry_after,
+            } => ApiError::TooManyRequests(body(message), retry_after),
             ServiceError::Store(StoreError::DiskFull) => ApiError::InsufficientStorage(body(
                 "the server's disk is full; the change was not saved",
             )),

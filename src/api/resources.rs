@@ -11,7 +11,6 @@ use super::ApiState;
 use super::error::ApiError;
 use super::security::DownloadAuth;
 use crate::domain::FileKind;
-use crate::service::ServiceError;
 use crate::service::files::DownloadAuth as Proof;
 
 #[derive(Tags)]
@@ -45,6 +44,21 @@ pub enum PdfFile {
 
 pub struct ResourcesApi;
 
+/// `attachment` with an ASCII `filename` for old clients and the Unicode name as RFC 6266's
+/// `filename*=UTF-8''...` (RFC 8187 percent-encoding) for the others.
+fn content_disposition(ascii: &str, utf8: &str) -> String {
+    let mut encoded = String::new();
+    for b in utf8.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    // The fallback is already ASCII letters, digits, `-`, `_` and `.`: nothing to quote.
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
 impl ResourcesApi {
     async fn fetch(
         &self,
@@ -53,33 +67,26 @@ impl ResourcesApi {
         file_id: String,
         auth: DownloadAuth,
     ) -> Result<(Vec<u8>, String), ApiError> {
-        let download = match auth {
+        // Resolving and reading the file are one blocking job (see `Download::read`).
+        let (bytes, download) = match auth {
             DownloadAuth::Bearer(b) => {
                 state
                     .as_caller(b.0, move |s, c| {
-                        s.open_download(kind, &file_id, Proof::Caller(c))
+                        let d = s.open_download(kind, &file_id, Proof::Caller(c))?;
+                        Ok((d.read()?, d))
                     })
                     .await?
             }
             DownloadAuth::Signed(sig) => {
                 state
-                    .run(move |s| s.open_download(kind, &file_id, Proof::Signature(&sig.0.key)))
+                    .run(move |s| {
+                        let d = s.open_download(kind, &file_id, Proof::Signature(&sig.0.key))?;
+                        Ok((d.read()?, d))
+                    })
                     .await?
             }
         };
-        let bytes = tokio::fs::read(&download.path).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                ApiError::from(ServiceError::NotFound(
-                    "the file is no longer on disk".into(),
-                ))
-            } else {
-                ApiError::from(ServiceError::Internal(format!(
-                    "reading {}: {e}",
-                    download.path.display()
-                )))
-            }
-        })?;
-        let disposition = format!("attachment; filename=\"{}\"", download.filename);
+        let disposition = content_disposition(&download.filename, &download.filename_utf8);
         Ok((bytes, disposition))
     }
 }

@@ -75,6 +75,13 @@ pub struct TaskOut {
     /// When failed: why, for a person to read.
     #[oai(skip_serializing_if_is_none)]
     pub error: Option<String>,
+    /// When done and its documents were replaced by a newer task's (only the newest
+    /// documents of a plan are kept): that task's id. Such a task has no download links.
+    #[oai(skip_serializing_if_is_none)]
+    pub superseded_by: Option<String>,
+    /// Anything else the task's owner should know, for a person to read.
+    #[oai(skip_serializing_if_is_none)]
+    pub note: Option<String>,
 }
 
 /// A new task: which DMP to render. Other fields are ignored.
@@ -114,6 +121,10 @@ pub fn task_out(s: &Services, t: TaskView) -> TaskOut {
         url_docx: link(s, FileKind::Docx, t.docx),
         url_pdf: link(s, FileKind::Pdf, t.pdf),
         error: t.error,
+        note: t.superseded_by.as_ref().map(|newer| {
+            format!("the documents of this task were replaced by those of the newer task {newer}")
+        }),
+        superseded_by: t.superseded_by,
     }
 }
 
@@ -122,6 +133,10 @@ pub struct TasksApi;
 #[OpenApi(tag = "TaskTags::Tasks")]
 impl TasksApi {
     /// Ask for a DMP (one of the caller's) to be rendered as DOCX and PDF.
+    ///
+    /// A user may have a limited number of tasks waiting (10 by default); beyond that: 429
+    /// with `Retry-After`. Only the newest documents of a plan are kept: when this task is done,
+    /// the plan's older tasks lose theirs (and name this one in `superseded_by`).
     #[oai(path = "/tasks", method = "post", operation_id = "createTask")]
     async fn create(
         &self,

@@ -63,6 +63,9 @@ pub struct ServeArgs {
     /// How many rotated log files to keep (PATH.1 ... PATH.N) [default: 20].
     #[arg(long, env = "DMPTOOL_LOG_FILE_COUNT", value_name = "N")]
     pub log_file_count: Option<usize>,
+    /// Document tasks one user may have waiting at once; more get 429 [default: 10].
+    #[arg(long, env = "DMPTOOL_MAX_PENDING_TASKS", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_pending_tasks: Option<u32>,
     /// Documents rendered at once [default: the number of cores].
     #[arg(long, env = "DMPTOOL_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
@@ -195,6 +198,19 @@ pub fn resolve(
             args.render_timeout.or(file.render_timeout),
             defaults.render_limit,
         )?,
+        max_pending_tasks: match args
+            .max_pending_tasks
+            .map(|n| n as usize)
+            .or(file.max_pending_tasks)
+        {
+            None => defaults.max_pending_tasks,
+            Some(n) if (1..=100_000).contains(&n) => n,
+            Some(n) => {
+                return Err(invalid(format!(
+                    "max_pending_tasks must be between 1 and 100000, not {n}"
+                )));
+            }
+        },
     };
     let body_limit = args
         .body_limit

@@ -24,6 +24,31 @@ pub fn client_fields(body: Value) -> Result<Map<String, Value>, InvalidValue> {
     }
 }
 
+/// Answers that hold a date: when given (not absent, null or ""), an RFC 3339 full-date.
+pub const DATE_KEYS: [&str; 1] = ["embargo_date"];
+
+/// Checks the answers that must have a fixed form, naming the first that has not.
+pub fn check_answers(fields: &Map<String, Value>) -> Result<(), InvalidValue> {
+    for key in DATE_KEYS {
+        match fields.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.is_empty() || super::time::is_full_date(s) => {}
+            Some(Value::String(s)) => {
+                return Err(InvalidValue(format!(
+                    "'{key}' must be a date written YYYY-MM-DD (RFC 3339 full-date), not {s:?}"
+                )));
+            }
+            Some(other) => {
+                return Err(InvalidValue(format!(
+                    "'{key}' must be a date written YYYY-MM-DD (RFC 3339 full-date), not {}",
+                    kind_of(other)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn kind_of(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",

@@ -26,9 +26,39 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
         .map(|d| d.timestamp_millis())
 }
 
+/// Whether `s` is an RFC 3339 `full-date`: `YYYY-MM-DD`, zero-padded, a real day.
+pub fn is_full_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+        && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_dates_are_strict() {
+        assert!(is_full_date("2030-01-05"));
+        assert!(is_full_date("2024-02-29"));
+        for bad in [
+            "2030-1-5",
+            "2030-01-5",
+            "2023-02-29",
+            "2030-13-01",
+            "05/01/2030",
+            "2030-01-05T00:00:00Z",
+            " 2030-01-05",
+            "",
+            "+030-01-05",
+        ] {
+            assert!(!is_full_date(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn formats_utc_with_millis() {

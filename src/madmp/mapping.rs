@@ -587,11 +587,22 @@ fn size_label(bytes: i64) -> &'static str {
     }
 }
 
-/// A `YYYY-MM-DD` date, if the answer is one.
+/// A `YYYY-MM-DD` date (RFC 3339 full-date, strictly), if the answer is one.
 fn date(s: &str) -> Option<&str> {
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .map(|_| s)
+    crate::domain::time::is_full_date(s).then_some(s)
+}
+
+/// What the answers say that the mapping had to leave out, for a person to read (the
+/// answers themselves travel unchanged in the extension block).
+pub fn notes(a: &Obj) -> Vec<String> {
+    let mut notes = Vec::new();
+    let embargo_date = text(a, "embargo_date").trim();
+    if !embargo_date.is_empty() && date(embargo_date).is_none() {
+        notes.push(format!(
+            "embargo_date {embargo_date:?} is not a YYYY-MM-DD date; the licence starts at the plan's creation instead"
+        ));
+    }
+    notes
 }
 
 fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {

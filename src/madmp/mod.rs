@@ -200,7 +200,15 @@ fn overlay(mut base: Value, answers: &Obj, ctx: &ExportCtx, unit_ctx: &UnitCtx) 
 /// What the server always sets: the modification time and the answers block.
 fn finish(dmp: &mut Obj, answers: &Obj, ctx: &ExportCtx) {
     dmp.insert("modified".into(), json!(iso8601(ctx.modified)));
-    dmp.insert(EXTENSION.into(), json!({ "answers": answers }));
+    let notes = mapping::notes(answers);
+    if notes.is_empty() {
+        dmp.insert(EXTENSION.into(), json!({ "answers": answers }));
+    } else {
+        dmp.insert(
+            EXTENSION.into(),
+            json!({ "answers": answers, "notes": notes }),
+        );
+    }
 }
 
 /// Answers compare as text: absent, null and "" are the same.

@@ -183,9 +183,15 @@ impl Services {
             crate::domain::ObjectId::generate()
         ));
         let result = (|| {
-            std::fs::copy(backup, &work).map_err(|e| {
-                ServiceError::Invalid(format!("cannot read {}: {e}", backup.display()))
-            })?;
+            // The working copy is private (0600) like the database it fills.
+            std::fs::File::open(backup)
+                .and_then(|mut from| {
+                    let mut to = crate::store::private::create(&work)?;
+                    std::io::copy(&mut from, &mut to)
+                })
+                .map_err(|e| {
+                    ServiceError::Invalid(format!("cannot read {}: {e}", backup.display()))
+                })?;
             let source = Store::open(&work).map_err(|e| match e {
                 StoreError::SchemaTooNew { .. } => ServiceError::Invalid(e.to_string()),
                 other => ServiceError::Invalid(format!(

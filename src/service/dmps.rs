@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::error::{Result, ServiceError};
 use super::madmp::Precondition;
 use super::{Caller, Services, files};
-use crate::domain::dmp::client_fields;
+use crate::domain::dmp::{check_answers, client_fields};
 use crate::domain::time::now_millis;
 use crate::domain::{DmpId, UserId};
 use crate::store::records::{DmpRecord, DmpRecordText};
@@ -120,6 +120,7 @@ impl Services {
     /// Creates a DMP owned by the caller from a JSON object. Server keys in it are ignored.
     pub fn create_dmp(&self, caller: &Caller, body: Value) -> Result<DmpId> {
         let doc = client_fields(body)?;
+        check_answers(&doc)?;
         self.check_template(&doc)?;
         let rec = new_record(caller, doc);
         self.store.write(|tx| insert_new(tx, &rec))
@@ -135,6 +136,7 @@ impl Services {
         body: Value,
     ) -> Result<DmpId> {
         let mut doc = client_fields(body)?;
+        check_answers(&doc)?;
         if doc.contains_key("template") {
             let services = std::sync::Arc::clone(self);
             doc = tokio::task::spawn_blocking(move || {
@@ -215,6 +217,7 @@ impl Services {
     pub fn update_dmp(&self, caller: &Caller, id: &str, patch: Value) -> Result<u64> {
         let id = DmpId::parse(id)?;
         let fields = client_fields(patch)?;
+        check_answers(&fields)?;
         self.check_template(&fields)?;
         self.store.write(|tx| {
             let mut rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;

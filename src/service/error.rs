@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// Too many failed logins; retry after this many seconds (HTTP 429).
     #[error("too many failed login attempts; try again in {retry_after} s")]
     Throttled { retry_after: u64 },
+    /// A limit on what one user may have at once is reached (HTTP 429).
+    #[error("{message}")]
+    Limited { message: String, retry_after: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A fault of ours; the message is logged, not shown to clients.

@@ -17,7 +17,7 @@ use super::files::is_safe_name;
 use crate::store::records::{
     DmpRecord, FileRecord, ProjectRecord, TaskInput, TaskRecord, UserRecord,
 };
-use crate::store::{SCHEMA_VERSION, Store, dmps, dump, files, projects, tasks, users};
+use crate::store::{SCHEMA_VERSION, Store, dmps, dump, files, private, projects, tasks, users};
 
 pub const FORMAT: &str = "dmptool-export";
 pub const FORMAT_VERSION: u32 = 1;
@@ -70,7 +70,7 @@ fn with_ids<T>(rows: Vec<(String, T)>) -> Vec<IdOut<T>> {
 fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| ServiceError::Internal(e.to_string()))?;
-    std::fs::write(dir.join(name), text + "\n").map_err(|e| {
+    private::write(&dir.join(name), (text + "\n").as_bytes()).map_err(|e| {
         ServiceError::Invalid(format!("cannot write {}: {e}", dir.join(name).display()))
     })
 }
@@ -96,7 +96,11 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
             dir.display()
         )));
     }
-    std::fs::create_dir_all(dir.join("documents"))
+    // Owner only: the folder (0700) and every file in it (0600), whatever the umask; with
+    // `with_hashes` it holds every password hash.
+    private::create_dir_all(dir)
+        .and_then(|_| private::restrict_dir(dir))
+        .and_then(|()| private::create_dir_all(&dir.join("documents")))
         .map_err(|e| ServiceError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
     let (users, projects, relations, dmps, tasks, inputs, files) = store.read(|tx| {
         let users: Vec<UserOut> = users::list(tx)?
@@ -123,12 +127,13 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
         Ok::<_, ServiceError>((users, projects, relations, dmps, tasks, inputs, files))
     })?;
     for f in &files {
-        if is_safe_name(&f.rec.disk_name) && documents.join(&f.rec.disk_name).is_file() {
-            std::fs::copy(
-                documents.join(&f.rec.disk_name),
-                dir.join("documents").join(&f.rec.disk_name),
-            )
-            .map_err(|e| ServiceError::Internal(format!("copying {}: {e}", f.rec.disk_name)))?;
+        // Only regular files, never through a symbolic link planted in `documents/`.
+        let src = documents.join(&f.rec.disk_name);
+        if is_safe_name(&f.rec.disk_name)
+            && std::fs::symlink_metadata(&src).is_ok_and(|m| m.file_type().is_file())
+        {
+            private::copy_regular(&src, &dir.join("documents").join(&f.rec.disk_name))
+                .map_err(|e| ServiceError::Internal(format!("copying {}: {e}", f.rec.disk_name)))?;
         }
     }
     let counts = BTreeMap::from([
@@ -228,10 +233,21 @@ impl Services {
                     return Err(ServiceError::Invalid(format!("file {}: unsafe name {:?}", f.id, f.rec.disk_name)));
                 }
                 let src = dir.join("documents").join(&f.rec.disk_name);
-                if src.is_file() {
-                    std::fs::copy(&src, docs.join(&f.rec.disk_name))
-                        .map_err(|e| ServiceError::Internal(format!("copying {}: {e}", src.display())))?;
-                    copied.push(f.rec.disk_name.clone());
+                // lstat: a symbolic link (to /etc/shadow, say) or anything else that is not
+                // a regular file is refused, never followed; the copy opens with O_NOFOLLOW.
+                match std::fs::symlink_metadata(&src) {
+                    Ok(m) if m.file_type().is_file() => {
+                        private::copy_regular(&src, &docs.join(&f.rec.disk_name))
+                            .map_err(|e| ServiceError::Invalid(format!("copying {}: {e}", src.display())))?;
+                        copied.push(f.rec.disk_name.clone());
+                    }
+                    Ok(_) => {
+                        return Err(ServiceError::Invalid(format!(
+                            "{} is not a regular file (a symbolic link?); nothing was imported",
+                            src.display()
+                        )));
+                    }
+                    Err(_) => {}
                 }
                 files::put(tx, &f.id, &f.rec)?;
             }

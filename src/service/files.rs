@@ -31,8 +31,29 @@ pub struct RemovedDmp {
 #[derive(Debug)]
 pub struct Download {
     pub path: PathBuf,
+    /// The name to save it as, in ASCII (letters, digits, `-`, `_`, one `.`): the plan's
+    /// name transliterated (`ñ` → `n`), for clients that know nothing better.
     pub filename: String,
+    /// The same name in Unicode, without control characters, quotes or path separators.
+    pub filename_utf8: String,
     pub kind: FileKind,
+}
+
+impl Download {
+    /// The file's bytes. Only a regular file is read, never through a symbolic link: a link
+    /// planted in the documents folder (to the signing secret, say) is refused.
+    pub fn read(&self) -> Result<Vec<u8>> {
+        crate::store::private::read_regular(&self.path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                ServiceError::NotFound("the file is no longer on disk".into())
+            }
+            std::io::ErrorKind::InvalidInput => {
+                tracing::error!(path = %self.path.display(), error = %e, "refusing to serve a document that is not a regular file");
+                no_file()
+            }
+            _ => ServiceError::Internal(format!("reading {}: {e}", self.path.display())),
+        })
+    }
 }
 
 /// How a download request proves it may have the file.
@@ -90,6 +111,49 @@ pub fn delete_task_files_in(
     Ok(names)
 }
 
+/// Keeps the documents of the newest task of a DMP that has any (newest by task id, the
+/// order `GET /tasks` lists them in) and removes every older task's, inside `tx`: those
+/// tasks stay `done`, without download links, naming the task that replaced them in
+/// `superseded_by`. Returns the names on disk to delete once the transaction commits.
+pub fn keep_newest_documents_in(
+    tx: &WriteTransaction,
+    dmp: &str,
+) -> Result<Vec<String>, StoreError> {
+    let mut key = [0u8; 12];
+    if hex::decode_to_slice(dmp, &mut key).is_err() {
+        return Ok(Vec::new());
+    }
+    let mut names = Vec::new();
+    let mut kept: Vec<TaskId> = Vec::new();
+    // Files the kept tasks point at (imported tasks may share one), never deleted here.
+    let mut kept_files = std::collections::HashSet::new();
+    for raw in tasks::ids_by_dmp(tx, key)? {
+        let Some(mut rec) = tasks::get(tx, raw)? else {
+            continue;
+        };
+        if rec.docx.is_none() && rec.pdf.is_none() {
+            continue;
+        }
+        if kept.len() < super::DOCUMENTS_KEPT_PER_PLAN {
+            kept.push(TaskId::from_bytes(raw));
+            kept_files.extend([rec.docx, rec.pdf].into_iter().flatten());
+            continue;
+        }
+        for id in [&rec.docx, &rec.pdf].into_iter().flatten() {
+            if !kept_files.contains(id)
+                && let Some(f) = files::delete(tx, id)?
+            {
+                names.push(f.disk_name);
+            }
+        }
+        rec.docx = None;
+        rec.pdf = None;
+        rec.superseded_by = kept.first().map(ToString::to_string);
+        tasks::update(tx, raw, &rec)?;
+    }
+    Ok(names)
+}
+
 /// Writes each `(name, bytes)` into `dir` atomically and durably: every file goes to a temp
 /// name and is fsynced, then all are renamed, then the folder is fsynced once. On an error
 /// nothing of them is left behind.
@@ -97,7 +161,8 @@ fn write_atomic(dir: &Path, files: &[(&str, &[u8])]) -> std::io::Result<()> {
     let tmp = |name: &str| dir.join(format!(".{name}.tmp"));
     let result = (|| {
         for (name, bytes) in files {
-            let mut f = fs::File::create(tmp(name))?;
+            // 0600, and never through a symbolic link planted at the temp name.
+            let mut f = crate::store::private::create(&tmp(name))?;
             f.write_all(bytes)?;
             f.sync_all()?;
         }
@@ -167,14 +232,16 @@ impl Services {
                 };
                 files::put(tx, id, &file)?;
             }
-            let old = delete_task_files_in(tx, &rec)?;
+            let mut old = delete_task_files_in(tx, &rec)?;
             rec.docx = Some(docx_id.clone());
             rec.pdf = Some(pdf_id.clone());
             rec.status = TaskStatus::Done;
             rec.error = None;
+            rec.superseded_by = None;
             rec.updated = now.max(rec.updated);
             tasks::update(tx, task.bytes(), &rec)?;
             tasks::delete_input(tx, task.bytes())?;
+            old.extend(keep_newest_documents_in(tx, &rec.dmp)?);
             Ok::<_, ServiceError>(old)
         });
         match result {
@@ -209,8 +276,19 @@ impl Services {
         let mut stray = Vec::new();
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if e.file_type().is_ok_and(|t| t.is_file()) && !referenced.contains(&name) {
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_symlink() {
+                // Never made by the server, never served: a planted link goes.
+                tracing::warn!(file = %name, "removing a symbolic link from the documents folder");
                 stray.push(name);
+            } else if t.is_file() && !referenced.contains(&name) {
+                stray.push(name);
+            } else if t.is_file() {
+                // Documents of older versions may be open to other accounts: owner only.
+                #[cfg(unix)]
+                if crate::store::private::mode(&e.path()).is_ok_and(|m| m & 0o077 != 0) {
+                    let _ = crate::store::private::restrict_file(&e.path());
+                }
             }
         }
         for name in &stray {
@@ -281,37 +359,122 @@ impl Services {
             )));
         }
         let path = self.documents_dir().join(&rec.disk_name);
-        let stem = dmp_name
-            .as_deref()
-            .map(download_stem)
-            .filter(|s| !s.is_empty());
-        let filename = format!(
-            "{}.{}",
-            stem.unwrap_or_else(|| format!("dmp-{}", rec.dmp)),
-            kind.extension()
-        );
+        let fallback = || format!("dmp-{}", rec.dmp);
+        let name = |stem: Option<String>| {
+            format!(
+                "{}.{}",
+                stem.filter(|s| !s.is_empty()).unwrap_or_else(fallback),
+                kind.extension()
+            )
+        };
         Ok(Download {
             path,
-            filename,
+            filename: name(dmp_name.as_deref().map(download_stem)),
+            filename_utf8: name(dmp_name.as_deref().map(download_stem_utf8)),
             kind,
         })
     }
 }
 
-/// A file name stem from a DMP name: ASCII letters, digits, `-` and `_`, at most 80.
+/// A file name stem from a DMP name: ASCII letters, digits, `-` and `_`, at most 80; Latin
+/// letters with accents lose them (`ñ` → `n`, `ß` → `ss`), anything else becomes `_`.
 fn download_stem(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
-        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-            out.push(c);
-        } else if !out.ends_with('_') {
-            out.push('_');
+        let ascii = transliterate(c);
+        for a in ascii.chars() {
+            if a.is_ascii_alphanumeric() || a == '-' || a == '_' {
+                out.push(a);
+            } else if !out.ends_with('_') {
+                out.push('_');
+            }
         }
         if out.len() >= 80 {
             break;
         }
     }
     out.trim_matches('_').to_owned()
+}
+
+/// A file name stem from a DMP name, in Unicode: control characters, quotes, path
+/// separators and the characters Windows forbids become `_`; at most 80 characters.
+fn download_stem_utf8(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().chars().take(80) {
+        if c.is_control()
+            || matches!(
+                c,
+                '/' | '\\' | '"' | '\'' | ':' | '*' | '?' | '<' | '>' | '|'
+            )
+        {
+            if !out.ends_with('_') {
+                out.push('_');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim_matches(|c: char| c == '_' || c == '.' || c.is_whitespace())
+        .to_owned()
+}
+
+/// The ASCII spelling of a Latin letter with diacritics (`é` → `e`); other characters as
+/// they are.
+fn transliterate(c: char) -> std::borrow::Cow<'static, str> {
+    const TABLE: &[(&str, &str)] = &[
+        ("ÀÁÂÃÄÅĀĂĄ", "A"),
+        ("àáâãäåāăą", "a"),
+        ("ÇĆĈĊČ", "C"),
+        ("çćĉċč", "c"),
+        ("ÐĎĐ", "D"),
+        ("ðďđ", "d"),
+        ("ÈÉÊËĒĔĖĘĚ", "E"),
+        ("èéêëēĕėęě", "e"),
+        ("ĜĞĠĢ", "G"),
+        ("ĝğġģ", "g"),
+        ("ĤĦ", "H"),
+        ("ĥħ", "h"),
+        ("ÌÍÎÏĨĪĬĮİ", "I"),
+        ("ìíîïĩīĭįı", "i"),
+        ("Ĵ", "J"),
+        ("ĵ", "j"),
+        ("Ķ", "K"),
+        ("ķ", "k"),
+        ("ĹĻĽĿŁ", "L"),
+        ("ĺļľŀł", "l"),
+        ("ÑŃŅŇ", "N"),
+        ("ñńņňŉ", "n"),
+        ("ÒÓÔÕÖØŌŎŐ", "O"),
+        ("òóôõöøōŏő", "o"),
+        ("ŔŖŘ", "R"),
+        ("ŕŗř", "r"),
+        ("ŚŜŞŠȘ", "S"),
+        ("śŝşšș", "s"),
+        ("ŢŤŦȚ", "T"),
+        ("ţťŧț", "t"),
+        ("ÙÚÛÜŨŪŬŮŰŲ", "U"),
+        ("ùúûüũūŭůűų", "u"),
+        ("Ŵ", "W"),
+        ("ŵ", "w"),
+        ("ÝŶŸ", "Y"),
+        ("ýÿŷ", "y"),
+        ("ŹŻŽ", "Z"),
+        ("źżž", "z"),
+        ("Æ", "AE"),
+        ("æ", "ae"),
+        ("Œ", "OE"),
+        ("œ", "oe"),
+        ("ß", "ss"),
+        ("Þ", "Th"),
+        ("þ", "th"),
+    ];
+    if c.is_ascii() {
+        return c.to_string().into();
+    }
+    TABLE
+        .iter()
+        .find(|(from, _)| from.contains(c))
+        .map_or_else(|| c.to_string().into(), |(_, to)| (*to).into())
 }
 
 #[cfg(test)]
@@ -340,5 +503,14 @@ mod tests {
     fn stems() {
         assert_eq!(download_stem("DMP 945 – azotea"), "DMP_945_azotea");
         assert_eq!(download_stem("../../x"), "x");
+        assert_eq!(
+            download_stem("Plan de Carol: ñandú, café, 東京"),
+            "Plan_de_Carol_nandu_cafe"
+        );
+        assert_eq!(download_stem_utf8("../a\\b\"c\n"), "a_b_c");
+        assert_eq!(
+            download_stem_utf8("Plan de Carol: ñandú, café, 東京"),
+            "Plan de Carol_ ñandú, café, 東京"
+        );
     }
 }

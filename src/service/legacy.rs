@@ -34,7 +34,7 @@ pub struct LegacyImport {
 
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
-    /// Owner for plans whose owner no longer exists (else they are skipped).
+    /// Owner for plans whose owner no longer exists or was skipped (else they are skipped).
     pub orphans_to: Option<String>,
     pub dry_run: bool,
     pub allow_skips: bool,
@@ -145,8 +145,11 @@ impl Services {
             let mut r = ImportReport::default();
             let now = now_millis();
 
-            // Accounts.
+            // Accounts. A record follows its legacy account (by the account's legacy id),
+            // never an account that merely has the same name.
             let mut user_ids: HashMap<i64, u64> = HashMap::new();
+            let legacy_by_name: HashMap<&str, i64> =
+                input.accounts.users.iter().map(|u| (u.username.trim(), u.id)).collect();
             for u in &input.accounts.users {
                 let Ok(name) = Username::parse(&u.username) else {
                     r.users.skipped += 1;
@@ -243,6 +246,7 @@ impl Services {
                 r.reasons.push(line.clone());
             }
             let mut orphan_owner: Option<u64> = None;
+            let mut skipped_dmps = std::collections::HashSet::new();
             let total = input.dmps.documents.len();
             for (i, d) in input.dmps.documents.iter().enumerate() {
                 progress("DMPs", i + 1, total);
@@ -256,9 +260,18 @@ impl Services {
                     continue;
                 }
                 let owner_name = str_field(d, "user").unwrap_or("");
-                let owner = match users::id_by_name(tx, owner_name)? {
-                    Some(o) if !owner_name.is_empty() => o,
-                    _ => match &opts.orphans_to {
+                // The plan's owner is the account imported for its legacy account, if any.
+                let legacy = legacy_by_name.get(owner_name);
+                let why = match legacy {
+                    Some(legacy_id) => match user_ids.get(legacy_id) {
+                        Some(&o) => Ok(o),
+                        None => Err(format!("its owner '{owner_name}' was not imported (see the user's line)")),
+                    },
+                    None => Err(format!("owner '{owner_name}' does not exist")),
+                };
+                let owner = match why {
+                    Ok(o) => o,
+                    Err(why) => match &opts.orphans_to {
                         Some(to) => {
                             let o = match orphan_owner {
                                 Some(o) => o,
@@ -267,13 +280,14 @@ impl Services {
                                 })?,
                             };
                             orphan_owner = Some(o);
-                            r.reasons.push(format!("DMP {id}: owner '{owner_name}' does not exist; assigned to '{to}'"));
+                            r.reasons.push(format!("DMP {id}: {why}; assigned to '{to}'"));
                             o
                         }
                         None => {
                             r.dmps.skipped += 1;
+                            skipped_dmps.insert(id);
                             r.reasons.push(format!(
-                                "DMP {id}: owner '{owner_name}' does not exist (use --orphans-to USER to keep it)"
+                                "DMP {id}: {why}; skipped with its tasks and documents (use --orphans-to USER to keep it)"
                             ));
                             continue;
                         }
@@ -310,6 +324,13 @@ impl Services {
                     continue;
                 }
                 let dmp_id = str_field(t, "dmp").and_then(|s| DmpId::parse(s).ok());
+                if let Some(d) = dmp_id.filter(|d| skipped_dmps.contains(d)) {
+                    let docs = [str_field(t, "url_docx"), str_field(t, "url_pdf")].into_iter().flatten().count();
+                    r.tasks.skipped += 1;
+                    r.documents.skipped += docs;
+                    r.reasons.push(format!("task {id}: its DMP {d} was skipped, so the task and its {docs} document(s) were too"));
+                    continue;
+                }
                 let Some((dmp_id, dmp)) = dmp_id.and_then(|d| dmps::get(tx, d.bytes()).ok().flatten().map(|rec| (d, rec)))
                 else {
                     r.tasks.skipped += 1;
@@ -385,6 +406,7 @@ impl Services {
                     docx,
                     pdf,
                     error: str_field(t, "error").map(str::to_owned),
+                    superseded_by: None,
                 };
                 tasks::insert(tx, id.bytes(), &rec)?;
                 r.tasks.imported += 1;
@@ -420,8 +442,8 @@ impl Services {
     }
 }
 
-/// Copies a file and fsyncs the copy.
+/// Copies a regular file (never through a symbolic link) to a private (0600) file and
+/// fsyncs the copy.
 fn copy_durably(src: &Path, dest: &Path) -> std::io::Result<()> {
-    std::fs::copy(src, dest)?;
-    std::fs::File::open(dest)?.sync_all()
+    crate::store::private::copy_regular(src, dest).map(|_| ())
 }

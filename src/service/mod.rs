@@ -39,6 +39,10 @@ pub const DOCUMENTS_DIR: &str = "documents";
 
 /// How long one task's documents may take to render, unless configured.
 pub const DEFAULT_RENDER_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Document tasks one user may have waiting, unless configured otherwise.
+pub const DEFAULT_MAX_PENDING_TASKS: usize = 10;
+/// Sets of documents (one DOCX and one PDF) kept per plan: the newest task's.
+pub const DOCUMENTS_KEPT_PER_PLAN: usize = 1;
 
 /// Lifetimes and limits the rules depend on.
 #[derive(Debug, Clone)]
@@ -51,6 +55,8 @@ pub struct Settings {
     pub link_ttl: u64,
     /// How long the worker may spend on one task's documents before it gives up on it.
     pub render_limit: std::time::Duration,
+    /// Document tasks one user may have waiting (pending or running) at once.
+    pub max_pending_tasks: usize,
 }
 
 impl Default for Settings {
@@ -60,6 +66,7 @@ impl Default for Settings {
             refresh_ttl: 30 * 24 * 3600,
             link_ttl: 3600,
             render_limit: DEFAULT_RENDER_LIMIT,
+            max_pending_tasks: DEFAULT_MAX_PENDING_TASKS,
         }
     }
 }
@@ -87,10 +94,36 @@ pub struct Services {
     wakeup: std::sync::Arc<tokio::sync::Notify>,
 }
 
+/// Creates the data dir (0700) and its documents folder (0700, also when it exists). An
+/// existing data dir keeps its mode, with a warning when other accounts may read it.
+fn prepare_data_dir(data_dir: &Path) -> std::io::Result<()> {
+    use crate::store::private;
+    let created = private::create_dir_all(data_dir)?;
+    #[cfg(unix)]
+    if !created {
+        let mode = private::mode(data_dir)?;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                data_dir = %data_dir.display(),
+                mode = %format!("{mode:04o}"),
+                "the data dir is open to other accounts (it holds password hashes, plans and documents); restrict it with chmod 700"
+            );
+        }
+    }
+    let documents = data_dir.join(DOCUMENTS_DIR);
+    if !private::create_dir_all(&documents)?
+        && let Err(e) = private::restrict_dir(&documents)
+    {
+        // Another account's folder (an operator running `dmptool admin` as root is fine).
+        tracing::warn!(path = %documents.display(), error = %e, "cannot make the documents folder private (0700)");
+    }
+    Ok(())
+}
+
 impl Services {
     /// Opens the data dir (created on demand): database, documents folder, signing secret.
     pub fn open(data_dir: &Path, settings: Settings, jwt_secret: Option<&str>) -> Result<Self> {
-        std::fs::create_dir_all(data_dir.join(DOCUMENTS_DIR)).map_err(|e| {
+        prepare_data_dir(data_dir).map_err(|e| {
             ServiceError::Internal(format!(
                 "cannot create data dir {}: {e}",
                 data_dir.display()

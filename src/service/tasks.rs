@@ -23,6 +23,8 @@ pub struct TaskView {
     pub docx: Option<String>,
     pub pdf: Option<String>,
     pub error: Option<String>,
+    /// The newer task whose documents replaced this one's (see `complete_task_with_documents`).
+    pub superseded_by: Option<String>,
 }
 
 impl TaskView {
@@ -38,6 +40,7 @@ impl TaskView {
             docx: r.docx,
             pdf: r.pdf,
             error: r.error,
+            superseded_by: r.superseded_by,
         }
     }
 }
@@ -61,13 +64,17 @@ fn snapshot(tx: &impl crate::store::ReadTx, dmp: DmpRecord) -> Result<TaskInput>
     })
 }
 
+/// What a refused task request suggests waiting, in seconds: about one render.
+const RETRY_AFTER_SECS: u64 = 5;
+
 fn not_found(id: impl std::fmt::Display) -> ServiceError {
     ServiceError::NotFound(format!("no task with id {id}"))
 }
 
 impl Services {
     /// Creates a pending task for one of the caller's DMPs. The body must be `{"dmp": id}`;
-    /// other fields are ignored.
+    /// other fields are ignored. A user may have `max_pending_tasks` tasks waiting (pending
+    /// or running) at once; beyond that the request is refused (`Limited`, HTTP 429).
     pub fn create_task(&self, caller: &Caller, body: &Value) -> Result<TaskId> {
         let dmp = match body.get("dmp") {
             Some(Value::String(s)) => DmpId::parse(s)?,
@@ -87,6 +94,16 @@ impl Services {
                 if rec.owner != caller.id.0 {
                     return Err(dmp_not_found(dmp));
                 }
+                let cap = self.settings.max_pending_tasks;
+                let waiting = tasks::waiting_of_owner(tx, caller.id.0)?;
+                if waiting >= cap {
+                    return Err(ServiceError::Limited {
+                        message: format!(
+                            "you already have {waiting} document task(s) waiting (at most {cap}); try again when they are done"
+                        ),
+                        retry_after: RETRY_AFTER_SECS,
+                    });
+                }
                 let now = now_millis();
                 let task = TaskRecord {
                     dmp: dmp.to_string(),
@@ -98,6 +115,7 @@ impl Services {
                     docx: None,
                     pdf: None,
                     error: None,
+                    superseded_by: None,
                 };
                 let input = snapshot(tx, rec)?;
                 for _ in 0..4 {

@@ -9,6 +9,7 @@ pub mod files;
 pub mod integrity;
 pub mod meta;
 mod migrations;
+pub mod private;
 pub mod projects;
 pub mod records;
 pub mod sessions;
@@ -88,6 +89,8 @@ const MAX_BATCH: usize = 256;
 impl Store {
     /// Opens (creating if absent) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // Owner only (0600), whatever the umask: it holds every password hash and plan.
+        private::touch(path)?;
         let db = match builder().create(path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
@@ -298,6 +301,7 @@ impl Store {
         let guard = self.db()?;
         let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
         let read = db.begin_read()?;
+        private::touch(dest)?;
         let target = Database::create(dest)?;
         let w = target.begin_write()?;
         integrity::copy_all(&read, &w)?;

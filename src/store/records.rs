@@ -73,6 +73,9 @@ pub struct TaskRecord {
     pub pdf: Option<String>,
     #[serde(default)]
     pub error: Option<String>,
+    /// The newer task of the same DMP whose documents replaced this one's (which are gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 /// What a task renders: a snapshot of its DMP at the time of the request.

@@ -116,6 +116,24 @@ pub fn ids_by_owner(tx: &impl ReadTx, owner: u64) -> Result<Vec<Oid>, StoreError
     Ok(out)
 }
 
+/// How many of an owner's tasks wait (pending or running). Costs in proportion to the
+/// tasks waiting overall (index keys and point lookups, no record is read).
+pub fn waiting_of_owner(tx: &impl ReadTx, owner: u64) -> Result<usize, StoreError> {
+    let by_status = tx.table(TASKS_BY_STATUS)?;
+    let by_owner = tx.table(TASKS_BY_OWNER)?;
+    let mut n = 0;
+    for status in [TaskStatus::Pending, TaskStatus::Running] {
+        let code = status_code(status);
+        for row in by_status.range((code, MIN)..=(code, MAX))? {
+            let id = row?.0.value().1;
+            if by_owner.get((owner, id))?.is_some() {
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
 /// Task ids with a status, oldest first, at most `limit`.
 pub fn ids_by_status(
     tx: &impl ReadTx,

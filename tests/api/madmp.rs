@@ -253,3 +253,95 @@ async fn nonconforming_documents_are_refused_with_a_pointer() {
     let list = app.get("/dmps").token(&t).send().await.ok(200);
     assert_eq!(list.as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn an_embargo_date_that_is_not_a_full_date_is_refused_and_a_stored_one_never_breaks_exports()
+{
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    let mut plan = fixture("dmp-from-action-frontend.json");
+    plan["embargo"] = json!("Yes");
+    plan["license"] = json!("CC BY");
+    plan["embargo_date"] = json!("2030-01-05");
+    let id = app.post("/dmps").token(&t).json(&plan).send().await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Written strictly: RFC 3339 full-date, on create and on update, naming the field.
+    for bad in [
+        json!("2030-1-5"),
+        json!("2030-02-30"),
+        json!("05/01/2030"),
+        json!("2030-01-05T00:00:00Z"),
+        json!(20300105),
+    ] {
+        let mut body = plan.clone();
+        body["embargo_date"] = bad.clone();
+        let msg = app
+            .post("/dmps")
+            .token(&t)
+            .json(&body)
+            .send()
+            .await
+            .error(400);
+        assert!(msg.contains("embargo_date"), "{bad}: {msg}");
+        let msg = app
+            .put(&format!("/dmps/{id}"))
+            .token(&t)
+            .json(&json!({"embargo_date": bad}))
+            .send()
+            .await
+            .error(400);
+        assert!(
+            msg.contains("embargo_date") && msg.contains("YYYY-MM-DD"),
+            "{bad}: {msg}"
+        );
+    }
+    for fine in [json!(""), json!(null), json!("2031-12-31")] {
+        app.put(&format!("/dmps/{id}"))
+            .token(&t)
+            .json(&json!({"embargo_date": fine}))
+            .send()
+            .await
+            .ok(200);
+    }
+
+    // A value stored before the check (older data) is left out of the mapping, not a 500.
+    let raw = dmptool::domain::DmpId::parse(&id).unwrap();
+    app.services
+        .store
+        .write(|tx| {
+            let mut rec = dmptool::store::dmps::get(tx, raw.bytes())?.unwrap();
+            rec.doc.insert("embargo_date".into(), json!("2030-1-5"));
+            dmptool::store::dmps::update(tx, raw.bytes(), &rec)
+        })
+        .unwrap();
+    let doc = app
+        .get(&format!("/dmps/{id}/madmp"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    assert!(schema::validate(&doc).is_ok(), "{doc:#}");
+    let start = doc
+        .pointer("/dmp/dataset/0/distribution/0/license/0/start_date")
+        .unwrap();
+    assert_eq!(start.as_str().unwrap().len(), 10, "{start}");
+    assert_eq!(
+        doc["dmp"][EXTENSION]["answers"]["embargo_date"], "2030-1-5",
+        "the answer itself is kept"
+    );
+    let list = app.get("/rda/dmps").token(&t).send().await.ok(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    let notes = &list["items"][0]["dmp"][EXTENSION]["notes"];
+    assert!(
+        notes[0].as_str().unwrap().contains("embargo_date"),
+        "{notes}"
+    );
+
+    app.get(&format!("/rda/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+}

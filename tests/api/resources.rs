@@ -40,7 +40,7 @@ async fn the_frontends_plain_link_downloads_the_docx() {
     );
     let cd = r.header("content-disposition").unwrap();
     assert!(
-        cd.starts_with("attachment; filename=\"") && cd.ends_with(".docx\""),
+        cd.starts_with("attachment; filename=\"") && cd.ends_with(".docx"),
         "{cd}"
     );
     assert!(cd.contains("DMP_945_azotea"), "{cd}");
@@ -192,4 +192,147 @@ async fn rendering_again_replaces_the_old_files() {
         .send()
         .await;
     assert_eq!(r.bytes, b"new docx");
+}
+
+#[tokio::test]
+async fn a_unicode_plan_name_downloads_as_rfc_6266_filename_star_with_a_transliterated_fallback() {
+    let app = TestApp::new();
+    let t = app.user("carol").await;
+    let dmp = app
+        .dmp(&t, &json!({"name": "Plan de Carol: ñandú, café, 東京"}))
+        .await;
+    let task = app.task(&t, &dmp).await;
+    app.services
+        .complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF)
+        .unwrap();
+    let v = app
+        .get(&format!("/tasks/{task}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    let r = app
+        .get(&format!(
+            "/resources/pdf/{}",
+            v["url_pdf"].as_str().unwrap()
+        ))
+        .send()
+        .await;
+    assert_eq!(r.status.as_u16(), 200);
+    let cd = r.header("content-disposition").unwrap();
+    assert_eq!(
+        cd,
+        "attachment; filename=\"Plan_de_Carol_nandu_cafe.pdf\"; \
+         filename*=UTF-8''Plan%20de%20Carol_%20%C3%B1and%C3%BA%2C%20caf%C3%A9%2C%20%E6%9D%B1%E4%BA%AC.pdf"
+    );
+
+    // Quotes, separators and control characters never reach either form.
+    let dmp = app
+        .dmp(&t, &json!({"name": "a\"b/c\\d\r\ne; filename=x"}))
+        .await;
+    let task = app.task(&t, &dmp).await;
+    app.services
+        .complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF)
+        .unwrap();
+    let v = app
+        .get(&format!("/tasks/{task}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    let r = app
+        .get(&format!(
+            "/resources/docx/{}",
+            v["url_docx"].as_str().unwrap()
+        ))
+        .send()
+        .await;
+    let cd = r.header("content-disposition").unwrap();
+    assert_eq!(
+        cd,
+        "attachment; filename=\"a_b_c_d_e_filename_x.docx\"; \
+         filename*=UTF-8''a_b_c_d_e%3B%20filename%3Dx.docx"
+    );
+}
+
+#[tokio::test]
+async fn a_symbolic_link_planted_in_documents_is_not_served_even_with_a_valid_signed_link() {
+    let app = TestApp::new();
+    let (t, _, task) = rendered(&app, "ana").await;
+    let url_docx = task["url_docx"].as_str().unwrap();
+    let file_id = url_docx.split('?').next().unwrap();
+    let disk_name = app
+        .services
+        .store
+        .read(|tx| dmptool::store::files::get(tx, file_id))
+        .unwrap()
+        .unwrap()
+        .disk_name;
+    let planted = app.dir.path().join("documents").join(disk_name);
+    std::fs::remove_file(&planted).unwrap();
+    std::os::unix::fs::symlink(app.dir.path().join("jwt-secret"), &planted).unwrap();
+    let secret = std::fs::read(app.dir.path().join("jwt-secret")).unwrap();
+    for r in [
+        app.get(&format!("/resources/docx/{url_docx}")).send().await,
+        app.get(&format!("/resources/docx/{file_id}"))
+            .token(&t)
+            .send()
+            .await,
+    ] {
+        assert_ne!(r.bytes, secret, "the signing secret was served");
+        r.error(404);
+    }
+    // The start-up sweep removes the planted link (and never touches what it points at).
+    assert_eq!(app.services.sweep_documents().unwrap(), 1);
+    assert!(!planted.exists() && std::fs::symlink_metadata(&planted).is_err());
+    assert_eq!(
+        std::fs::read(app.dir.path().join("jwt-secret")).unwrap(),
+        secret
+    );
+}
+
+#[tokio::test]
+async fn a_document_write_never_follows_a_symbolic_link_planted_at_its_temp_name() {
+    use dmptool::domain::ObjectId;
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    let dmp = app.dmp(&t, &json!({"name": "plan"})).await;
+    let task = app.task(&t, &dmp).await;
+    // The documents' names are the next ObjectIds of this process: plant a link at each
+    // temp name the write may use (ids from other tests running meanwhile take a few).
+    let victim = app.dir.path().join("victim");
+    std::fs::write(&victim, b"precious").unwrap();
+    let docs = app.dir.path().join("documents");
+    let probe = ObjectId::generate().bytes();
+    let counter = u32::from_be_bytes([0, probe[9], probe[10], probe[11]]);
+    let secs = u32::from_be_bytes([probe[0], probe[1], probe[2], probe[3]]);
+    for s in secs..secs + 3 {
+        for n in 1..=300u32 {
+            let mut b = probe;
+            b[..4].copy_from_slice(&s.to_be_bytes());
+            b[9..].copy_from_slice(&((counter + n) & 0x00ff_ffff).to_be_bytes()[1..]);
+            let id = ObjectId::from_bytes(b);
+            for ext in ["docx", "pdf"] {
+                let _ = std::os::unix::fs::symlink(&victim, docs.join(format!(".{id}.{ext}.tmp")));
+            }
+        }
+    }
+    let result = app.services.complete_task_with_documents(
+        TaskId::parse(&task).unwrap(),
+        b"attacker-chosen docx",
+        b"attacker-chosen pdf",
+    );
+    assert_eq!(
+        std::fs::read(&victim).unwrap(),
+        b"precious",
+        "the write went through the link"
+    );
+    assert!(result.is_err(), "the write refused the link");
+    let v = app
+        .get(&format!("/tasks/{task}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    assert_ne!(v["status"], "done", "{v}");
 }

@@ -24,7 +24,8 @@ pub struct ImportLegacy {
     /// The legacy documents folder: files named by tasks' url_docx are copied in.
     #[arg(long, value_name = "DIR")]
     pub documents: Option<PathBuf>,
-    /// Give plans whose owner no longer exists to this user (else they are skipped).
+    /// Give plans whose owner no longer exists, or was skipped, to this user (else they are
+    /// skipped, with their tasks and documents).
     #[arg(long, value_name = "USER")]
     pub orphans_to: Option<String>,
     /// Read everything and print the summary, writing nothing.
