@@ -49,6 +49,16 @@ def rss_kib(pid, key):
     return 0
 
 
+def reset_peak(pid):
+    """Starts a new VmHWM (peak resident memory) count for the process (Linux, as its owner)."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 LUA = """
 wrk.method = "{method}"
 wrk.headers["Authorization"] = "{auth}"
@@ -118,11 +128,16 @@ def main():
         ("GET /login (argon2id)", "GET", "/login", "Basic " + basic, None),
     ]
     rows = []
+    whole_peak = rss_kib(pid, "VmHWM")
     for name, method, path, auth, body in cases:
+        reset_peak(pid)
+        r_before = rss_kib(pid, "VmRSS")
         c0 = cpu_secs(pid)
         r = wrk(base + path, method, auth or "", body, a.duration, a.connections)
         c1 = cpu_secs(pid)
         r["cpu_per_1000"] = (c1 - c0) / max(r["total"], 1) * 1000
+        r["rss"] = (r_before, rss_kib(pid, "VmHWM"), rss_kib(pid, "VmRSS"))
+        whole_peak = max(whole_peak, r["rss"][1])
         rows.append((name, r))
         # Let the document worker drain what POST /tasks queued before the next case.
         if path == "/tasks" and method == "POST":
@@ -139,20 +154,43 @@ def main():
         login_result.update(wrk(base + "/login", "GET", "Basic " + basic, None, a.duration, 32, 1))
 
     t = threading.Thread(target=logins)
+    reset_peak(pid)
+    mixed_before = rss_kib(pid, "VmRSS")
     t.start()
     under = wrk(base + f"/dmps/{one}", "GET", bearer, None, a.duration, 32, 1)
     t.join()
-    peak_rss = rss_kib(pid, "VmHWM")
+    mixed = (mixed_before, rss_kib(pid, "VmHWM"), rss_kib(pid, "VmRSS"))
+    whole_peak = max(whole_peak, mixed[1])
+
+    # A login storm (16 clients), then reads: does the memory come back?
+    reset_peak(pid)
+    storm_before = rss_kib(pid, "VmRSS")
+    storm = wrk(base + "/login", "GET", "Basic " + basic, None, a.duration, 16, 2)
+    storm_peak = rss_kib(pid, "VmHWM")
+    whole_peak = max(whole_peak, storm_peak)
+    reads = wrk(base + f"/dmps/{one}", "GET", bearer, None, a.duration, a.connections)
+    whole_peak = max(whole_peak, rss_kib(pid, "VmHWM"))
+    threading.Event().wait(12)  # the server hands free memory back every 10 s
+    storm_after = rss_kib(pid, "VmRSS")
 
     health = rows[0][1]["rps"]
-    print(f"{'route':34} {'req/s':>9} {'× /health':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU s/1000':>11} {'non-2xx':>8}")
+    mib = lambda kib: kib / 1024
+    print(f"{'route':34} {'req/s':>9} {'× /health':>10} {'p50 ms':>8} {'p99 ms':>8} {'CPU s/1000':>11} {'non-2xx':>8}"
+          f" {'RSS before':>11} {'peak':>7} {'after':>7} (MiB)")
     for name, r in rows:
+        b, p, af = r["rss"]
         print(f"{name:34} {r['rps']:9.0f} {r['rps'] / health:10.2f} {r['lat'].get('50', 0):8.2f} "
-              f"{r['lat'].get('99', 0):8.2f} {r['cpu_per_1000']:11.3f} {r['errors']:8d}")
+              f"{r['lat'].get('99', 0):8.2f} {r['cpu_per_1000']:11.3f} {r['errors']:8d}"
+              f" {mib(b):11.1f} {mib(p):7.1f} {mib(af):7.1f}")
     print(f"GET /dmps/{{id}} while 32 clients log in: p99 {under['lat'].get('99', 0):.2f} ms, "
           f"p50 {under['lat'].get('50', 0):.2f} ms, {under['rps']:.0f} req/s "
           f"(logins {login_result.get('rps', 0):.1f}/s)")
-    print(f"server RSS: idle {idle_rss / 1024:.1f} MiB, peak {peak_rss / 1024:.1f} MiB")
+    print(f"  memory during it: before {mib(mixed[0]):.1f} MiB, peak {mib(mixed[1]):.1f}, after {mib(mixed[2]):.1f}")
+    print(f"login storm (16 clients): {storm['rps']:.1f} logins/s, RSS before {mib(storm_before):.1f} MiB, "
+          f"peak {mib(storm_peak):.1f} MiB; after {a.duration} s of reads ({reads['rps']:.0f} req/s) "
+          f"and 12 s idle: {mib(storm_after):.1f} MiB ({mib(storm_after - storm_before):+.1f} MiB)")
+    print(f"server RSS: idle after seeding {mib(idle_rss):.1f} MiB, peak through the whole bench "
+          f"{mib(whole_peak):.1f} MiB")
 
 
 if __name__ == "__main__":

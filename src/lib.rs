@@ -10,6 +10,7 @@ pub mod domain;
 pub mod legacy;
 pub mod logging;
 pub mod madmp;
+pub mod memory;
 pub mod net;
 pub mod render;
 pub mod server;

@@ -10,6 +10,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    dmptool::memory::tune();
     let cli = cli::parse();
     let (serve_args, config) = match cli.command {
         Command::Openapi(args) => {

@@ -99,6 +99,13 @@ pub async fn run(
         }
     };
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let trimmer = tokio::spawn(async {
+        let mut every = tokio::time::interval(crate::memory::TRIM_EVERY);
+        loop {
+            every.tick().await;
+            let _ = tokio::task::spawn_blocking(crate::memory::trim).await;
+        }
+    });
     let worker = tokio::spawn(crate::worker::run(
         services.clone(),
         cfg.workers.unwrap_or(cores),
@@ -158,6 +165,7 @@ pub async fn run(
     .map_err(|source| ServeError::Bind { addr, source })?;
     worker.abort();
     let _ = worker.await;
+    trimmer.abort();
     if let Some(task) = admin_task {
         task.abort();
         let _ = task.await;

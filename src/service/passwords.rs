@@ -3,8 +3,10 @@
 //! from the legacy service (Werkzeug's pbkdf2 and scrypt) verify too, and are replaced by
 //! argon2id at the next successful login.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use std::sync::Mutex;
+
+use argon2::password_hash::{self, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 
 use super::error::{Result, ServiceError};
@@ -36,16 +38,30 @@ impl Passwords {
 }
 
 /// An argon2id PHC string for `password`, with a random salt and the crate's default cost
-/// (19 MiB, 2 passes, 1 lane: the OWASP minimum).
+/// (19 MiB, 2 passes, 1 lane: the OWASP minimum). The memory comes from the pool.
 pub fn hash(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt =
+    let salt_b64 =
         SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(format!("salt: {e}")))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| ServiceError::Internal(format!("hashing a password: {e}")))
+    let params = Params::default();
+    let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    POOL.with_blocks(params.block_count(), |blocks| {
+        argon.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
+    })
+    .map_err(|e| ServiceError::Internal(format!("hashing a password: {e}")))?;
+    let output = password_hash::Output::new(&out)
+        .map_err(|e| ServiceError::Internal(format!("hashing a password: {e}")))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: password_hash::ParamsString::try_from(&params)
+            .map_err(|e| ServiceError::Internal(format!("hashing a password: {e}")))?,
+        salt: Some(salt_b64.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
 }
 
 /// True when `password` matches the stored hash: an argon2 PHC string, or a hash imported
@@ -55,11 +71,83 @@ pub fn verify(stored: &str, password: &str) -> bool {
     if stored.starts_with("pbkdf2:") || stored.starts_with("scrypt:") {
         return verify_werkzeug(stored, password);
     }
-    match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    verify_argon2(&parsed, password).unwrap_or(false)
+}
+
+/// Recomputes an argon2 hash with its own parameters, in pooled memory.
+fn verify_argon2(parsed: &PasswordHash<'_>, password: &str) -> Option<bool> {
+    let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = parsed
+        .version
+        .map_or(Ok(Version::default()), Version::try_from)
+        .ok()?;
+    let params = Params::try_from(parsed).ok()?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let expected = parsed.hash?;
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        tracing::warn!(
+            kib = blocks,
+            "a stored password hash asks for more memory than allowed; it matches nothing"
+        );
+        return Some(false);
+    }
+    let argon = Argon2::new(algorithm, version, params);
+    let mut out = vec![0u8; expected.len()];
+    POOL.with_blocks(blocks, |mem| {
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, mem)
+    })
+    .ok()?;
+    Some(same(&out, expected.as_bytes()))
+}
+
+/// The most memory one hash may use (256 MiB, in 1 KiB blocks): a stored hash naming more is
+/// refused rather than allowed to exhaust the server.
+const MAX_BLOCKS: usize = 256 * 1024;
+
+/// Hashing memory, reused: argon2id fills 19 MiB per hash, and allocating it afresh each
+/// time left glibc holding every block it ever handed out (the resident memory of a login
+/// storm stayed). One buffer is kept between hashes; while several hashes run at once (at
+/// most one per core, see `ApiState`), each takes its own, and all but one are freed when
+/// the last of them ends.
+struct BlockPool {
+    state: Mutex<PoolState>,
+}
+
+struct PoolState {
+    free: Vec<Vec<Block>>,
+    busy: usize,
+}
+
+static POOL: BlockPool = BlockPool {
+    state: Mutex::new(PoolState {
+        free: Vec::new(),
+        busy: 0,
+    }),
+};
+
+impl BlockPool {
+    fn with_blocks<T>(&self, count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
+        let mut mem = {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            st.busy += 1;
+            st.free.pop().unwrap_or_default()
+        };
+        if mem.len() < count {
+            mem = vec![Block::default(); count];
+        }
+        let out = f(&mut mem[..count]);
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.busy -= 1;
+        st.free.push(mem);
+        if st.busy == 0 {
+            st.free.truncate(1);
+        }
+        out
     }
 }
 
@@ -131,6 +219,36 @@ fn verify_werkzeug(stored: &str, password: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pooled_hashes_are_standard_phc_strings() {
+        use argon2::password_hash::PasswordVerifier;
+        let h = hash("correct horse").unwrap();
+        // The crate's own verifier agrees with ours, both ways.
+        let parsed = PasswordHash::new(&h).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"correct horse", &parsed)
+                .is_ok()
+        );
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        use argon2::password_hash::PasswordHasher;
+        let theirs = Argon2::default()
+            .hash_password(b"pw", &SaltString::encode_b64(&[7; 16]).unwrap())
+            .unwrap()
+            .to_string();
+        assert!(verify(&theirs, "pw") && !verify(&theirs, "pW"));
+        // Other argon2 variants and costs verify with their own parameters.
+        let argon2i = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x10,
+            Params::new(64, 1, 1, None).unwrap(),
+        )
+        .hash_password(b"pw", &SaltString::encode_b64(&[9; 16]).unwrap())
+        .unwrap()
+        .to_string();
+        assert!(verify(&argon2i, "pw") && !verify(&argon2i, "x"));
+    }
 
     #[test]
     fn hash_then_verify() {

@@ -313,7 +313,8 @@ async fn look_alike_usernames_cannot_be_created_and_log_in_as_the_one_account() 
 async fn a_login_with_a_name_no_account_can_have_is_refused_before_any_work() {
     let app = TestApp::new();
     app.create_user("ana", false);
-    let long = "a".repeat(300_000);
+    // Over 64 characters (and under the request-head limit, which refuses far longer ones).
+    let long = "a".repeat(3_000);
     let msg = app.login_with(&long, PASSWORD).await.error(400);
     assert!(msg.contains("at most 64"), "{msg}");
     let msg = app.login_with("a b", PASSWORD).await.error(400);
