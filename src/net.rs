@@ -197,9 +197,14 @@ impl Conn {
         d
     }
 
+    /// Bytes came in. Only on a connection with no request in progress do they start the
+    /// request clock: on a busy HTTP/2 connection, frames of other streams (window updates,
+    /// PINGs) say nothing about when the next request began, and its clock starts when its
+    /// head has come in (`request_started`).
     fn received(&self) {
         let mut s = self.state();
-        if s.reading.is_empty() && s.bytes_since.is_none() {
+        let busy = s.handling > 0 || !s.sending.is_empty() || !s.reading.is_empty();
+        if !busy && s.bytes_since.is_none() {
             s.bytes_since = Some(Instant::now());
         }
     }
@@ -299,12 +304,19 @@ impl Connections {
 
     /// A place for one more connection: at the cap, closes the connection idle longest and
     /// waits for a place to come free.
+    /// While every connection is busy, it looks again every 100 ms for one that has gone
+    /// idle meanwhile.
     async fn admit(&self) -> Option<OwnedSemaphorePermit> {
         if let Ok(p) = self.permits.clone().try_acquire_owned() {
             return Some(p);
         }
-        self.evict_oldest_idle();
-        self.permits.clone().acquire_owned().await.ok()
+        loop {
+            self.evict_oldest_idle();
+            tokio::select! {
+                p = self.permits.clone().acquire_owned() => return p.ok(),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+            }
+        }
     }
 
     fn evict_oldest_idle(&self) {

@@ -676,7 +676,7 @@ fn a_plan_of_one_huge_grapheme_cluster_cannot_hold_the_workers_from_other_users(
     assert_eq!(done["status"], "done", "{done}");
     let waited = started.elapsed();
     assert!(
-        waited < Duration::from_secs(8),
+        waited < Duration::from_secs(15),
         "the ordinary task took {waited:?}"
     );
     // The hostile ones render (in time linear in their size) or stop at the limit, saying so.

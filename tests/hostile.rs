@@ -30,13 +30,13 @@ fn token(s: &Server) -> String {
     v["access_token"].as_str().unwrap().to_owned()
 }
 
-/// GET /health answers within a second.
+/// GET /health answers within two seconds (the machine may be busy with other tests).
 fn served_promptly(s: &Server) {
     let start = Instant::now();
     let r = agent().get(&s.url("/health")).call().unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert!(
-        start.elapsed() < Duration::from_secs(1),
+        start.elapsed() < Duration::from_secs(2),
         "{:?}",
         start.elapsed()
     );

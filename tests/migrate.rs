@@ -696,3 +696,41 @@ fn a_skipped_users_plans_tasks_and_documents_never_go_to_another_account_of_that
         }
     }
 }
+
+#[test]
+fn import_refuses_an_exports_documents_folder_that_is_a_link_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let disk_name = {
+        let s = open(&a);
+        let id = s.create_user("ana", None, "pw", false).unwrap();
+        let c = Caller {
+            id,
+            username: "ana".into(),
+            admin: false,
+        };
+        let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
+        let t = s.create_task(&c, &json!({"dmp": dmp.to_string()})).unwrap();
+        s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
+        let docx = s.get_task(&c, &t.to_string()).unwrap().docx.unwrap();
+        s.store
+            .read(|tx| dmptool::store::files::get(tx, &docx))
+            .unwrap()
+            .unwrap()
+            .disk_name
+    };
+    let e = dir.path().join("export");
+    assert!(admin(&a, &["export", e.to_str().unwrap()]).status.success());
+    // documents/ becomes a link to a folder elsewhere holding a "document" of that name.
+    let elsewhere = dir.path().join("etc");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join(&disk_name), b"root:$6$secret").unwrap();
+    std::fs::remove_dir_all(e.join("documents")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, e.join("documents")).unwrap();
+    let out = admin(&b, &["import", e.to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a folder"), "{err}");
+    let s = open(&b);
+    assert!(s.list_users().unwrap().is_empty(), "nothing imported");
+}

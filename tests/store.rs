@@ -494,4 +494,10 @@ fn the_version_4_upgrade_indexes_folded_names_and_keeps_older_look_alikes_workin
     assert_eq!(s.login("ANA", "pw", None).unwrap().user_id, UserId(7));
     assert!(s.create_user("Ana", None, "pw", false).is_err());
     assert!(s.create_user("bob", None, "pw", false).is_ok());
+    // Deleting the one that holds the folded name hands it to the other look-alike.
+    s.delete_user("ana").unwrap();
+    let problems = s.store.read(integrity::check).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(s.create_user("ana", None, "pw", false).is_err());
+    assert_eq!(s.login("ana", "pw", None).unwrap().user_id, UserId(7));
 }

@@ -64,11 +64,15 @@ struct DmpArray {
     opened: bool,
     wrote_one: bool,
     closed: bool,
+    /// DMPs to read in the next transaction (see `BATCH`).
+    batch: usize,
 }
 
 /// Text written out at once, roughly (a DMP is never split).
 const PIECE: usize = 64 * 1024;
-/// DMPs read in one transaction.
+/// DMPs read in one transaction, while they are small: once plans average more than
+/// `PIECE / BATCH` bytes, they are read one at a time, so a piece holds at most one large
+/// plan beyond `PIECE` (and a slow reader pins no more than that).
 const BATCH: usize = 16;
 
 impl DmpArray {
@@ -79,11 +83,12 @@ impl DmpArray {
             out.push('[');
         }
         while out.len() < PIECE && self.next < self.ids.len() {
-            let end = (self.next + BATCH).min(self.ids.len());
+            let end = (self.next + self.batch).min(self.ids.len());
             let views = self
                 .services
                 .dmp_views(&self.caller, &self.ids[self.next..end])?;
             self.next = end;
+            let before = out.len();
             for v in &views {
                 if self.wrote_one {
                     out.push(',');
@@ -91,6 +96,8 @@ impl DmpArray {
                 self.wrote_one = true;
                 document::write(v, &mut out)?;
             }
+            let average = (out.len() - before) / views.len().max(1);
+            self.batch = if average > PIECE / BATCH { 1 } else { BATCH };
         }
         if self.next >= self.ids.len() {
             out.push(']');
@@ -172,6 +179,7 @@ impl DmpsApi {
             opened: false,
             wrote_one: false,
             closed: false,
+            batch: BATCH,
         };
         let body = http_body_util::combinators::BoxBody::new(body);
         Ok(DmpList::Ok(

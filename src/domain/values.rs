@@ -7,7 +7,7 @@ use super::InvalidValue;
 /// A login name: 1 to 64 characters of letters, digits and `. _ - @`.
 ///
 /// Two names are the same account name when their [folded](Username::folded) forms are
-/// equal (Unicode NFKC and lower case): `ADMIN`, `Admin` and fullwidth `ａｄｍｉｎ` are all
+/// equal (Unicode NFKC and case folding): `ADMIN`, `Admin` and fullwidth `ａｄｍｉｎ` are all
 /// `admin`. A new name must also be written in one script ([`Username::parse_new`]), so
 /// `аlice` with a Cyrillic `а` cannot pose as `alice`.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -52,7 +52,7 @@ impl Username {
         Ok(name)
     }
 
-    /// The form under which names are unique and looked up: NFKC, then lower case.
+    /// The form under which names are unique and looked up (see [`fold`]).
     pub fn folded(&self) -> String {
         fold(&self.0)
     }
@@ -62,11 +62,12 @@ impl Username {
     }
 }
 
-/// NFKC, lower case, NFKC again (lower-casing can leave a string that is not normalised).
+/// Unicode compatibility caseless form: NFKC, full case folding (`ß` is `ss`, a final `ς` is
+/// `σ`), NFKC again (folding can leave a string that is not normalised).
 pub fn fold(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let lower: String = name.nfkc().flat_map(char::to_lowercase).collect();
-    lower.nfkc().collect()
+    let folded = caseless::default_case_fold_str(&name.nfkc().collect::<String>());
+    folded.nfkc().collect()
 }
 
 impl fmt::Display for Username {
@@ -170,6 +171,11 @@ mod tests {
     #[test]
     fn look_alike_names_fold_together_and_mixed_scripts_are_refused() {
         let admin = Username::parse_new("admin").unwrap();
+        assert_eq!(fold("stra\u{df}e"), fold("STRASSE"));
+        assert_eq!(
+            fold("\u{3bb}\u{3cc}\u{3b3}\u{3bf}\u{3c2}"),
+            fold("\u{39b}\u{38c}\u{393}\u{39f}\u{3a3}")
+        );
         for alike in ["ADMIN", "Admin", "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}"] {
             assert_eq!(
                 Username::parse(alike).unwrap().folded(),

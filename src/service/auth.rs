@@ -261,7 +261,7 @@ impl Services {
     ) -> Result<TokenPair> {
         let new_password = crate::domain::Password::parse(new_password)?;
         let key = crate::domain::values::fold(&caller.username);
-        if let Some(retry_after) = self.throttle.check(&key, client) {
+        if let Some(retry_after) = self.throttle.check_strict(&key, client) {
             return Err(ServiceError::Throttled { retry_after });
         }
         let stored = self

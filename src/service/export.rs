@@ -192,6 +192,19 @@ impl Services {
         let tasks_in: Vec<IdOut<TaskRecord>> = read_json(dir, "tasks.json")?;
         let inputs: Vec<IdOut<TaskInput>> = read_json(dir, "task_inputs.json")?;
         let files_in: Vec<IdOut<FileRecord>> = read_json(dir, "files.json")?;
+        // The documents folder itself must be a folder of the export, not a link to one
+        // elsewhere (`documents -> /etc` would make `shadow` an importable document).
+        let docs_in = dir.join("documents");
+        match std::fs::symlink_metadata(&docs_in) {
+            Ok(m) if m.file_type().is_dir() => {}
+            Ok(_) => {
+                return Err(ServiceError::Invalid(format!(
+                    "{} is not a folder (a symbolic link?); nothing was imported",
+                    docs_in.display()
+                )));
+            }
+            Err(_) => {}
+        }
         let docs = self.documents_dir();
         // Files copied so far, removed again if the import fails. (The write may run twice,
         // see `Store::write`: a second run copies the same files and may list them twice.)

@@ -401,7 +401,11 @@ fn download_stem(name: &str) -> String {
 fn download_stem_utf8(name: &str) -> String {
     let mut out = String::new();
     for c in name.trim().chars().take(80) {
+        // Bidirectional controls could make a name display as something else
+        // ("...\u{202e}fdp.exe"); they go with the control and path characters.
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}');
         if c.is_control()
+            || bidi
             || matches!(
                 c,
                 '/' | '\\' | '"' | '\'' | ':' | '*' | '?' | '<' | '>' | '|'

@@ -130,24 +130,46 @@ static POOL: BlockPool = BlockPool {
     }),
 };
 
+/// Only buffers of the default cost are kept: one of an imported hash with a higher memory
+/// cost is freed after its use, so the resident memory stays at one default buffer.
+fn default_blocks() -> usize {
+    Params::default().block_count()
+}
+
 impl BlockPool {
     fn with_blocks<T>(&self, count: usize, f: impl FnOnce(&mut [Block]) -> T) -> T {
-        let mut mem = {
-            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            st.busy += 1;
-            st.free.pop().unwrap_or_default()
+        let mut lease = Lease {
+            pool: self,
+            mem: {
+                let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                st.busy += 1;
+                st.free.pop().unwrap_or_default()
+            },
         };
-        if mem.len() < count {
-            mem = vec![Block::default(); count];
+        if lease.mem.len() < count {
+            lease.mem = vec![Block::default(); count];
         }
-        let out = f(&mut mem[..count]);
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.busy -= 1;
-        st.free.push(mem);
+        f(&mut lease.mem[..count])
+    }
+}
+
+/// A buffer taken from the pool, given back (or freed) when dropped, also by a panic.
+struct Lease<'a> {
+    pool: &'a BlockPool,
+    mem: Vec<Block>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let mem = std::mem::take(&mut self.mem);
+        let mut st = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.busy = st.busy.saturating_sub(1);
+        if mem.len() == default_blocks() {
+            st.free.push(mem);
+        }
         if st.busy == 0 {
             st.free.truncate(1);
         }
-        out
     }
 }
 

@@ -72,6 +72,7 @@ impl LoginThrottle {
 
     fn keys(&self, username: &str, client: Option<IpAddr>) -> Vec<(Key, Policy)> {
         let name = self.name(username);
+        let client = client.map(group);
         let mut keys = vec![
             (Key::Pair(name, client), PAIR),
             (Key::Account(name), ACCOUNT),
@@ -82,8 +83,19 @@ impl LoginThrottle {
         keys
     }
 
-    /// `Some(seconds)` when this attempt must wait before it is even checked.
+    /// `Some(seconds)` when this login must wait before it is even checked.
     pub fn check(&self, username: &str, client: Option<IpAddr>) -> Option<u64> {
+        self.wait(username, client, false)
+    }
+
+    /// As [`LoginThrottle::check`], with the account's wait applying to every client: for
+    /// checks of a password by someone already holding a token (changing the password),
+    /// where no real user can be locked out and a thief could otherwise rotate addresses.
+    pub fn check_strict(&self, username: &str, client: Option<IpAddr>) -> Option<u64> {
+        self.wait(username, client, true)
+    }
+
+    fn wait(&self, username: &str, client: Option<IpAddr>, strict: bool) -> Option<u64> {
         let now = Instant::now();
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let live = |k: &Key| {
@@ -100,7 +112,9 @@ impl LoginThrottle {
             .and_then(|(k, _)| live(k))
             .is_some_and(|e| e.failures > 0);
         keys.iter()
-            .filter(|(k, _)| !matches!(k, Key::Account(_)) || pair_failed || client.is_none())
+            .filter(|(k, _)| {
+                !matches!(k, Key::Account(_)) || strict || pair_failed || client.is_none()
+            })
             .filter_map(|(k, _)| live(k)?.blocked_until)
             .filter(|until| *until > now)
             .map(|until| (until - now).as_secs().max(1))
@@ -136,6 +150,7 @@ impl LoginThrottle {
 
     pub fn success(&self, username: &str, client: Option<IpAddr>) {
         let name = self.name(username);
+        let client = client.map(group);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.remove(&Key::Pair(name, client));
         entries.remove(&Key::Account(name));
@@ -145,6 +160,21 @@ impl LoginThrottle {
     #[cfg(test)]
     fn len(&self) -> usize {
         self.entries.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// The address a client is counted under: IPv6 addresses by their /64 (one machine, or
+/// one customer of a provider, holds a whole /64 and could otherwise rotate through it).
+fn group(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
     }
 }
 
@@ -204,6 +234,21 @@ mod tests {
         assert!(t.check("ann", None).is_some());
         // ... and an address that never failed is let through to the password check.
         assert_eq!(t.check("ann", Some(IpAddr::from([192, 0, 2, 1]))), None);
+    }
+
+    #[test]
+    fn ipv6_clients_count_by_their_slash_64_and_strict_checks_hold_every_client() {
+        let t = LoginThrottle::default();
+        for i in 0..40u16 {
+            let ip = IpAddr::from([0x2001, 0xdb8, 1, 2, i, 0, 0, i]);
+            t.failure("ann", Some(ip));
+        }
+        // Another address of the same /64 is the same client, which has failed.
+        let same = IpAddr::from([0x2001, 0xdb8, 1, 2, 9, 9, 9, 9]);
+        assert!(t.check("ann", Some(same)).is_some());
+        let other = IpAddr::from([0x2001, 0xdb8, 1, 3, 0, 0, 0, 1]);
+        assert_eq!(t.check("ann", Some(other)), None);
+        assert!(t.check_strict("ann", Some(other)).is_some());
     }
 
     #[test]

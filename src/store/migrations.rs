@@ -57,7 +57,7 @@ fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Version 4: usernames are unique in their folded form (NFKC, lower case), indexed here.
+/// Version 4: usernames are unique in their folded form (NFKC, case folding), indexed here.
 /// Look-alike names an older version let in stay usable under their exact names.
 fn v3_to_v4(tx: &WriteTransaction) -> Result<(), StoreError> {
     let left = super::users::index_folded(tx)?;

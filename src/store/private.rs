@@ -87,13 +87,15 @@ pub fn create(path: &Path) -> io::Result<File> {
 
 /// Creates `path` if absent (0600), leaving an existing file's content alone, and sets its
 /// mode to 0600 (an existing file another account owns keeps its mode, with a warning).
+/// Used for the database and backups, whose paths the operator chooses: a symbolic link
+/// there (a database on another disk) is followed.
 pub fn touch(path: &Path) -> io::Result<()> {
     let mut opts = OpenOptions::new();
     opts.write(true).create(true).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(FILE_MODE).custom_flags(libc::O_NOFOLLOW);
+        opts.mode(FILE_MODE);
     }
     let f = opts.open(path)?;
     if let Err(e) = set_file_mode(&f) {

@@ -18,8 +18,8 @@ pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users-1");
 /// `username → user id`. Uniqueness of usernames is claimed here.
 pub const USER_BY_NAME: TableDefinition<&str, u64> = TableDefinition::new("user-by-name-1");
 
-/// `folded username → user id` (schema 4): names are unique in their folded form (NFKC, lower
-/// case; see `domain::Username::folded`), so `ADMIN` or fullwidth `ａｄｍｉｎ` cannot sit
+/// `folded username → user id` (schema 4): names are unique in their folded form (NFKC, case
+/// folding; see `domain::Username::folded`), so `ADMIN` or fullwidth `ａｄｍｉｎ` cannot sit
 /// beside `admin`. Look-alikes that an older schema let in keep their exact-name row; the
 /// first of them (by id) holds the folded one.
 pub const USER_BY_FOLD: TableDefinition<&str, u64> = TableDefinition::new("user-by-fold-1");

@@ -336,3 +336,35 @@ async fn a_document_write_never_follows_a_symbolic_link_planted_at_its_temp_name
         .ok(200);
     assert_ne!(v["status"], "done", "{v}");
 }
+
+#[tokio::test]
+async fn a_download_name_never_carries_bidirectional_controls() {
+    let app = TestApp::new();
+    let t = app.user("mallory").await;
+    let dmp = app
+        .dmp(&t, &json!({"name": "invoice\u{202e}fdp.exe"}))
+        .await;
+    let task = app.task(&t, &dmp).await;
+    app.services
+        .complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF)
+        .unwrap();
+    let v = app
+        .get(&format!("/tasks/{task}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    let r = app
+        .get(&format!(
+            "/resources/pdf/{}",
+            v["url_pdf"].as_str().unwrap()
+        ))
+        .send()
+        .await;
+    let cd = r.header("content-disposition").unwrap().to_owned();
+    assert!(
+        !cd.contains("%E2%80%AE") && !cd.contains('\u{202e}'),
+        "{cd}"
+    );
+    assert!(cd.contains("invoice_fdp.exe.pdf"), "{cd}");
+}
