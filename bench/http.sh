@@ -3,7 +3,8 @@
 # 100 DMPs and 20 tasks, drives every route with wrk (64 connections) and prints a table of
 # throughput against GET /health, latency and server CPU per 1,000 requests.
 # Usage: bash bench/http.sh   (installs wrk from Debian if missing; needs root for that)
-# Knobs: DURATION=seconds per route (default 8), CONNECTIONS (default 64).
+# Knobs: DURATION=seconds per route (default 8), CONNECTIONS (default 64). The task cap is
+# lifted (--max-pending-tasks) so that POST /tasks measures the write, not the 429.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
@@ -11,7 +12,7 @@ cargo build --release --quiet
 echo "binary: $(stat -c %s target/release/dmptool | awk '{printf "%.1f MB", $1/1e6}') (target/release/dmptool)"
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DMPTOOL_ADMIN_PASSWORD=bench-admin-pw DMPTOOL_LOG=warn ./target/release/dmptool --data "$data" serve --port "$port" &
+DMPTOOL_ADMIN_PASSWORD=bench-admin-pw DMPTOOL_LOG=warn ./target/release/dmptool --data "$data" serve --port "$port" --max-pending-tasks 100000 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done

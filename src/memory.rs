@@ -9,7 +9,7 @@
 const MMAP_THRESHOLD: i32 = 1 << 20;
 
 /// How often the server hands free memory back to the system.
-pub const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+pub const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Sets the allocator's policy. Call first thing in `main`, before any thread starts.
 pub fn tune() {

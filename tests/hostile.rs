@@ -821,3 +821,35 @@ fn the_right_password_from_a_clean_address_gets_in_however_many_guesses_others_m
     let (status, v) = login_from(&s, "admin", PW, "192.0.2.77");
     assert_eq!(status, 200, "locked out: {v}");
 }
+
+#[test]
+fn a_login_storm_gives_its_memory_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = proxied_server(dir.path(), &[]);
+    // Warm up: the first logins make the memory a login needs at all.
+    for i in 0..4 {
+        assert_eq!(login_from(&s, "admin", PW, &format!("192.0.2.{i}")).0, 200);
+    }
+    let before = rss(&s);
+    let port = s.port;
+    // 16 clients logging in at once, 6 times each (each hash fills 19 MiB).
+    std::thread::scope(|scope| {
+        for t in 0..16 {
+            scope.spawn(move || {
+                for _ in 0..6 {
+                    let (status, v) = login_at(port, "admin", PW, &format!("198.51.100.{t}"));
+                    assert_eq!(status, 200, "{v}");
+                }
+            });
+        }
+    });
+    let after = rss(&s);
+    let grown = after.saturating_sub(before);
+    assert!(
+        grown < 20 << 20,
+        "resident memory stayed {} MiB higher after the storm ({} -> {} MiB)",
+        grown >> 20,
+        before >> 20,
+        after >> 20
+    );
+}

@@ -352,7 +352,7 @@ fn free_bytes(path: &Path) -> Option<u64> {
 
 /// How much of the database redb keeps in memory (its default is 1 GiB, which a server
 /// meant to idle at a few MiB has no use for; the OS page cache holds the file anyway).
-pub const CACHE_BYTES: usize = 64 << 20;
+pub const CACHE_BYTES: usize = 16 << 20;
 
 fn builder() -> redb::Builder {
     let mut b = Database::builder();
