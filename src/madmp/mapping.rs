@@ -213,11 +213,21 @@ pub fn dataset(dmp: &Obj) -> Option<&Obj> {
 
 fn dataset_mut(dmp: &mut Obj) -> &mut Obj {
     let title = str_at(dmp, "title").to_owned();
-    first_mut(dmp, "dataset", || new_dataset(&title))
+    let id = dataset_id_for(dmp.get("dmp_id").and_then(|d| d.get("identifier")).and_then(Value::as_str));
+    first_mut(dmp, "dataset", || new_dataset(&title, id))
+}
+
+/// The identifier of the plan's one dataset: `{dmp_id}#dataset-1` (type `url`) when the
+/// plan's identifier is a URL, else `dataset-1` (type `other`).
+pub fn dataset_id_for(dmp_id: Option<&str>) -> Value {
+    match dmp_id.filter(|d| d.starts_with("http://") || d.starts_with("https://")) {
+        Some(url) => json!({"identifier": format!("{url}#dataset-1"), "type": "url"}),
+        None => json!({"identifier": "dataset-1", "type": "other"}),
+    }
 }
 
 /// A dataset with the fields the schema requires.
-pub fn new_dataset(title: &str) -> Obj {
+pub fn new_dataset(title: &str, dataset_id: Value) -> Obj {
     let title = if title.is_empty() {
         "Data of the plan"
     } else {
@@ -225,10 +235,7 @@ pub fn new_dataset(title: &str) -> Obj {
     };
     let mut o = Obj::new();
     o.insert("title".into(), json!(title));
-    o.insert(
-        "dataset_id".into(),
-        json!({"identifier": "dataset-1", "type": "other"}),
-    );
+    o.insert("dataset_id".into(), dataset_id);
     o.insert("personal_data".into(), json!("unknown"));
     o.insert("sensitive_data".into(), json!("unknown"));
     o
@@ -626,7 +633,7 @@ fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
     });
     let access = match (sharing, embargo) {
         (Some(true), _) => "open",
-        (Some(false), true) => "shared",
+        (Some(false), true) => "restricted",
         _ => "closed",
     };
     dist.insert("data_access".into(), json!(access));
@@ -660,7 +667,7 @@ fn distribution_in(dmp: &Obj, a: &mut Obj) {
         "sharing",
         match access {
             "open" => "Yes",
-            "shared" | "closed" => "No",
+            "restricted" | "shared" | "closed" => "No",
             _ => "",
         },
     );
@@ -725,7 +732,7 @@ mod tests {
         };
         for (sharing, embargo, want) in [
             ("Yes", "Yes", "open"),
-            ("No", "Yes", "shared"),
+            ("No", "Yes", "restricted"),
             ("No", "No", "closed"),
         ] {
             let a = obj(

@@ -138,6 +138,7 @@ fn config(
         },
         workers: None,
         trust_proxy: false,
+        public_url: None,
         request_timeout: dmptool::net::REQUEST_READ_TIMEOUT,
         idle_timeout: dmptool::net::IDLE_TIMEOUT,
         write_timeout: dmptool::net::WRITE_TIMEOUT,
