@@ -338,3 +338,26 @@ fn nonconforming_documents_are_refused_with_a_pointer() {
     assert!(err.message.contains("contact"), "{err}");
     assert!(madmp::import(json!({"dmp": []}), Version::V1_2).is_err());
 }
+
+#[test]
+fn reused_data_are_linked_with_a_related_identifier() {
+    let mut fields = Map::new();
+    fields.insert("reuse".into(), json!("Yes"));
+    fields.insert("reuse_url".into(), json!("https://doi.org/10.1234/raw"));
+    for version in Version::ALL {
+        let out = madmp::export(&fields, &ctx(0, 0), version).unwrap();
+        let ds = &out["dmp"]["dataset"][0];
+        assert_eq!(ds["is_reused"], true);
+        assert_eq!(
+            ds["related_identifier"],
+            json!([{"identifier": "https://doi.org/10.1234/raw",
+                    "relation_type": "IsDerivedFrom", "type": "doi"}])
+        );
+        // Read back without the answers block: from the standard's fields alone.
+        let mut bare = out.clone();
+        bare["dmp"].as_object_mut().unwrap().remove(madmp::EXTENSION);
+        let back = madmp::import(bare, version).unwrap();
+        assert_eq!(back.fields["reuse_url"], "https://doi.org/10.1234/raw");
+        assert_eq!(back.fields["reuse"], "Yes");
+    }
+}

@@ -87,7 +87,7 @@ pub const UNITS: &[Unit] = &[
     },
     Unit {
         name: "reuse",
-        keys: &["reuse"],
+        keys: &["reuse", "reuse_url"],
         export: reuse_out,
         import: reuse_in,
     },
@@ -513,6 +513,44 @@ fn reuse_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
         Some(b) => ds.insert("is_reused".into(), json!(b)),
         None => ds.remove("is_reused"),
     };
+    // maDMP 1.3: the data reused are linked with `related_identifier`, `IsDerivedFrom`.
+    let url = text(a, "reuse_url").trim();
+    let list = ds.entry("related_identifier").or_insert_with(|| json!([]));
+    if let Some(items) = list.as_array_mut() {
+        let at = items.iter().position(|i| {
+            i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM)
+        });
+        match (at, url.is_empty()) {
+            (Some(i), true) => {
+                items.remove(i);
+            }
+            (Some(i), false) => {
+                if items[i].get("identifier").and_then(Value::as_str) != Some(url) {
+                    items[i] = related(url);
+                }
+            }
+            (None, false) => items.push(related(url)),
+            (None, true) => {}
+        }
+    }
+    if ds
+        .get("related_identifier")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        ds.remove("related_identifier");
+    }
+}
+
+const DERIVED_FROM: &str = "IsDerivedFrom";
+
+fn related(url: &str) -> Value {
+    let ty = if url.starts_with("https://doi.org/") {
+        "doi"
+    } else {
+        "url"
+    };
+    json!({"identifier": url, "relation_type": DERIVED_FROM, "type": ty})
 }
 fn reuse_in(dmp: &Obj, a: &mut Obj) {
     let v = dataset(dmp)
@@ -527,6 +565,18 @@ fn reuse_in(dmp: &Obj, a: &mut Obj) {
             None => "",
         },
     );
+    let url = dataset(dmp)
+        .and_then(|d| d.get("related_identifier"))
+        .and_then(Value::as_array)
+        .and_then(|items| {
+            items.iter().find(|i| {
+                i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM)
+            })
+        })
+        .and_then(|i| i.get("identifier"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    set_text(a, "reuse_url", url);
 }
 
 fn conditions_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {

@@ -549,3 +549,37 @@ async fn the_api_catalog_and_the_rda_openapi_document_are_served() {
     let ui = app.get("/rda/docs").send().await;
     assert_eq!(ui.status.as_u16(), 200);
 }
+
+#[tokio::test]
+async fn an_export_that_would_not_validate_is_a_500_never_an_invalid_document() {
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    let id = app.dmp(&t, &fixture("dmp-posted-by-frontend.json")).await;
+    // An address no check let in (written to the store directly): the contact's `mbox`
+    // would break the schema's `email` format.
+    app.services
+        .store
+        .write(|tx| {
+            let uid = dmptool::store::users::id_by_name(tx, "ana")?.unwrap();
+            let mut u = dmptool::store::users::get(tx, uid)?.unwrap();
+            u.email = Some("not an address".into());
+            dmptool::store::users::update(tx, uid, &u)
+        })
+        .unwrap();
+    for accept in [V13, V12] {
+        let r = app
+            .get(&format!("/rda/dmps/{id}"))
+            .token(&t)
+            .header("Accept", accept)
+            .send()
+            .await;
+        let msg = error(&r, 500, "generic_error");
+        assert!(!msg.contains("not an address"), "{msg}");
+    }
+    let r = app
+        .get(&format!("/dmps/{id}/madmp"))
+        .token(&t)
+        .send()
+        .await;
+    r.error(500);
+}
