@@ -84,7 +84,11 @@ fn every_official_example_of_both_versions_imports_and_exports_back_equal() {
     for (name, doc) in examples() {
         // 1.2 in, 1.2 out: the same document.
         let out = trip(&name, &doc, Version::V1_2, Version::V1_2, &mut validations);
-        assert_eq!(comparable(out.clone()), comparable(doc.clone()), "{name}: 1.2 trip");
+        assert_eq!(
+            comparable(out.clone()),
+            comparable(doc.clone()),
+            "{name}: 1.2 trip"
+        );
         equal += 1;
         // The answers block holds every questionnaire answer as text.
         let answers = &out["dmp"][madmp::EXTENSION]["answers"];
@@ -96,7 +100,11 @@ fn every_official_example_of_both_versions_imports_and_exports_back_equal() {
         // ROR funder id are the only differences the standard made).
         let up = trip(&name, &doc, Version::V1_2, Version::V1_3, &mut validations);
         if let Some(official) = official_1_3.get(&name) {
-            assert_eq!(comparable(up.clone()), comparable(official.clone()), "{name}: 1.2 -> 1.3");
+            assert_eq!(
+                comparable(up.clone()),
+                comparable(official.clone()),
+                "{name}: 1.2 -> 1.3"
+            );
             equal += 1;
         }
         // 1.3 back to 1.2: the original again, except a known funder keeps its ROR id.
@@ -112,16 +120,26 @@ fn every_official_example_of_both_versions_imports_and_exports_back_equal() {
     }
     for (name, doc) in examples_1_3() {
         let out = trip(&name, &doc, Version::V1_3, Version::V1_3, &mut validations);
-        assert_eq!(comparable(out.clone()), comparable(doc.clone()), "{name}: 1.3 trip");
+        assert_eq!(
+            comparable(out.clone()),
+            comparable(doc.clone()),
+            "{name}: 1.3 trip"
+        );
         equal += 1;
         let out2 = trip(&name, &out, Version::V1_3, Version::V1_3, &mut validations);
         assert_eq!(comparable(out2), comparable(out), "{name}: second 1.3 trip");
         // 1.3 -> 1.2 -> 1.3: the same.
         let down = trip(&name, &doc, Version::V1_3, Version::V1_2, &mut validations);
         let up = trip(&name, &down, Version::V1_2, Version::V1_3, &mut validations);
-        assert_eq!(comparable(up), comparable(doc.clone()), "{name}: 1.3 -> 1.2 -> 1.3");
+        assert_eq!(
+            comparable(up),
+            comparable(doc.clone()),
+            "{name}: 1.3 -> 1.2 -> 1.3"
+        );
     }
-    eprintln!("FIGURES round trip: {equal} official examples came back equal; {validations} schema validations passed");
+    eprintln!(
+        "FIGURES round trip: {equal} official examples came back equal; {validations} schema validations passed"
+    );
 }
 
 /// A plan with everything the standard can say: several datasets, contributors, costs,
@@ -194,14 +212,22 @@ fn a_1_2_shared_becomes_restricted_and_goes_back_to_shared() {
     doc["dmp"]["dataset"][0]["distribution"][0]["data_access"] = json!("shared");
     let mut n = 0;
     let up = trip("ex3", &doc, Version::V1_2, Version::V1_3, &mut n);
-    assert_eq!(up["dmp"]["dataset"][0]["distribution"][0]["data_access"], "restricted");
+    assert_eq!(
+        up["dmp"]["dataset"][0]["distribution"][0]["data_access"],
+        "restricted"
+    );
     let down = trip("ex3", &doc, Version::V1_2, Version::V1_2, &mut n);
     assert_eq!(comparable(down), comparable(doc));
     // A 1.2 document may not leave a host's url out; a 1.3 one may.
     let mut no_url = complete_plan();
     no_url["$schema"] = json!(null);
-    let err = madmp::import(no_url.clone(), Version::V1_2).unwrap_err().unwrap();
-    assert!(err.pointer.starts_with("/dmp/dataset/3/distribution/0"), "{err}");
+    let err = madmp::import(no_url.clone(), Version::V1_2)
+        .unwrap_err()
+        .unwrap();
+    assert!(
+        err.pointer.starts_with("/dmp/dataset/3/distribution/0"),
+        "{err}"
+    );
     assert!(err.to_string().contains("maDMP 1.2"), "{err}");
     assert!(madmp::import(no_url, Version::V1_3).is_ok());
 }
@@ -278,7 +304,12 @@ fn the_fixture_and_an_empty_plan_export_valid_documents() {
         .unwrap(),
     )
     .unwrap();
-    let out = madmp::export(&fixture, &ctx(1_764_000_000_000, 1_764_000_100_000), Version::V1_3).unwrap();
+    let out = madmp::export(
+        &fixture,
+        &ctx(1_764_000_000_000, 1_764_000_100_000),
+        Version::V1_3,
+    )
+    .unwrap();
     assert!(schema::validate(&out).is_ok());
     let dmp = &out["dmp"];
     assert_eq!(dmp["title"], "DMP 945 – azotea");
@@ -289,9 +320,17 @@ fn the_fixture_and_an_empty_plan_export_valid_documents() {
         json!(["light pollution", "citizen science", "night sky"])
     );
     assert_eq!(ds["distribution"][0]["data_access"], "restricted");
-    let old = madmp::export(&fixture, &ctx(1_764_000_000_000, 1_764_000_100_000), Version::V1_2).unwrap();
+    let old = madmp::export(
+        &fixture,
+        &ctx(1_764_000_000_000, 1_764_000_100_000),
+        Version::V1_2,
+    )
+    .unwrap();
     assert!(schema::validate_as(&old, Version::V1_2).is_ok());
-    assert_eq!(old["dmp"]["dataset"][0]["distribution"][0]["data_access"], "shared");
+    assert_eq!(
+        old["dmp"]["dataset"][0]["distribution"][0]["data_access"],
+        "shared"
+    );
     assert_eq!(
         ds["distribution"][0]["byte_size"],
         json!(218_085_000_000i64)
@@ -329,7 +368,9 @@ fn nonconforming_documents_are_refused_with_a_pointer() {
         .find(|(n, _)| n.starts_with("ex8"))
         .unwrap();
     doc["dmp"]["dataset"][0]["personal_data"] = json!("maybe");
-    let err = madmp::import(doc.clone(), Version::V1_3).unwrap_err().unwrap();
+    let err = madmp::import(doc.clone(), Version::V1_3)
+        .unwrap_err()
+        .unwrap();
     assert_eq!(err.pointer, "/dmp/dataset/0/personal_data");
     doc["dmp"]["dataset"][0]["personal_data"] = json!("no");
     doc["dmp"].as_object_mut().unwrap().remove("contact");
@@ -355,7 +396,10 @@ fn reused_data_are_linked_with_a_related_identifier() {
         );
         // Read back without the answers block: from the standard's fields alone.
         let mut bare = out.clone();
-        bare["dmp"].as_object_mut().unwrap().remove(madmp::EXTENSION);
+        bare["dmp"]
+            .as_object_mut()
+            .unwrap()
+            .remove(madmp::EXTENSION);
         let back = madmp::import(bare, version).unwrap();
         assert_eq!(back.fields["reuse_url"], "https://doi.org/10.1234/raw");
         assert_eq!(back.fields["reuse"], "Yes");

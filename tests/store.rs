@@ -60,7 +60,9 @@ fn indexes_agree_with_records_through_every_change() {
         .unwrap(),
     )
     .unwrap();
-    let imported = s.import_madmp(&ana, doc.clone(), &Served::assumed("http://x")).unwrap();
+    let imported = s
+        .import_madmp(&ana, doc.clone(), &Served::assumed("http://x"))
+        .unwrap();
     let pre = dmptool::service::madmp::Precondition::default();
     s.replace_madmp(
         &ana,
@@ -82,7 +84,9 @@ fn indexes_agree_with_records_through_every_change() {
     ));
     let mut doc = doc;
     doc["dmp"]["dmp_id"]["identifier"] = json!("10.0000/another");
-    let second = s.import_madmp(&ana, doc, &Served::assumed("http://x")).unwrap();
+    let second = s
+        .import_madmp(&ana, doc, &Served::assumed("http://x"))
+        .unwrap();
     check(&s);
     s.delete_own_dmp(&ana, &second.id.to_string(), &pre)
         .unwrap();
@@ -301,7 +305,12 @@ fn the_version_3_upgrade_indexes_existing_dmps_by_time() {
         count: 100,
         ..Default::default()
     };
-    assert_eq!(s.list_madmp(&ana, &q, &Served::assumed("http://x")).unwrap().total, 5);
+    assert_eq!(
+        s.list_madmp(&ana, &q, &Served::assumed("http://x"))
+            .unwrap()
+            .total,
+        5
+    );
 }
 
 #[derive(Debug)]

@@ -35,7 +35,13 @@ pub fn aliases(identifier: &str) -> Vec<String> {
     KNOWN
         .iter()
         .filter(|(f, r)| *f == n || *r == bare)
-        .flat_map(|(f, r)| [(*f).to_owned(), (*r).to_owned(), format!("https://ror.org/{r}")])
+        .flat_map(|(f, r)| {
+            [
+                (*f).to_owned(),
+                (*r).to_owned(),
+                format!("https://ror.org/{r}"),
+            ]
+        })
         .collect()
 }
 

@@ -213,7 +213,11 @@ pub fn dataset(dmp: &Obj) -> Option<&Obj> {
 
 fn dataset_mut(dmp: &mut Obj) -> &mut Obj {
     let title = str_at(dmp, "title").to_owned();
-    let id = dataset_id_for(dmp.get("dmp_id").and_then(|d| d.get("identifier")).and_then(Value::as_str));
+    let id = dataset_id_for(
+        dmp.get("dmp_id")
+            .and_then(|d| d.get("identifier"))
+            .and_then(Value::as_str),
+    );
     first_mut(dmp, "dataset", || new_dataset(&title, id))
 }
 
@@ -517,9 +521,9 @@ fn reuse_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let url = text(a, "reuse_url").trim();
     let list = ds.entry("related_identifier").or_insert_with(|| json!([]));
     if let Some(items) = list.as_array_mut() {
-        let at = items.iter().position(|i| {
-            i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM)
-        });
+        let at = items
+            .iter()
+            .position(|i| i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM));
         match (at, url.is_empty()) {
             (Some(i), true) => {
                 items.remove(i);
@@ -569,9 +573,9 @@ fn reuse_in(dmp: &Obj, a: &mut Obj) {
         .and_then(|d| d.get("related_identifier"))
         .and_then(Value::as_array)
         .and_then(|items| {
-            items.iter().find(|i| {
-                i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM)
-            })
+            items
+                .iter()
+                .find(|i| i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM))
         })
         .and_then(|i| i.get("identifier"))
         .and_then(Value::as_str)

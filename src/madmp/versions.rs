@@ -81,16 +81,22 @@ pub fn up_to_1_3(doc: &mut Value) {
     let filled: Vec<String> = doc
         .pointer(&format!("/dmp/{EXTENSION}/{FILLED}"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     for pointer in filled {
         let Some((parent, key)) = pointer.rsplit_once('/') else {
             continue;
         };
-        if key == "url" && parent.ends_with("/host") {
-            if let Some(host) = doc.pointer_mut(parent).and_then(Value::as_object_mut) {
-                host.remove("url");
-            }
+        if key == "url"
+            && parent.ends_with("/host")
+            && let Some(host) = doc.pointer_mut(parent).and_then(Value::as_object_mut)
+        {
+            host.remove("url");
         }
     }
     if let Some(ext) = doc
@@ -127,10 +133,10 @@ pub fn for_output(doc: &mut Value, assumed_base: Option<&str>) {
     for n in notes {
         note(doc, n);
     }
-    if let Some(base) = assumed_base {
-        if let Some(ext) = extension_mut(doc) {
-            ext.insert("assumed_base_url".into(), json!(base));
-        }
+    if let Some(base) = assumed_base
+        && let Some(ext) = extension_mut(doc)
+    {
+        ext.insert("assumed_base_url".into(), json!(base));
     }
 }
 
@@ -143,22 +149,22 @@ pub fn down_to_1_2(mut doc: Value) -> Value {
         if dist.get("data_access").and_then(Value::as_str) == Some("restricted") {
             dist.insert("data_access".into(), json!("shared"));
         }
-        if let Some(host) = dist.get_mut("host").and_then(Value::as_object_mut) {
-            if !host.contains_key("url") {
-                let ids = match host.get("host_id") {
-                    Some(Value::Array(a)) => a.iter().collect(),
-                    Some(one) => vec![one],
-                    None => Vec::new(),
-                };
-                let url = ids
-                    .into_iter()
-                    .filter_map(|h| h.get("identifier").and_then(Value::as_str))
-                    .find(|u| u.starts_with("https://") || u.starts_with("http://"))
-                    .unwrap_or(NO_URL)
-                    .to_owned();
-                host.insert("url".into(), Value::String(url));
-                filled.push(Value::String(format!("{at}/host/url")));
-            }
+        if let Some(host) = dist.get_mut("host").and_then(Value::as_object_mut)
+            && !host.contains_key("url")
+        {
+            let ids = match host.get("host_id") {
+                Some(Value::Array(a)) => a.iter().collect(),
+                Some(one) => vec![one],
+                None => Vec::new(),
+            };
+            let url = ids
+                .into_iter()
+                .filter_map(|h| h.get("identifier").and_then(Value::as_str))
+                .find(|u| u.starts_with("https://") || u.starts_with("http://"))
+                .unwrap_or(NO_URL)
+                .to_owned();
+            host.insert("url".into(), Value::String(url));
+            filled.push(Value::String(format!("{at}/host/url")));
         }
     }
     if !filled.is_empty() {
@@ -168,7 +174,9 @@ pub fn down_to_1_2(mut doc: Value) -> Value {
         }
         note(
             &mut doc,
-            format!("{n} host(s) without a url (optional in 1.3, required in 1.2) got one for 1.2; see {FILLED}"),
+            format!(
+                "{n} host(s) without a url (optional in 1.3, required in 1.2) got one for 1.2; see {FILLED}"
+            ),
         );
     }
     repoint_schema(&mut doc, "1.3", "1.2");

@@ -307,12 +307,12 @@ impl Services {
             doc: imported.fields,
         };
         self.store.write(|tx| {
-            if let Some(wanted) = &dmp_id {
-                if let Some(other) = own_dmp_with_id(tx, caller.id.0, wanted, served)? {
-                    return Err(ServiceError::AlreadyExists(format!(
-                        "a DMP with dmp_id {wanted:?} exists already: {other}; PUT /rda/dmps/{other} to change it"
-                    )));
-                }
+            if let Some(wanted) = &dmp_id
+                && let Some(other) = own_dmp_with_id(tx, caller.id.0, wanted, served)?
+            {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "a DMP with dmp_id {wanted:?} exists already: {other}; PUT /rda/dmps/{other} to change it"
+                )));
             }
             let id = insert_new(tx, &rec)?;
             to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
@@ -354,7 +354,12 @@ impl Services {
     /// A page of the caller's DMPs as maDMP documents. Candidates come from the caller's
     /// time indexes (bounded by the created/modified ranges); when no filter needs the
     /// documents and the order is by a time, only the page's records are read.
-    pub fn list_madmp(&self, caller: &Caller, q: &MadmpQuery, served: &Served) -> Result<MadmpPage> {
+    pub fn list_madmp(
+        &self,
+        caller: &Caller,
+        q: &MadmpQuery,
+        served: &Served,
+    ) -> Result<MadmpPage> {
         let owner = caller.id.0;
         self.store.read(|tx| {
             let person = owner_of(tx, owner)?;
@@ -582,7 +587,13 @@ fn matches(d: &MadmpDoc, q: &MadmpQuery) -> bool {
     let wanted_access: Vec<String> = q
         .distribution_data_access
         .iter()
-        .map(|a| if a == "shared" { "restricted".to_owned() } else { a.clone() })
+        .map(|a| {
+            if a == "shared" {
+                "restricted".to_owned()
+            } else {
+                a.clone()
+            }
+        })
         .collect();
     let formats: Vec<&str> = distributions
         .iter()

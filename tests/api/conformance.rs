@@ -183,7 +183,10 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
     .await;
     let c = dmp(&r, Version::V1_2);
     let c_id = c["id"].as_str().unwrap().to_owned();
-    assert_eq!(c["dmp"]["dataset"][0]["distribution"][0]["data_access"], "shared");
+    assert_eq!(
+        c["dmp"]["dataset"][0]["distribution"][0]["data_access"],
+        "shared"
+    );
     // A plan of the frontend's is readable here too.
     let d_id = app.dmp(&t, &fixture("dmp-posted-by-frontend.json")).await;
     let d = dmp(
@@ -211,30 +214,66 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
     let r = send!(app.get(&path_a)).await;
     let got = dmp(&r, Version::V1_3);
     assert_eq!(r.header("etag"), Some(a_etag.as_str()));
-    assert_eq!(got["dmp"]["dataset"][3]["distribution"][0]["data_access"], "restricted");
+    assert_eq!(
+        got["dmp"]["dataset"][3]["distribution"][0]["data_access"],
+        "restricted"
+    );
     let r = send!(app.get(&path_a).header("Accept", V12)).await;
     let old = dmp(&r, Version::V1_2);
-    assert_eq!(old["dmp"]["dataset"][3]["distribution"][0]["data_access"], "shared");
+    assert_eq!(
+        old["dmp"]["dataset"][3]["distribution"][0]["data_access"],
+        "shared"
+    );
     let r = send!(app.get(&format!("{path_a}?version=1.2"))).await;
     dmp(&r, Version::V1_2);
-    let r = send!(app.get(&format!("/rda/dmps/{c_id}")).header("Accept", "*/*")).await;
+    let r = send!(
+        app.get(&format!("/rda/dmps/{c_id}"))
+            .header("Accept", "*/*")
+    )
+    .await;
     let c13 = dmp(&r, Version::V1_3);
-    assert_eq!(c13["dmp"]["dataset"][0]["distribution"][0]["data_access"], "restricted");
+    assert_eq!(
+        c13["dmp"]["dataset"][0]["distribution"][0]["data_access"],
+        "restricted"
+    );
     let r = send!(app.get(&path_a).header("Accept", "application/json")).await;
     dmp(&r, Version::V1_3);
-    let r = send!(app.get(&format!("{path_a}?version=1.2")).header("Accept", "application/json")).await;
+    let r = send!(
+        app.get(&format!("{path_a}?version=1.2"))
+            .header("Accept", "application/json")
+    )
+    .await;
     assert_eq!(served(&r), Version::V1_3);
     valid(&r.json()["dmp"], Version::V1_2);
-    for accept in ["text/html", "application/vnd.org.rd-alliance.dmp-common.v1.1+json"] {
-        error(&send!(app.get(&path_a).header("Accept", accept)).await, 406, "not_acceptable");
+    for accept in [
+        "text/html",
+        "application/vnd.org.rd-alliance.dmp-common.v1.1+json",
+    ] {
+        error(
+            &send!(app.get(&path_a).header("Accept", accept)).await,
+            406,
+            "not_acceptable",
+        );
     }
     error(
-        &send!(app.get(&format!("{path_a}?version=1.2")).header("Accept", V13)).await,
+        &send!(
+            app.get(&format!("{path_a}?version=1.2"))
+                .header("Accept", V13)
+        )
+        .await,
         406,
         "not_acceptable",
     );
-    error(&send!(app.get("/rda/dmps/ffffffffffffffffffffffff")).await, 404, "dmp_not_found");
-    error(&app.get(&path_a).send().await, 401, "authentication_required");
+    error(
+        &send!(app.get("/rda/dmps/ffffffffffffffffffffffff")).await,
+        404,
+        "dmp_not_found",
+    );
+    error(
+        &app.get(&path_a).send().await,
+        401,
+        "authentication_required",
+    );
     error(
         &send!(app.post("/rda/dmps").raw("text/csv", "a,b")).await,
         415,
@@ -243,13 +282,26 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
 
     // ---- list: every filter, each with a hit and a miss ----------------------------
     let all: BTreeSet<String> = [&a_id, &b_id, &c_id, &d_id].into_iter().cloned().collect();
-    let set = |ids: &[&String]| ids.iter().map(|s| (*s).clone()).collect::<BTreeSet<String>>();
-    let d_url = d["dmp"]["dmp_id"]["identifier"].as_str().unwrap().to_owned();
+    let set = |ids: &[&String]| {
+        ids.iter()
+            .map(|s| (*s).clone())
+            .collect::<BTreeSet<String>>()
+    };
+    let d_url = d["dmp"]["dmp_id"]["identifier"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let cases: Vec<(String, BTreeSet<String>)> = vec![
         ("languages[]=eng".into(), all.clone()),
         ("languages[]=fra".into(), set(&[])),
-        ("contact_ids[]=0000-0000-0000-0000".into(), set(&[&b_id, &c_id])),
-        ("contributor_ids[]=https://orcid.org/0000-0002-1825-0097".into(), set(&[&a_id])),
+        (
+            "contact_ids[]=0000-0000-0000-0000".into(),
+            set(&[&b_id, &c_id]),
+        ),
+        (
+            "contributor_ids[]=https://orcid.org/0000-0002-1825-0097".into(),
+            set(&[&a_id]),
+        ),
         ("dataset_ids[]=10.5281/zenodo.1200361".into(), set(&[&c_id])),
         (
             "metadata_standard_ids[]=https://ddialliance.org/Specification/DDI-Lifecycle/".into(),
@@ -266,23 +318,44 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
         ("ethical_issues_exist=false".into(), set(&[&b_id, &c_id])),
         ("embargo_after=2020-01-01".into(), set(&[&a_id])),
         ("embargo_before=2020-01-01".into(), set(&[&c_id])),
-        ("created_before=2019-01-01T00:00:00Z".into(), set(&[&b_id, &c_id])),
-        ("created_after=2019-01-01T00:00:00Z".into(), set(&[&a_id, &d_id])),
+        (
+            "created_before=2019-01-01T00:00:00Z".into(),
+            set(&[&b_id, &c_id]),
+        ),
+        (
+            "created_after=2019-01-01T00:00:00Z".into(),
+            set(&[&a_id, &d_id]),
+        ),
         ("modified_after=2019-01-01T00:00:00Z".into(), all.clone()),
         ("modified_before=2019-01-01T00:00:00Z".into(), set(&[])),
-        ("dmp_alternate_identifier[]=E-GEOD-34814".into(), set(&[&a_id])),
+        (
+            "dmp_alternate_identifier[]=E-GEOD-34814".into(),
+            set(&[&a_id]),
+        ),
         (
             format!("dmp_alternate_identifier[]=http://localhost/rda/dmps/{c_id}"),
             set(&[&c_id]),
         ),
         ("dataset_personal_data[]=yes".into(), set(&[&a_id, &d_id])),
         ("dataset_sensitive_data[]=yes".into(), set(&[&a_id, &d_id])),
-        ("dataset_sensitive_data[]=no".into(), set(&[&a_id, &b_id, &c_id])),
+        (
+            "dataset_sensitive_data[]=no".into(),
+            set(&[&a_id, &b_id, &c_id]),
+        ),
         ("dataset_personal_data[]=unknown".into(), set(&[&b_id])),
         ("distribution_formats[]=audio/mpeg".into(), set(&[&a_id])),
-        ("distribution_data_access[]=restricted".into(), set(&[&a_id, &c_id])),
-        ("distribution_data_access[]=shared".into(), set(&[&a_id, &c_id])),
-        ("host_ids[]=https://doi.org/10.17616/R3QP53".into(), set(&[&a_id])),
+        (
+            "distribution_data_access[]=restricted".into(),
+            set(&[&a_id, &c_id]),
+        ),
+        (
+            "distribution_data_access[]=shared".into(),
+            set(&[&a_id, &c_id]),
+        ),
+        (
+            "host_ids[]=https://doi.org/10.17616/R3QP53".into(),
+            set(&[&a_id]),
+        ),
         (
             "host_ids[]=https://www.re3data.org/repository/r3d100010468".into(),
             set(&[&a_id]),
@@ -296,13 +369,19 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
     ];
     for (query, want) in &cases {
         for (accept, version) in [(V13, Version::V1_3), (V12, Version::V1_2)] {
-            let r = send!(app.get(&format!("/rda/dmps?{query}")).header("Accept", accept)).await;
+            let r = send!(
+                app.get(&format!("/rda/dmps?{query}"))
+                    .header("Accept", accept)
+            )
+            .await;
             let got: BTreeSet<String> = list(&r, version).into_iter().collect();
             assert_eq!(&got, want, "{query} ({version})");
         }
     }
     // Every sort, both ways: all four, in an order the key allows.
-    for key in ["title", "created", "modified", "language", "embargo", "keyword"] {
+    for key in [
+        "title", "created", "modified", "language", "embargo", "keyword",
+    ] {
         for dir in ["asc", "desc"] {
             let r = send!(app.get(&format!("/rda/dmps?sort[]={key},{dir}&count=2"))).await;
             assert_eq!(list(&r, Version::V1_3).len(), 2, "{key},{dir}");
@@ -365,7 +444,11 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
         error(&stale_time, 409, "dmp_stale");
     }
     let r = send!(app.get(&path_a)).await;
-    assert_eq!(dmp(&r, Version::V1_3)["dmp"]["title"], "A, edited", "nothing written");
+    assert_eq!(
+        dmp(&r, Version::V1_3)["dmp"]["title"],
+        "A, edited",
+        "nothing written"
+    );
     // Current preconditions hold; a 1.2 body replaces in 1.2 terms.
     let r = send!(
         app.put(&path_a)
@@ -378,10 +461,20 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
     let kept = dmp(&r, Version::V1_2);
     assert_eq!(kept["dmp"]["title"], "A, lost update");
     let etag = r.header("etag").unwrap().to_owned();
-    let r = send!(app.put(&path_a).header("If-Match", "*").raw(V12, old_doc(&old).to_string())).await;
+    let r = send!(
+        app.put(&path_a)
+            .header("If-Match", "*")
+            .raw(V12, old_doc(&old).to_string())
+    )
+    .await;
     dmp(&r, Version::V1_3);
     error(
-        &send!(app.put(&path_a).header("If-Match", &etag).raw(V13, edit.to_string())).await,
+        &send!(
+            app.put(&path_a)
+                .header("If-Match", &etag)
+                .raw(V13, edit.to_string())
+        )
+        .await,
         409,
         "dmp_stale",
     );
@@ -391,7 +484,11 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
         "dmp_invalid",
     );
     error(
-        &send!(app.put("/rda/dmps/ffffffffffffffffffffffff").raw(V13, edit.to_string())).await,
+        &send!(
+            app.put("/rda/dmps/ffffffffffffffffffffffff")
+                .raw(V13, edit.to_string())
+        )
+        .await,
         404,
         "dmp_not_found",
     );
@@ -437,10 +534,7 @@ async fn identifiers_start_with_the_public_url_or_say_what_base_was_assumed() {
     );
     assert!(doc["x_dmptool"].get("assumed_base_url").is_none());
     let cat = app.get("/.well-known/api-catalog").send().await.ok(200);
-    assert_eq!(
-        cat["linkset"][1]["anchor"],
-        "https://dmp.example.org/rda"
-    );
+    assert_eq!(cat["linkset"][1]["anchor"], "https://dmp.example.org/rda");
 
     // Without it, the base is the address the request used, and the document says so.
     let app = TestApp::new();
@@ -490,7 +584,10 @@ async fn the_api_catalog_and_the_rda_openapi_document_are_served() {
         .iter()
         .map(|i| i["href"].as_str().unwrap())
         .collect();
-    assert_eq!(items, ["http://dmp.example.org/rda", "http://dmp.example.org/"]);
+    assert_eq!(
+        items,
+        ["http://dmp.example.org/rda", "http://dmp.example.org/"]
+    );
     assert_eq!(
         sets[1]["service-desc"][0]["href"],
         "http://dmp.example.org/rda/openapi.json"
@@ -543,7 +640,12 @@ async fn the_api_catalog_and_the_rda_openapi_document_are_served() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    for p in ["host_ids[]", "license_refs[]", "distribution_data_access[]", "version"] {
+    for p in [
+        "host_ids[]",
+        "license_refs[]",
+        "distribution_data_access[]",
+        "version",
+    ] {
         assert!(list_params.contains(&p), "{p}");
     }
     let ui = app.get("/rda/docs").send().await;
@@ -576,10 +678,6 @@ async fn an_export_that_would_not_validate_is_a_500_never_an_invalid_document() 
         let msg = error(&r, 500, "generic_error");
         assert!(!msg.contains("not an address"), "{msg}");
     }
-    let r = app
-        .get(&format!("/dmps/{id}/madmp"))
-        .token(&t)
-        .send()
-        .await;
+    let r = app.get(&format!("/dmps/{id}/madmp")).token(&t).send().await;
     r.error(500);
 }

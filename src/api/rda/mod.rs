@@ -293,10 +293,22 @@ impl RdaApi {
             embargo_before: embargo_before.0,
             embargo_after: embargo_after.0,
             dmp_alternate_identifiers: dmp_alternate_identifier.0,
-            dataset_personal_data: dataset_personal_data.0.iter().map(|v| v.as_str().to_owned()).collect(),
-            dataset_sensitive_data: dataset_sensitive_data.0.iter().map(|v| v.as_str().to_owned()).collect(),
+            dataset_personal_data: dataset_personal_data
+                .0
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
+            dataset_sensitive_data: dataset_sensitive_data
+                .0
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
             distribution_formats: distribution_formats.0,
-            distribution_data_access: distribution_data_access.0.iter().map(|v| v.as_str().to_owned()).collect(),
+            distribution_data_access: distribution_data_access
+                .0
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
             host_ids: host_ids.0,
             host_titles: host_titles.0,
             license_refs: license_refs.0,

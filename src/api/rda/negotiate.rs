@@ -90,7 +90,10 @@ fn ranges(accept: &str) -> Vec<(String, u32)> {
 /// answer to no `Accept`, `*/*` and `application/*`), then v1.2, then plain JSON; with
 /// `version` only that version's maDMP type (and plain JSON) can be chosen.
 pub fn negotiate(accept: Option<&str>, asked: Option<Version>) -> Option<(&'static str, Version)> {
-    let accept = accept.map(str::trim).filter(|a| !a.is_empty()).unwrap_or("*/*");
+    let accept = accept
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .unwrap_or("*/*");
     let ranges = ranges(accept);
     let mut candidates: Vec<(&'static str, Version)> = [Version::V1_3, Version::V1_2]
         .into_iter()
