@@ -24,7 +24,11 @@ pub enum MadmpDocument {
     /// validates against that version's official schema.
     /// `dmp.x_dmptool.answers` carries every questionnaire answer.
     #[oai(status = 200)]
-    Ok(Json<Value>, #[oai(header = "Last-Modified")] String),
+    Ok(
+        Json<Value>,
+        #[oai(header = "Last-Modified")] String,
+        #[oai(header = "ETag")] String,
+    ),
 }
 
 pub struct MadmpApi;
@@ -50,9 +54,11 @@ impl MadmpApi {
         let d = state
             .as_caller(auth.0, move |s, c| s.export_madmp(c, &id.0, &served))
             .await?;
+        let etag = d.etag();
         Ok(MadmpDocument::Ok(
             Json(d.doc),
             super::rda::http_date(d.modified),
+            etag,
         ))
     }
 

@@ -51,6 +51,7 @@ async fn the_fixture_and_an_empty_dmp_export_valid_documents() {
         .send()
         .await;
     assert!(r.header("last-modified").is_some());
+    assert!(r.header("etag").is_some_and(|e| e.starts_with('"')));
     let doc = r.ok(200);
     assert!(schema::validate(&doc).is_ok(), "{doc:#}");
     let dmp = &doc["dmp"];
