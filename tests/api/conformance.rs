@@ -6,6 +6,7 @@
 //! `Last-Modified`.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dmptool::madmp::{Version, schema};
 use serde_json::{Value, json};
@@ -41,6 +42,7 @@ fn error(r: &Resp, status: u16, code: &str) -> String {
         "{}",
         String::from_utf8_lossy(&r.bytes)
     );
+    ERRORS.fetch_add(1, Ordering::Relaxed);
     let v = r.json();
     let o = v.as_object().expect("an error is an object");
     assert_eq!(o.len(), 2, "{v}");
@@ -64,7 +66,13 @@ fn served(r: &Resp) -> Version {
     }
 }
 
+/// How many response bodies were checked against an official schema, per version.
+static VALIDATED: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+/// How many error bodies were checked against the error model.
+static ERRORS: AtomicUsize = AtomicUsize::new(0);
+
 fn valid(dmp: &Value, version: Version) {
+    VALIDATED[usize::from(version == Version::V1_3)].fetch_add(1, Ordering::Relaxed);
     let doc = json!({"dmp": dmp});
     if let Err(e) = schema::validate_as(&doc, version) {
         panic!("not valid maDMP {version}: {e:?}\n{dmp}");
@@ -502,6 +510,12 @@ async fn the_rda_api_as_an_outside_client_meets_it() {
     error(&send!(app.delete(&path_a)).await, 404, "dmp_not_found");
     let r = send!(app.get("/rda/dmps")).await;
     assert_eq!(list(&r, Version::V1_3).len(), 3);
+    eprintln!(
+        "FIGURES conformance: {} DMP bodies valid against maDMP 1.3, {} against 1.2, {} errors in the model",
+        VALIDATED[1].load(Ordering::Relaxed),
+        VALIDATED[0].load(Ordering::Relaxed),
+        ERRORS.load(Ordering::Relaxed)
+    );
 }
 
 /// A 1.2 response's document, to send back.
