@@ -77,6 +77,7 @@ pub struct FileConfig {
     pub render_timeout: Option<String>,
     pub max_pending_tasks: Option<usize>,
     pub trust_proxy: Option<bool>,
+    pub public_url: Option<String>,
     pub request_timeout: Option<String>,
     pub idle_timeout: Option<String>,
     pub write_timeout: Option<String>,
@@ -113,6 +114,9 @@ pub struct ServeConfig {
     pub workers: Option<usize>,
     /// Behind a reverse proxy: take client addresses from `X-Forwarded-For`.
     pub trust_proxy: bool,
+    /// This server's public base URL (`https://dmp.example.org`): the start of the
+    /// identifiers in maDMP documents. `None`: taken from each request.
+    pub public_url: Option<String>,
     /// How long a client may take to send one request (from its first byte).
     pub request_timeout: std::time::Duration,
     /// How long a connection may stay silent between requests.
@@ -149,6 +153,24 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
 }
 
 /// Parses `1048576`, `512K`, `1M` or `2MiB` into bytes.
+/// A `public_url`: an absolute `http` or `https` URL without query or fragment; a
+/// trailing `/` is dropped.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_end_matches('/');
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .ok_or_else(|| format!("public_url {s:?} must start with http:// or https://"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "-._~/:[]%".contains(c);
+    if host.is_empty() || !rest.chars().all(ok_char) {
+        return Err(format!(
+            "public_url {s:?} is not a base URL such as https://dmp.example.org (no query, fragment or spaces)"
+        ));
+    }
+    Ok(t.to_owned())
+}
+
 pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim().trim_end_matches("iB").trim_end_matches('B');
     let (num, mult) = match t.char_indices().last() {

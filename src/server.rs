@@ -19,7 +19,22 @@ pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Respons
     let api = openapi();
     let ui = api.swagger_ui();
     let (json, yaml) = (crate::api::spec_json(), crate::api::spec_yaml());
+    let rda_json = serde_json::to_string_pretty(crate::api::rda_spec()).unwrap_or_default();
+    let rda_ui = crate::api::rda_openapi().swagger_ui();
     Route::new()
+        .at(
+            "/rda/openapi.json",
+            poem::get(poem::endpoint::make_sync(move |_| {
+                Response::builder()
+                    .content_type("application/json; charset=utf-8")
+                    .body(rda_json.clone())
+            })),
+        )
+        .nest("/rda/docs", rda_ui)
+        .at(
+            crate::api::catalog::PATH,
+            poem::get(crate::api::catalog::api_catalog).head(crate::api::catalog::api_catalog),
+        )
         .at(
             "/openapi.json",
             poem::get(poem::endpoint::make_sync(move |_| {
@@ -112,6 +127,7 @@ pub async fn run(
     ));
     let state = ApiState::new(services.clone(), cores)
         .with_trusted_proxy(cfg.trust_proxy)
+        .with_public_url(cfg.public_url.clone())
         .with_max_page(cfg.max_page_size);
 
     let addr = format!("{}:{}", cfg.host, cfg.port);

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 
-use common::{BIN, Server, agent, free_port, login, start};
+use common::{BIN, Server, agent, free_port, login, start, start_with};
 use serde_json::{Value, json};
 
 fn dmptool(args: &[&str]) -> Output {
@@ -103,6 +103,23 @@ fn bad_configuration_fails_with_one_clear_line() {
     ]);
     assert!(!out.status.success());
     assert!(stderr_line(&out).contains("http"));
+    for bad in [
+        "dmp.example.org",
+        "https://dmp.example.org/?x=1",
+        "ftp://dmp.example.org",
+    ] {
+        let out = dmptool(&[
+            "--data",
+            data.to_str().unwrap(),
+            "serve",
+            "--public-url",
+            bad,
+        ]);
+        assert!(!out.status.success(), "{bad}");
+        let err = stderr_line(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("public_url"), "{err}");
+    }
     let out = dmptool(&["--config", "/nonexistent/dmptool.toml", "serve"]);
     assert!(!out.status.success());
     assert!(stderr_line(&out).contains("/nonexistent/dmptool.toml"));
@@ -680,4 +697,58 @@ fn a_data_dir_open_to_other_accounts_is_warned_about_at_start() {
         !log.iter().any(|l| l.contains("open to other accounts")),
         "{log:#?}"
     );
+}
+
+#[test]
+fn the_public_url_setting_makes_identifiers_and_the_api_catalog_absolute() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let mut s = start_with(
+        &data,
+        port,
+        Some("first-admin-pw"),
+        &["--public-url", "https://dmp.example.org/"],
+    );
+    s.ready();
+    let (_, v) = login(&s, "admin", "first-admin-pw");
+    let bearer = format!("Bearer {}", v["access_token"].as_str().unwrap());
+    let mut r = agent()
+        .post(&s.url("/dmps"))
+        .header("Authorization", &bearer)
+        .send_json(json!({"name": "Plan", "purpose": "p"}))
+        .unwrap();
+    let id = r.body_mut().read_json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut r = agent()
+        .get(&s.url(&format!("/rda/dmps/{id}")))
+        .header("Authorization", &bearer)
+        .call()
+        .unwrap();
+    let doc = r.body_mut().read_json::<Value>().unwrap();
+    assert_eq!(
+        doc["dmp"]["dmp_id"]["identifier"],
+        format!("https://dmp.example.org/rda/dmps/{id}")
+    );
+    let mut r = agent()
+        .get(&s.url("/.well-known/api-catalog"))
+        .call()
+        .unwrap();
+    let link = r
+        .headers()
+        .get("link")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        link,
+        "<https://dmp.example.org/.well-known/api-catalog>; rel=\"api-catalog\""
+    );
+    let cat = r.body_mut().read_json::<Value>().unwrap();
+    assert_eq!(cat["linkset"][1]["anchor"], "https://dmp.example.org/rda");
+    let (status, _) = s.terminate();
+    assert!(status.success());
 }

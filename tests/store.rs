@@ -3,6 +3,7 @@
 //! database from a newer dmptool is refused.
 
 use dmptool::domain::{TaskId, UserId};
+use dmptool::service::madmp::Served;
 use dmptool::service::{Caller, Services, Settings};
 use dmptool::store::{Store, StoreError, integrity, meta, tables};
 use redb::Value as _;
@@ -59,17 +60,33 @@ fn indexes_agree_with_records_through_every_change() {
         .unwrap(),
     )
     .unwrap();
-    let imported = s.import_madmp(&ana, doc.clone(), "http://x").unwrap();
+    let imported = s
+        .import_madmp(&ana, doc.clone(), &Served::assumed("http://x"))
+        .unwrap();
     let pre = dmptool::service::madmp::Precondition::default();
     s.replace_madmp(
         &ana,
         &imported.id.to_string(),
         doc.clone(),
         &pre,
-        "http://x",
+        &Served::assumed("http://x"),
     )
     .unwrap();
-    let second = s.import_madmp(&ana, doc, "http://x").unwrap();
+    // The same plan again is `dmp_already_exists`; under another identifier it is new.
+    let unique = Served {
+        unique_dmp_id: true,
+        ..Served::assumed("http://x")
+    };
+    let again = s.import_madmp(&ana, doc.clone(), &unique);
+    assert!(matches!(
+        again,
+        Err(dmptool::service::ServiceError::AlreadyExists(_))
+    ));
+    let mut doc = doc;
+    doc["dmp"]["dmp_id"]["identifier"] = json!("10.0000/another");
+    let second = s
+        .import_madmp(&ana, doc, &Served::assumed("http://x"))
+        .unwrap();
     check(&s);
     s.delete_own_dmp(&ana, &second.id.to_string(), &pre)
         .unwrap();
@@ -288,7 +305,12 @@ fn the_version_3_upgrade_indexes_existing_dmps_by_time() {
         count: 100,
         ..Default::default()
     };
-    assert_eq!(s.list_madmp(&ana, &q, "http://x").unwrap().total, 5);
+    assert_eq!(
+        s.list_madmp(&ana, &q, &Served::assumed("http://x"))
+            .unwrap()
+            .total,
+        5
+    );
 }
 
 #[derive(Debug)]

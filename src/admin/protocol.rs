@@ -73,7 +73,10 @@ impl Reply {
             }
             ServiceError::Forbidden(_) => ErrorKind::Forbidden,
             ServiceError::NotFound(_) => ErrorKind::NotFound,
-            ServiceError::Conflict(_) | ServiceError::Limited { .. } => ErrorKind::Conflict,
+            ServiceError::Conflict(_)
+            | ServiceError::Stale(_)
+            | ServiceError::AlreadyExists(_)
+            | ServiceError::Limited { .. } => ErrorKind::Conflict,
             ServiceError::Store(_) | ServiceError::Internal(_) => ErrorKind::Internal,
         };
         Self {

@@ -18,12 +18,25 @@ pub struct ErrorBody {
     /// offending value ("" is the document itself).
     #[oai(skip_serializing_if_is_none)]
     pub pointer: Option<String>,
+    /// The RDA error code this error takes under `/rda` when the status alone does not
+    /// say it (`dmp_stale`, `dmp_already_exists`); never sent in this shape.
+    #[oai(skip)]
+    pub code: Option<&'static str>,
 }
 
 pub fn body(msg: impl Into<String>) -> Json<ErrorBody> {
     Json(ErrorBody {
         error: msg.into(),
         pointer: None,
+        code: None,
+    })
+}
+
+fn coded(msg: String, code: &'static str) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        error: msg,
+        pointer: None,
+        code: Some(code),
     })
 }
 
@@ -72,11 +85,14 @@ impl From<ServiceError> for ApiError {
             ServiceError::NonConforming(v) => ApiError::BadRequest(Json(ErrorBody {
                 error: v.to_string(),
                 pointer: Some(v.pointer),
+                code: None,
             })),
             ServiceError::Unauthorized(m) => ApiError::Unauthorized(body(m)),
             ServiceError::Forbidden(m) => ApiError::Forbidden(body(m)),
             ServiceError::NotFound(m) => ApiError::NotFound(body(m)),
             ServiceError::Conflict(m) => ApiError::Conflict(body(m)),
+            ServiceError::Stale(m) => ApiError::Conflict(coded(m, "dmp_stale")),
+            ServiceError::AlreadyExists(m) => ApiError::Conflict(coded(m, "dmp_already_exists")),
             ServiceError::Throttled { retry_after } => ApiError::TooManyRequests(
                 body(format!(
                     "too many failed login attempts; try again in {retry_after} s"

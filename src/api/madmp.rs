@@ -1,8 +1,8 @@
-//! maDMP 1.2 on the DMP routes: `GET /dmps/{id}/madmp` and `POST /dmps/import`.
+//! maDMP (1.3, or 1.2 on request) on the DMP routes: `GET /dmps/{id}/madmp` and `POST /dmps/import`.
 
 use poem::Request;
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use serde_json::Value;
@@ -14,24 +14,29 @@ use super::security::BearerAuth;
 
 #[derive(Tags)]
 enum MadmpTags {
-    /// DMPs as RDA DMP Common Standard (maDMP 1.2) documents.
+    /// DMPs as RDA DMP Common Standard (maDMP 1.3, or 1.2 on request) documents.
     Madmp,
 }
 
 #[derive(ApiResponse)]
 pub enum MadmpDocument {
-    /// The DMP as a maDMP 1.2 document; it validates against the official schema.
+    /// The DMP as a maDMP document of the version asked for (1.3 by default); it
+    /// validates against that version's official schema.
     /// `dmp.x_dmptool.answers` carries every questionnaire answer.
     #[oai(status = 200)]
-    Ok(Json<Value>, #[oai(header = "Last-Modified")] String),
+    Ok(
+        Json<Value>,
+        #[oai(header = "Last-Modified")] String,
+        #[oai(header = "ETag")] String,
+    ),
 }
 
 pub struct MadmpApi;
 
 #[OpenApi(tag = "MadmpTags::Madmp")]
 impl MadmpApi {
-    /// One DMP (the caller's; administrators: any) as a maDMP 1.2 document. See
-    /// docs/madmp.md for the mapping from the questionnaire, field by field.
+    /// One DMP (the caller's; administrators: any) as a maDMP document: 1.3, or 1.2
+    /// with `?version=1.2`. See docs/madmp.md for the mapping, field by field.
     #[oai(path = "/dmps/:id/madmp", method = "get", operation_id = "exportMadmp")]
     async fn export(
         &self,
@@ -39,18 +44,26 @@ impl MadmpApi {
         req: &Request,
         auth: BearerAuth,
         id: Path<super::types::HexId>,
+        /// The maDMP version (default 1.3).
+        version: Query<Option<super::rda::VersionParam>>,
     ) -> Result<MadmpDocument, ApiError> {
-        let base = state.base_url(req);
+        let mut served = state.served(req);
+        if version.0 == Some(super::rda::VersionParam::V1_2) {
+            served.version = crate::madmp::Version::V1_2;
+        }
         let d = state
-            .as_caller(auth.0, move |s, c| s.export_madmp(c, &id.0, &base))
+            .as_caller(auth.0, move |s, c| s.export_madmp(c, &id.0, &served))
             .await?;
+        let etag = d.etag();
         Ok(MadmpDocument::Ok(
             Json(d.doc),
             super::rda::http_date(d.modified),
+            etag,
         ))
     }
 
-    /// Create a DMP owned by the caller from a maDMP 1.2 document. The questionnaire's
+    /// Create a DMP owned by the caller from a maDMP document (1.3 or 1.2; a 1.2 `shared`
+    /// becomes `restricted`). The questionnaire's
     /// fields are filled from it and the whole document is kept (key `madmp`), so it
     /// exports back as it came in. A document that does not conform to the schema is
     /// refused with 400 and the JSON pointer of its first violation (`pointer`).
@@ -62,9 +75,9 @@ impl MadmpApi {
         auth: BearerAuth,
         body: Json<Value>,
     ) -> Result<DmpCreated, ApiError> {
-        let base = state.base_url(req);
+        let served = state.served(req);
         let d = state
-            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &base))
+            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &served))
             .await?;
         Ok(DmpCreated::Created(Json(DmpChanged {
             id: d.id.to_string(),

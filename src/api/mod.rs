@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalog;
 pub mod dmps;
 pub mod document;
 pub mod error;
@@ -39,6 +40,9 @@ pub struct ApiState {
     pub trust_proxy: bool,
     /// Most items in one page of a list (`GET /dmps`, `GET /tasks`).
     pub max_page: usize,
+    /// This server's public base URL (`public_url`), for identifiers in documents; when
+    /// absent the base is taken from the request (`base_url`) and documents say so.
+    pub public_url: Option<String>,
 }
 
 /// The items a list answers with: `asked`, or the maximum page size when absent or larger.
@@ -56,6 +60,34 @@ impl ApiState {
             started: Instant::now(),
             trust_proxy: false,
             max_page: crate::config::DEFAULT_MAX_PAGE_SIZE,
+            public_url: None,
+        }
+    }
+
+    /// Identifiers in documents start with this base URL (`public_url`).
+    pub fn with_public_url(mut self, url: Option<String>) -> Self {
+        self.public_url = url.map(|u| u.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// How documents are served to this request: the configured base URL or the one the
+    /// client reached (`base_url`), and the maDMP versions `/rda` negotiated (1.3 else).
+    pub fn served(&self, req: &poem::Request) -> crate::service::madmp::Served {
+        let n = req
+            .extensions()
+            .get::<rda::negotiate::Negotiated>()
+            .copied()
+            .unwrap_or_default();
+        let (base_url, configured) = match &self.public_url {
+            Some(u) => (u.clone(), true),
+            None => (self.base_url(req), false),
+        };
+        crate::service::madmp::Served {
+            base_url,
+            configured,
+            version: n.version,
+            input: n.input,
+            unique_dmp_id: false,
         }
     }
 
@@ -221,9 +253,33 @@ pub fn spec() -> &'static serde_json::Value {
     SPEC.get_or_init(build_spec)
 }
 
+/// The RDA Common maDMP API's own OpenAPI document (`/rda/openapi.json`): only the `/rda`
+/// operations, with the maDMP media types listed beside `application/json`.
+pub fn rda_openapi() -> OpenApiService<rda::RdaApi, ()> {
+    OpenApiService::new(rda::RdaApi, "RDA Common maDMP API (dmptool)", "1.0.0")
+        .description(rda::SPEC_DESCRIPTION)
+        .license(
+            poem_openapi::LicenseObject::new("CC0-1.0")
+                .url("https://creativecommons.org/publicdomain/zero/1.0/"),
+        )
+}
+
+/// The RDA document as served, built once.
+pub fn rda_spec() -> &'static serde_json::Value {
+    static SPEC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    SPEC.get_or_init(|| {
+        let spec = serde_json::from_str(&rda_openapi().spec()).unwrap_or(serde_json::Value::Null);
+        with_madmp_types(spec)
+    })
+}
+
 fn build_spec() -> serde_json::Value {
-    let mut spec: serde_json::Value =
+    let spec: serde_json::Value =
         serde_json::from_str(&openapi().spec()).unwrap_or(serde_json::Value::Null);
+    with_madmp_types(spec)
+}
+
+fn with_madmp_types(mut spec: serde_json::Value) -> serde_json::Value {
     if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for (path, ops) in paths.iter_mut() {
             if !rda::negotiate::is_rda_path(path) {
@@ -255,7 +311,9 @@ fn add_madmp_type(content: &mut serde_json::Value) {
         .find(|(k, _)| k.starts_with("application/json"))
         .map(|(_, v)| v.clone());
     if let Some(schema) = json {
-        map.insert(crate::madmp::MEDIA_TYPE.to_owned(), schema);
+        for v in crate::madmp::Version::ALL {
+            map.insert(v.media_type().to_owned(), schema.clone());
+        }
     }
 }
 

@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// (for login throttling) [default: false].
     #[arg(long, env = "DMPTOOL_TRUST_PROXY", num_args = 0..=1, default_missing_value = "true")]
     pub trust_proxy: Option<bool>,
+    /// This server's public base URL, e.g. https://dmp.example.org: maDMP identifiers
+    /// (dmp_id, dataset, contact) start with it [default: the address each request used].
+    #[arg(long, env = "DMPTOOL_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
     /// Time a client has to send a whole request, from its first byte, e.g. 30s [default: 30s].
     #[arg(long, env = "DMPTOOL_REQUEST_TIMEOUT", value_name = "DURATION")]
     pub request_timeout: Option<String>,
@@ -254,6 +258,11 @@ pub fn resolve(
             .or(file.workers)
             .filter(|n| (1..=256).contains(n)),
         trust_proxy: args.trust_proxy.or(file.trust_proxy).unwrap_or(false),
+        public_url: args
+            .public_url
+            .or(file.public_url)
+            .map(|u| config::parse_public_url(&u).map_err(invalid))
+            .transpose()?,
         request_timeout: timeout(
             args.request_timeout.or(file.request_timeout),
             crate::net::REQUEST_READ_TIMEOUT,

@@ -87,7 +87,7 @@ pub const UNITS: &[Unit] = &[
     },
     Unit {
         name: "reuse",
-        keys: &["reuse"],
+        keys: &["reuse", "reuse_url"],
         export: reuse_out,
         import: reuse_in,
     },
@@ -213,11 +213,25 @@ pub fn dataset(dmp: &Obj) -> Option<&Obj> {
 
 fn dataset_mut(dmp: &mut Obj) -> &mut Obj {
     let title = str_at(dmp, "title").to_owned();
-    first_mut(dmp, "dataset", || new_dataset(&title))
+    let id = dataset_id_for(
+        dmp.get("dmp_id")
+            .and_then(|d| d.get("identifier"))
+            .and_then(Value::as_str),
+    );
+    first_mut(dmp, "dataset", || new_dataset(&title, id))
+}
+
+/// The identifier of the plan's one dataset: `{dmp_id}#dataset-1` (type `url`) when the
+/// plan's identifier is a URL, else `dataset-1` (type `other`).
+pub fn dataset_id_for(dmp_id: Option<&str>) -> Value {
+    match dmp_id.filter(|d| d.starts_with("http://") || d.starts_with("https://")) {
+        Some(url) => json!({"identifier": format!("{url}#dataset-1"), "type": "url"}),
+        None => json!({"identifier": "dataset-1", "type": "other"}),
+    }
 }
 
 /// A dataset with the fields the schema requires.
-pub fn new_dataset(title: &str) -> Obj {
+pub fn new_dataset(title: &str, dataset_id: Value) -> Obj {
     let title = if title.is_empty() {
         "Data of the plan"
     } else {
@@ -225,10 +239,7 @@ pub fn new_dataset(title: &str) -> Obj {
     };
     let mut o = Obj::new();
     o.insert("title".into(), json!(title));
-    o.insert(
-        "dataset_id".into(),
-        json!({"identifier": "dataset-1", "type": "other"}),
-    );
+    o.insert("dataset_id".into(), dataset_id);
     o.insert("personal_data".into(), json!("unknown"));
     o.insert("sensitive_data".into(), json!("unknown"));
     o
@@ -506,6 +517,44 @@ fn reuse_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
         Some(b) => ds.insert("is_reused".into(), json!(b)),
         None => ds.remove("is_reused"),
     };
+    // maDMP 1.3: the data reused are linked with `related_identifier`, `IsDerivedFrom`.
+    let url = text(a, "reuse_url").trim();
+    let list = ds.entry("related_identifier").or_insert_with(|| json!([]));
+    if let Some(items) = list.as_array_mut() {
+        let at = items
+            .iter()
+            .position(|i| i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM));
+        match (at, url.is_empty()) {
+            (Some(i), true) => {
+                items.remove(i);
+            }
+            (Some(i), false) => {
+                if items[i].get("identifier").and_then(Value::as_str) != Some(url) {
+                    items[i] = related(url);
+                }
+            }
+            (None, false) => items.push(related(url)),
+            (None, true) => {}
+        }
+    }
+    if ds
+        .get("related_identifier")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        ds.remove("related_identifier");
+    }
+}
+
+const DERIVED_FROM: &str = "IsDerivedFrom";
+
+fn related(url: &str) -> Value {
+    let ty = if url.starts_with("https://doi.org/") {
+        "doi"
+    } else {
+        "url"
+    };
+    json!({"identifier": url, "relation_type": DERIVED_FROM, "type": ty})
 }
 fn reuse_in(dmp: &Obj, a: &mut Obj) {
     let v = dataset(dmp)
@@ -520,6 +569,18 @@ fn reuse_in(dmp: &Obj, a: &mut Obj) {
             None => "",
         },
     );
+    let url = dataset(dmp)
+        .and_then(|d| d.get("related_identifier"))
+        .and_then(Value::as_array)
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i.get("relation_type").and_then(Value::as_str) == Some(DERIVED_FROM))
+        })
+        .and_then(|i| i.get("identifier"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    set_text(a, "reuse_url", url);
 }
 
 fn conditions_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
@@ -626,7 +687,7 @@ fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
     });
     let access = match (sharing, embargo) {
         (Some(true), _) => "open",
-        (Some(false), true) => "shared",
+        (Some(false), true) => "restricted",
         _ => "closed",
     };
     dist.insert("data_access".into(), json!(access));
@@ -660,7 +721,7 @@ fn distribution_in(dmp: &Obj, a: &mut Obj) {
         "sharing",
         match access {
             "open" => "Yes",
-            "shared" | "closed" => "No",
+            "restricted" | "shared" | "closed" => "No",
             _ => "",
         },
     );
@@ -725,7 +786,7 @@ mod tests {
         };
         for (sharing, embargo, want) in [
             ("Yes", "Yes", "open"),
-            ("No", "Yes", "shared"),
+            ("No", "Yes", "restricted"),
             ("No", "No", "closed"),
         ] {
             let a = obj(

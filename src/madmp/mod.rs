@@ -1,4 +1,6 @@
-//! The RDA DMP Common Standard, maDMP 1.2: a DMP as a maDMP document and back.
+//! The RDA DMP Common Standard, maDMP 1.3 (and 1.2 on request): a DMP as a maDMP
+//! document and back. Documents are kept and built in 1.3 form; a 1.2 export is the 1.3
+//! one written down to 1.2 (`versions`), and a 1.2 import is lifted to 1.3 first.
 //!
 //! A DMP's answers export into one maDMP `dmp` with one `dataset` (see `mapping` for each
 //! field, and docs/madmp.md). Every answer also travels in the extension block
@@ -7,20 +9,24 @@
 //! the parts whose answers have changed since, so an imported plan comes back out as it
 //! went in. Nothing here knows about storage or HTTP.
 
+pub mod funders;
 pub mod license;
 pub mod mapping;
 pub mod schema;
+pub mod versions;
 
 use serde_json::{Map, Value, json};
 
 use crate::domain::time::{iso8601, parse_iso8601};
 use mapping::{UNITS, Unit, UnitCtx};
-pub use schema::Violation;
+pub use schema::{Version, Violation};
 
 type Obj = Map<String, Value>;
 
 /// The media type of maDMP 1.2 documents (RDA Common maDMP API).
-pub const MEDIA_TYPE: &str = "application/vnd.org.rd-alliance.dmp-common.v1.2+json";
+pub const MEDIA_TYPE_1_2: &str = "application/vnd.org.rd-alliance.dmp-common.v1.2+json";
+/// The media type of maDMP 1.3 documents, the Common maDMP API 1.0.0's default.
+pub const MEDIA_TYPE: &str = "application/vnd.org.rd-alliance.dmp-common.v1.3+json";
 /// The DMP key that keeps an imported maDMP document whole.
 pub const STORED_KEY: &str = "madmp";
 /// The extension block in `dmp` that carries every questionnaire answer.
@@ -66,6 +72,11 @@ pub const QUESTIONNAIRE_KEYS: [&str; 32] = [
 pub struct ExportCtx<'a> {
     /// This DMP's URL on this server: its `dmp_id` unless it carries a registered one.
     pub dmp_url: &'a str,
+    /// The owner's identifier (a URL of this server): the contact's `contact_id`.
+    pub contact_url: &'a str,
+    /// The base URL assumed for identifiers when no `public_url` is configured (said in
+    /// `x_dmptool.assumed_base_url`); `None` when the base is configured.
+    pub assumed_base: Option<&'a str>,
     /// The owner, the plan's contact.
     pub owner_name: &'a str,
     pub owner_email: Option<&'a str>,
@@ -90,8 +101,28 @@ fn answers_of(fields: &Obj) -> Obj {
     a
 }
 
-/// A DMP as a maDMP 1.2 document that validates against the official schema.
-pub fn export(fields: &Obj, ctx: &ExportCtx) -> Result<Value, String> {
+/// A DMP as a maDMP document of `version` that validates against that version's
+/// official schema (an `Err` is a fault of ours).
+pub fn export(fields: &Obj, ctx: &ExportCtx, version: Version) -> Result<Value, String> {
+    let mut doc = export_1_3(fields, ctx)?;
+    match version {
+        Version::V1_3 => {
+            funders::prefer_ror(&mut doc);
+            Ok(doc)
+        }
+        Version::V1_2 => {
+            let doc = versions::down_to_1_2(doc);
+            match schema::validate_as(&doc, Version::V1_2) {
+                Ok(()) => Ok(doc),
+                Err(Ok(v)) => Err(format!("export produced an invalid document: {v}")),
+                Err(Err(e)) => Err(e),
+            }
+        }
+    }
+}
+
+/// The 1.3 document, validated against the official 1.3 schema.
+fn export_1_3(fields: &Obj, ctx: &ExportCtx) -> Result<Value, String> {
     let answers = answers_of(fields);
     let created_date = iso8601(ctx.created);
     let unit_ctx = UnitCtx {
@@ -101,13 +132,15 @@ pub fn export(fields: &Obj, ctx: &ExportCtx) -> Result<Value, String> {
         .get(STORED_KEY)
         .filter(|b| b.pointer("/dmp").is_some_and(Value::is_object))
     {
-        let out = overlay(base.clone(), &answers, ctx, &unit_ctx);
+        let mut out = overlay(base.clone(), &answers, ctx, &unit_ctx);
+        versions::for_output(&mut out, ctx.assumed_base);
         if schema::validate(&out).is_ok() {
             return Ok(out);
         }
         // The stored document was changed into something invalid: start afresh.
     }
-    let out = fresh(&answers, ctx, &unit_ctx);
+    let mut out = fresh(&answers, ctx, &unit_ctx);
+    versions::for_output(&mut out, ctx.assumed_base);
     match schema::validate(&out) {
         Ok(()) => Ok(out),
         Err(Ok(v)) => Err(format!("export produced an invalid document: {v}")),
@@ -127,12 +160,16 @@ fn fresh(answers: &Obj, ctx: &ExportCtx, unit_ctx: &UnitCtx) -> Value {
         json!({
             "name": ctx.owner_name,
             "mbox": mailbox(ctx),
-            "contact_id": {"identifier": ctx.owner_name, "type": "other"},
+            "contact_id": {"identifier": ctx.contact_url, "type": "url"},
         }),
     );
     dmp.insert("created".into(), json!(iso8601(ctx.created)));
     let title = mapping::title_text(answers).to_owned();
-    dmp.insert("dataset".into(), json!([mapping::new_dataset(&title)]));
+    let dataset_id = mapping::dataset_id_for(Some(ctx.dmp_url));
+    dmp.insert(
+        "dataset".into(),
+        json!([mapping::new_dataset(&title, dataset_id)]),
+    );
     for unit in UNITS {
         (unit.export)(answers, &mut dmp, unit_ctx);
     }
@@ -272,9 +309,12 @@ fn writes_same(unit: &Unit, answers: &Obj, dmp: &Obj, ctx: &UnitCtx) -> bool {
     copy == *dmp
 }
 
-/// Checks a maDMP document and turns it into DMP fields.
-pub fn import(doc: Value) -> Result<Imported, Result<Violation, String>> {
-    schema::validate(&doc)?;
+/// Checks a maDMP document of `version` (with any `pid_system` value) and turns it into
+/// DMP fields; the document is kept in 1.3 form (`shared` becomes `restricted`).
+pub fn import(doc: Value, version: Version) -> Result<Imported, Result<Violation, String>> {
+    schema::validate_input(&doc, version)?;
+    let mut doc = doc;
+    versions::up_to_1_3(&mut doc);
     let mut fields = import_answers(&doc);
     let created = doc
         .pointer("/dmp/created")

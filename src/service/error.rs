@@ -21,6 +21,13 @@ pub enum ServiceError {
     /// Clashes with what exists: a taken name, a relation already there (HTTP 409).
     #[error("{0}")]
     Conflict(String),
+    /// A write's precondition (`If-Match`, `If-Unmodified-Since`) no longer holds: the
+    /// record changed since the client read it (HTTP 409, RDA `dmp_stale`).
+    #[error("{0}")]
+    Stale(String),
+    /// A create names a record that exists already (HTTP 409, RDA `dmp_already_exists`).
+    #[error("{0}")]
+    AlreadyExists(String),
     /// A maDMP document that does not conform to the schema (HTTP 400, with its pointer).
     #[error(transparent)]
     NonConforming(#[from] crate::madmp::Violation),

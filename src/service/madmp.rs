@@ -1,4 +1,4 @@
-//! DMPs as maDMP 1.2 documents: export, import, and the RDA Common maDMP API's reads and
+//! DMPs as maDMP documents (1.3, or 1.2 on request): export, import, and the RDA Common maDMP API's reads and
 //! writes (list with filters and sorting, overwrite with preconditions). Only the owner
 //! sees or changes a DMP through these; another user's DMP is "not found".
 
@@ -11,10 +11,43 @@ use super::error::{Result, ServiceError};
 use super::{Caller, Services};
 use crate::domain::DmpId;
 use crate::domain::time::now_millis;
-use crate::madmp::{self, ExportCtx};
+use crate::madmp::{self, ExportCtx, Version};
 use crate::store::dmps::{self, TimeKey};
 use crate::store::records::DmpRecord;
 use crate::store::{ReadTx, users};
+
+/// How documents are served: the base URL of identifiers, whether it was configured
+/// (`public_url`) or assumed from the request, the version to write, and the version of
+/// an incoming body.
+#[derive(Debug, Clone)]
+pub struct Served {
+    pub base_url: String,
+    /// `false`: the base is assumed, and the document says so.
+    pub configured: bool,
+    pub version: Version,
+    pub input: Version,
+    /// Creates refuse a `dmp_id` that one of the caller's DMPs has (`AlreadyExists`):
+    /// the RDA API's rule; `POST /dmps/import` does not ask for it.
+    pub unique_dmp_id: bool,
+}
+
+impl Served {
+    /// maDMP 1.3 in and out, with identifiers under an assumed base URL.
+    pub fn assumed(base_url: &str) -> Self {
+        Served {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            configured: false,
+            version: Version::V1_3,
+            input: Version::V1_3,
+            unique_dmp_id: false,
+        }
+    }
+
+    /// This DMP's URL: `{base}/rda/dmps/{id}`.
+    pub fn dmp_url(&self, id: DmpId) -> String {
+        format!("{}/rda/dmps/{id}", self.base_url)
+    }
+}
 
 /// A DMP as a maDMP document, with what HTTP caching needs.
 #[derive(Debug, Clone)]
@@ -25,6 +58,8 @@ pub struct MadmpDoc {
     pub created: i64,
     pub modified: i64,
     pub version: u64,
+    /// The DMP's URL on this server (`{base}/rda/dmps/{id}`).
+    pub own_url: String,
 }
 
 impl MadmpDoc {
@@ -53,7 +88,7 @@ impl Precondition {
         if let Some(tags) = &self.if_match {
             let weak = |t: &str| t.trim().trim_start_matches("W/").to_owned();
             if !tags.iter().any(|t| t.trim() == "*" || weak(t) == current) {
-                return Err(ServiceError::Conflict(format!(
+                return Err(ServiceError::Stale(format!(
                     "the DMP has changed: its entity tag is now {current}"
                 )));
             }
@@ -62,7 +97,7 @@ impl Precondition {
             .unmodified_since
             .is_some_and(|since| rec.updated > since)
         {
-            return Err(ServiceError::Conflict(
+            return Err(ServiceError::Stale(
                 "the DMP has been modified since the given time".into(),
             ));
         }
@@ -106,6 +141,22 @@ pub struct MadmpQuery {
     /// `YYYY-MM-DD`, exclusive.
     pub embargo_before: Option<String>,
     pub embargo_after: Option<String>,
+    /// Identifiers of the DMP besides `dmp_id`: its `alternate_identifier`s, and its URL
+    /// on this server (`{base}/rda/dmps/{id}`) when it carries another `dmp_id`.
+    pub dmp_alternate_identifiers: Vec<String>,
+    /// `yes`, `no`, `unknown`: any dataset's `personal_data`.
+    pub dataset_personal_data: Vec<String>,
+    pub dataset_sensitive_data: Vec<String>,
+    /// Any distribution's `format` (media types, as the document writes them).
+    pub distribution_formats: Vec<String>,
+    /// Any distribution's `data_access`; `shared` and `restricted` are the same.
+    pub distribution_data_access: Vec<String>,
+    /// Any host's `host_id.identifier`, or its `url`.
+    pub host_ids: Vec<String>,
+    /// Any host's `title` (case-insensitive).
+    pub host_titles: Vec<String>,
+    /// Any licence's `license_ref`.
+    pub license_refs: Vec<String>,
 }
 
 impl MadmpQuery {
@@ -122,7 +173,15 @@ impl MadmpQuery {
             && self.query.is_none()
             && self.ethical_issues_exist.is_none()
             && self.embargo_before.is_none()
-            && self.embargo_after.is_none())
+            && self.embargo_after.is_none()
+            && self.dmp_alternate_identifiers.is_empty()
+            && self.dataset_personal_data.is_empty()
+            && self.dataset_sensitive_data.is_empty()
+            && self.distribution_formats.is_empty()
+            && self.distribution_data_access.is_empty()
+            && self.host_ids.is_empty()
+            && self.host_titles.is_empty()
+            && self.license_refs.is_empty())
     }
 
     fn range(&self, key: TimeKey) -> (i64, i64) {
@@ -161,57 +220,84 @@ fn owner_of(tx: &impl ReadTx, owner: u64) -> Result<(String, Option<String>)> {
         .unwrap_or_default())
 }
 
+/// A username as one path segment of a URL (RFC 3986 unreserved characters kept).
+fn path_segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn to_doc(
     id: DmpId,
     rec: &DmpRecord,
     owner: &(String, Option<String>),
-    base_url: &str,
+    served: &Served,
 ) -> Result<MadmpDoc> {
-    let url = format!("{}/rda/dmps/{id}", base_url.trim_end_matches('/'));
+    let url = served.dmp_url(id);
+    let contact = format!("{}/users/{}", served.base_url, path_segment(&owner.0));
     let ctx = ExportCtx {
         dmp_url: &url,
+        contact_url: &contact,
+        assumed_base: (!served.configured).then_some(served.base_url.as_str()),
         owner_name: &owner.0,
         owner_email: owner.1.as_deref(),
         created: rec.created,
         modified: rec.updated,
     };
-    let doc = madmp::export(&rec.doc, &ctx).map_err(ServiceError::Internal)?;
+    let doc = madmp::export(&rec.doc, &ctx, served.version).map_err(ServiceError::Internal)?;
     Ok(MadmpDoc {
         id,
         doc,
         created: rec.created,
         modified: rec.updated,
         version: rec.version,
+        own_url: url,
     })
 }
 
 impl Services {
-    /// A DMP as a maDMP 1.2 document (its owner, or an administrator).
-    pub fn export_madmp(&self, caller: &Caller, id: &str, base_url: &str) -> Result<MadmpDoc> {
+    /// A DMP as a maDMP document of `served.version` (its owner, or an administrator).
+    pub fn export_madmp(&self, caller: &Caller, id: &str, served: &Served) -> Result<MadmpDoc> {
         let id = DmpId::parse(id)?;
         self.store.read(|tx| {
             let rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
             if rec.owner != caller.id.0 && !caller.admin {
                 return Err(not_found(id));
             }
-            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
 
     /// One of the caller's own DMPs as a maDMP document (RDA API: owners only).
-    pub fn get_own_madmp(&self, caller: &Caller, id: &str, base_url: &str) -> Result<MadmpDoc> {
+    pub fn get_own_madmp(&self, caller: &Caller, id: &str, served: &Served) -> Result<MadmpDoc> {
         let id = DmpId::parse(id).map_err(|_| not_found(id))?;
         self.store.read(|tx| {
             let rec = dmps::get(tx, id.bytes())?
                 .filter(|r| r.owner == caller.id.0)
                 .ok_or_else(|| not_found(id))?;
-            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
 
-    /// Creates a DMP owned by the caller from a maDMP 1.2 document, kept whole.
-    pub fn import_madmp(&self, caller: &Caller, doc: Value, base_url: &str) -> Result<MadmpDoc> {
-        let imported = madmp::import(doc).map_err(madmp_error)?;
+    /// Creates a DMP owned by the caller from a maDMP document (of `served.input`), kept
+    /// whole. With `served.unique_dmp_id`, a document whose `dmp_id` is that of one of the
+    /// caller's DMPs (an imported one's, or this server's URL of one) is refused:
+    /// `AlreadyExists`.
+    pub fn import_madmp(&self, caller: &Caller, doc: Value, served: &Served) -> Result<MadmpDoc> {
+        let imported = madmp::import(doc, served.input).map_err(madmp_error)?;
+        let dmp_id = served
+            .unique_dmp_id
+            .then_some(&imported.fields)
+            .and_then(|f| f.get(madmp::STORED_KEY))
+            .and_then(|d| d.pointer("/dmp/dmp_id/identifier"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         let now = now_millis();
         let rec = DmpRecord {
             owner: caller.id.0,
@@ -221,8 +307,15 @@ impl Services {
             doc: imported.fields,
         };
         self.store.write(|tx| {
+            if let Some(wanted) = &dmp_id
+                && let Some(other) = own_dmp_with_id(tx, caller.id.0, wanted, served)?
+            {
+                return Err(ServiceError::AlreadyExists(format!(
+                    "a DMP with dmp_id {wanted:?} exists already: {other}; PUT /rda/dmps/{other} to change it"
+                )));
+            }
             let id = insert_new(tx, &rec)?;
-            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
 
@@ -233,10 +326,10 @@ impl Services {
         id: &str,
         doc: Value,
         pre: &Precondition,
-        base_url: &str,
+        served: &Served,
     ) -> Result<MadmpDoc> {
         let id = DmpId::parse(id).map_err(|_| not_found(id))?;
-        let imported = madmp::import(doc).map_err(madmp_error)?;
+        let imported = madmp::import(doc, served.input).map_err(madmp_error)?;
         self.store.write(|tx| {
             let mut rec = dmps::get(tx, id.bytes())?
                 .filter(|r| r.owner == caller.id.0)
@@ -246,7 +339,7 @@ impl Services {
             rec.version += 1;
             rec.updated = now_millis().max(rec.updated);
             dmps::update(tx, id.bytes(), &rec)?;
-            to_doc(id, &rec, &owner_of(tx, rec.owner)?, base_url)
+            to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
 
@@ -261,7 +354,12 @@ impl Services {
     /// A page of the caller's DMPs as maDMP documents. Candidates come from the caller's
     /// time indexes (bounded by the created/modified ranges); when no filter needs the
     /// documents and the order is by a time, only the page's records are read.
-    pub fn list_madmp(&self, caller: &Caller, q: &MadmpQuery, base_url: &str) -> Result<MadmpPage> {
+    pub fn list_madmp(
+        &self,
+        caller: &Caller,
+        q: &MadmpQuery,
+        served: &Served,
+    ) -> Result<MadmpPage> {
         let owner = caller.id.0;
         self.store.read(|tx| {
             let person = owner_of(tx, owner)?;
@@ -293,7 +391,7 @@ impl Services {
                         let rec = dmps::get(tx, raw)?.ok_or_else(|| {
                             ServiceError::Internal(format!("index points at missing DMP {id}"))
                         })?;
-                        items.push(to_doc(id, &rec, &person, base_url)?);
+                        items.push(to_doc(id, &rec, &person, served)?);
                     }
                     return Ok(MadmpPage { total, items });
                 }
@@ -317,7 +415,7 @@ impl Services {
                 if !(ma..=mb).contains(&rec.updated) || !(ca..=cb).contains(&rec.created) {
                     continue;
                 }
-                let doc = to_doc(id, &rec, &person, base_url)?;
+                let doc = to_doc(id, &rec, &person, served)?;
                 if matches(&doc, q) {
                     docs.push(doc);
                 }
@@ -328,6 +426,35 @@ impl Services {
             Ok(MadmpPage { total, items })
         })
     }
+}
+
+/// The caller's DMP whose `dmp_id` is `wanted`: one imported with that identifier, or
+/// the one whose URL on this server it is. Reads the caller's DMPs only (their own index).
+fn own_dmp_with_id(
+    tx: &impl ReadTx,
+    owner: u64,
+    wanted: &str,
+    served: &Served,
+) -> Result<Option<DmpId>> {
+    let wanted = wanted.trim();
+    for (_, raw) in dmps::ids_by_time(tx, owner, TimeKey::Created, i64::MIN, i64::MAX)? {
+        let id = DmpId::from_bytes(raw);
+        if served.dmp_url(id) == wanted {
+            return Ok(Some(id));
+        }
+        let Some(rec) = dmps::get(tx, raw)? else {
+            continue;
+        };
+        let stored = rec
+            .doc
+            .get(madmp::STORED_KEY)
+            .and_then(|d| d.pointer("/dmp/dmp_id/identifier"))
+            .and_then(Value::as_str);
+        if stored.is_some_and(|s| s.trim() == wanted) {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
 }
 
 // ---- filters and ordering over documents ---------------------------------------------
@@ -378,6 +505,16 @@ fn embargo_of(d: &MadmpDoc) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Funder ids as asked, plus the other spelling of each that dmptool knows (a fundref id
+/// finds the plan whose 1.3 export names the funder's ROR id, and the other way round).
+fn with_funder_aliases(ids: &[String]) -> Vec<String> {
+    let mut out = ids.to_vec();
+    for id in ids {
+        out.extend(madmp::funders::aliases(id));
+    }
+    out
+}
+
 fn any_in(values: &[&str], wanted: &[String]) -> bool {
     wanted.is_empty() || values.iter().any(|v| wanted.iter().any(|w| w == v))
 }
@@ -419,8 +556,78 @@ fn matches(d: &MadmpDoc, q: &MadmpQuery) -> bool {
         || !any_in(&dataset_ids, &q.dataset_ids)
         || !any_in(&standards, &q.metadata_standard_ids)
         || !any_in(&identifiers(dmp.get("dmp_id")), &q.dmp_ids)
-        || !any_in(&funders, &q.funder_ids)
+        || !any_in(&funders, &with_funder_aliases(&q.funder_ids))
         || !any_in(&grants, &q.grant_ids)
+    {
+        return false;
+    }
+    if !q.dmp_alternate_identifiers.is_empty() {
+        let own = d.own_url.as_str();
+        let mut ids = identifiers(dmp.get("alternate_identifier"));
+        ids.push(own);
+        if !any_in(&ids, &q.dmp_alternate_identifiers) {
+            return false;
+        }
+    }
+    let distributions: Vec<&Value> = datasets
+        .iter()
+        .flat_map(|ds| each(ds, "distribution"))
+        .collect();
+    let ds_values = |key: &str| -> Vec<&str> {
+        datasets
+            .iter()
+            .filter_map(|ds| ds.get(key).and_then(Value::as_str))
+            .collect()
+    };
+    let access: Vec<&str> = distributions
+        .iter()
+        .filter_map(|x| x.get("data_access").and_then(Value::as_str))
+        .map(|a| if a == "shared" { "restricted" } else { a })
+        .collect();
+    let wanted_access: Vec<String> = q
+        .distribution_data_access
+        .iter()
+        .map(|a| {
+            if a == "shared" {
+                "restricted".to_owned()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    let formats: Vec<&str> = distributions
+        .iter()
+        .flat_map(|x| each(x, "format"))
+        .filter_map(Value::as_str)
+        .collect();
+    let hosts: Vec<&Value> = distributions.iter().filter_map(|x| x.get("host")).collect();
+    let host_ids: Vec<&str> = hosts
+        .iter()
+        .flat_map(|h| {
+            let mut v = identifiers(h.get("host_id"));
+            v.extend(h.get("url").and_then(Value::as_str));
+            v
+        })
+        .collect();
+    let host_titles: Vec<String> = hosts
+        .iter()
+        .filter_map(|h| h.get("title").and_then(Value::as_str))
+        .map(str::to_lowercase)
+        .collect();
+    let wanted_titles: Vec<String> = q.host_titles.iter().map(|t| t.to_lowercase()).collect();
+    let host_title_refs: Vec<&str> = host_titles.iter().map(String::as_str).collect();
+    let licences: Vec<&str> = distributions
+        .iter()
+        .flat_map(|x| each(x, "license"))
+        .filter_map(|l| l.get("license_ref").and_then(Value::as_str))
+        .collect();
+    if !any_in(&ds_values("personal_data"), &q.dataset_personal_data)
+        || !any_in(&ds_values("sensitive_data"), &q.dataset_sensitive_data)
+        || !any_in(&access, &wanted_access)
+        || !any_in(&formats, &q.distribution_formats)
+        || !any_in(&host_ids, &q.host_ids)
+        || !any_in(&host_title_refs, &wanted_titles)
+        || !any_in(&licences, &q.license_refs)
     {
         return false;
     }

@@ -64,6 +64,7 @@ pub struct TestApp {
     pub settings: Settings,
     pub origins: AllowedOrigins,
     pub body_limit: usize,
+    pub public_url: Option<String>,
     cli: TestClient<BoxEndpoint<'static>>,
 }
 
@@ -138,6 +139,7 @@ fn config(
         },
         workers: None,
         trust_proxy: false,
+        public_url: None,
         request_timeout: dmptool::net::REQUEST_READ_TIMEOUT,
         idle_timeout: dmptool::net::IDLE_TIMEOUT,
         write_timeout: dmptool::net::WRITE_TIMEOUT,
@@ -158,12 +160,32 @@ impl TestApp {
 
     pub fn with(settings: Settings, origins: AllowedOrigins, body_limit: usize) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        Self::open(dir, settings, origins, body_limit)
+        Self::open(dir, settings, origins, body_limit, None)
     }
 
-    fn open(dir: TempDir, settings: Settings, origins: AllowedOrigins, body_limit: usize) -> Self {
+    /// An app whose identifiers start with `public_url` (the `public_url` setting).
+    pub fn with_public_url(public_url: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::open(
+            dir,
+            Settings::default(),
+            AllowedOrigins::List(vec!["https://app.example.org".into()]),
+            1024 * 1024,
+            Some(public_url.to_owned()),
+        )
+    }
+
+    fn open(
+        dir: TempDir,
+        settings: Settings,
+        origins: AllowedOrigins,
+        body_limit: usize,
+        public_url: Option<String>,
+    ) -> Self {
         let services = Arc::new(Services::open(dir.path(), settings.clone(), None).unwrap());
-        let state = ApiState::new(services.clone(), 2).with_trusted_proxy(true);
+        let state = ApiState::new(services.clone(), 2)
+            .with_trusted_proxy(true)
+            .with_public_url(public_url.clone());
         let cfg = config(&dir, &origins, body_limit, &settings);
         let cli = TestClient::new(dmptool::server::app(state, &cfg).boxed());
         Self {
@@ -172,6 +194,7 @@ impl TestApp {
             settings,
             origins,
             body_limit,
+            public_url,
             cli,
         }
     }
@@ -184,12 +207,13 @@ impl TestApp {
             settings,
             origins,
             body_limit,
+            public_url,
             cli,
         } = self;
         drop(cli);
         assert_eq!(Arc::strong_count(&services), 1, "services still shared");
         drop(services);
-        Self::open(dir, settings, origins, body_limit)
+        Self::open(dir, settings, origins, body_limit, public_url)
     }
 
     pub fn req(&self, method: Method, path: &str) -> Req<'_> {

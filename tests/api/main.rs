@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod auth;
+mod conformance;
 mod cors;
 mod dmps;
 mod documents;

@@ -39,10 +39,18 @@ async fn create_get_list_put_delete() {
     assert!(schema::validate(&with_dmp(&created)).is_ok());
     assert_eq!(comparable(with_dmp(&created)), comparable(with_dmp(&doc)));
 
-    // GET one: same document, plain JSON when asked so (or not asked at all).
+    // GET one: same document, maDMP 1.3 when not asked otherwise, plain JSON when asked so.
     let r = app.get(&format!("/rda/dmps/{id}")).token(&t).send().await;
+    assert_eq!(r.header("content-type"), Some(MEDIA_TYPE));
+    let plain = app
+        .get(&format!("/rda/dmps/{id}"))
+        .token(&t)
+        .header("Accept", "application/json")
+        .send()
+        .await;
     assert!(
-        r.header("content-type")
+        plain
+            .header("content-type")
             .unwrap()
             .starts_with("application/json")
     );
@@ -97,7 +105,7 @@ async fn create_get_list_put_delete() {
         .json(&changed)
         .send()
         .await;
-    rda_error(&r, 409, "conflict");
+    rda_error(&r, 409, "dmp_stale");
     // Nor does a time before the last change.
     let r = app
         .put(&format!("/rda/dmps/{id}"))
@@ -106,14 +114,14 @@ async fn create_get_list_put_delete() {
         .json(&changed)
         .send()
         .await;
-    rda_error(&r, 409, "conflict");
+    rda_error(&r, 409, "dmp_stale");
     let r = app
         .delete(&format!("/rda/dmps/{id}"))
         .token(&t)
         .header("If-Match", &etag)
         .send()
         .await;
-    rda_error(&r, 409, "conflict");
+    rda_error(&r, 409, "dmp_stale");
     let now = app
         .get(&format!("/rda/dmps/{id}"))
         .token(&t)
@@ -249,11 +257,7 @@ async fn content_negotiation_406_and_415() {
         .header("Accept", "*/*")
         .send()
         .await;
-    assert!(
-        r.header("content-type")
-            .unwrap()
-            .starts_with("application/json")
-    );
+    assert_eq!(r.header("content-type"), Some(MEDIA_TYPE));
 
     let doc = example("ex8-dmp-minimal-content.json");
     let r = app
@@ -285,13 +289,13 @@ async fn content_negotiation_406_and_415() {
 
 async fn seed(app: &TestApp, t: &str) -> Vec<String> {
     let mut ids = Vec::new();
-    for name in EXAMPLES {
-        let r = app
-            .post("/rda/dmps")
-            .token(t)
-            .json(&example(name))
-            .send()
-            .await;
+    for (i, name) in EXAMPLES.into_iter().enumerate() {
+        // The examples share one placeholder dmp_id, which the API keeps unique per user.
+        let mut doc = example(name);
+        if i > 0 {
+            doc["dmp"]["dmp_id"]["identifier"] = json!(format!("10.0000/00.0.{i}"));
+        }
+        let r = app.post("/rda/dmps").token(t).json(&doc).send().await;
         ids.push(r.ok(200)["id"].as_str().unwrap().to_owned());
     }
     ids

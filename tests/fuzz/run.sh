@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # API fuzzing with schemathesis against a real server: every operation of the served
 # /openapi.json with all checks (no server errors, no response that contradicts the
-# document), then the RDA Common maDMP API's own published spec against /rda.
+# document), then the RDA Common maDMP API's own document as served (/rda/openapi.json),
+# then the API's published draft spec against /rda in maDMP 1.2.
 # Usage: bash tests/fuzz/run.sh [path/to/dmptool]   (pip-installs schemathesis if missing)
 # Knobs: EXAMPLES (per operation, default 30).
 set -euo pipefail
@@ -38,17 +39,23 @@ echo "== schemathesis: $base/openapi.json (operations that keep the session)"
 run "$base/openapi.json" -H "Authorization: Bearer $admin" \
   --exclude-path /logout --exclude-path /changepassword --exclude-path /admin/reset \
   --exclude-path-regex '^/admin/users/\{username\}(/password)?$'
-echo "== schemathesis: the RDA Common maDMP API's published spec against $base/rda"
+echo "== schemathesis: the RDA Common maDMP API 1.0.0 as served, $base/rda/openapi.json"
+# The API's own document (maDMP 1.3 by default, 1.2 by negotiation), with every check.
+run "$base/rda/openapi.json" --url "$base" -H "Authorization: Bearer $admin"
+echo "== schemathesis: the Common maDMP API's published draft spec against $base/rda, in maDMP 1.2"
+# The draft (v0.1, maDMP 1.2) still describes the 1.2 surface, reached by negotiation.
 # Left out, with reasons: positive_data_acceptance (the spec lets servers refuse incomplete
 # plans, and dmptool checks the full maDMP schema, which the spec's DMP model does not
 # restate), and the spec's own contradictions: its BadRequestError discriminator maps
-# `invalid_dmp` while its schema fixes `dmp_invalid` (response_schema_conformance), and
-# POST declares no 415 although the API must refuse unreadable media types
-# (status_code_conformance). negative_data_rejection too: the spec's DMP model is stricter
-# than the official maDMP 1.2 JSON Schema in places (enumerated id types, for one), and
-# dmptool accepts what that schema accepts.
+# `invalid_dmp` while its schema fixes `dmp_invalid`, and it knows neither `dmp_stale` nor
+# `dmp_already_exists` of 1.0.0 (response_schema_conformance), and POST declares no 415
+# although the API must refuse unreadable media types (status_code_conformance).
+# negative_data_rejection too: the spec's DMP model is stricter than the official maDMP
+# JSON Schema in places (enumerated id types, for one), and dmptool accepts what that
+# schema accepts.
 st run tests/fixtures/common-madmp-api.yaml --url "$base/rda" --max-examples "$EXAMPLES" --no-color \
-  -H "Authorization: Bearer $admin" --phases examples,coverage,fuzzing \
+  -H "Authorization: Bearer $admin" -H "Accept: application/vnd.org.rd-alliance.dmp-common.v1.2+json" \
+  --phases examples,coverage,fuzzing \
   --exclude-checks positive_data_acceptance,negative_data_rejection,response_schema_conformance,status_code_conformance
 echo "== schemathesis: the operations that end sessions or delete data, each as its own account"
 once() { run "$base/openapi.json" --phases examples,coverage,fuzzing -H "Authorization: Bearer $1" "${@:2}"; }

@@ -13,8 +13,8 @@ use crate::api::error::{ApiError, ErrorBody};
 #[oai(rename = "RdaError")]
 pub struct RdaErrorBody {
     /// `bad_request`, `invalid_query_string`, `dmp_invalid`, `authentication_required`,
-    /// `insufficient_permissions`, `dmp_not_found`, `not_acceptable`, `conflict`,
-    /// `unsupported_media_type` or `generic_error`.
+    /// `insufficient_permissions`, `dmp_not_found`, `not_acceptable`, `dmp_stale`,
+    /// `dmp_already_exists`, `conflict`, `unsupported_media_type` or `generic_error`.
     pub error_code: String,
     /// What went wrong, in English.
     pub error_message: String,
@@ -24,7 +24,7 @@ pub struct RdaErrorBody {
 #[derive(ApiResponse, Debug)]
 pub enum RdaError {
     /// Bad request: `invalid_query_string` (list parameters), `dmp_invalid` (the document
-    /// breaks the maDMP 1.2 schema; the message names the JSON pointer), or `bad_request`.
+    /// breaks the maDMP schema of its version; the message names the JSON pointer), or `bad_request`.
     #[oai(status = 400)]
     BadRequest(Json<RdaErrorBody>),
     /// `authentication_required`: no valid bearer token.
@@ -36,17 +36,20 @@ pub enum RdaError {
     /// `dmp_not_found`: no such DMP, or not the caller's.
     #[oai(status = 404)]
     NotFound(Json<RdaErrorBody>),
-    /// `not_acceptable`: the `Accept` header allows neither
-    /// `application/vnd.org.rd-alliance.dmp-common.v1.2+json` nor `application/json`.
+    /// `not_acceptable`: the `Accept` header allows none of
+    /// `application/vnd.org.rd-alliance.dmp-common.v1.3+json`, `...v1.2+json` and
+    /// `application/json` (or not the version asked for with `version`).
     #[oai(status = 406)]
     NotAcceptable(Json<RdaErrorBody>),
-    /// `conflict`: `If-Match` or `If-Unmodified-Since` does not hold any more.
+    /// A conflict: `dmp_stale` (`If-Match` or `If-Unmodified-Since` does not hold any
+    /// more: the DMP changed since; nothing was written), `dmp_already_exists` (a create
+    /// whose `dmp_id` is that of one of the caller's DMPs), or `conflict` (any other).
     #[oai(status = 409)]
     Conflict(Json<RdaErrorBody>),
     /// `bad_request`: the body is larger than the server accepts.
     #[oai(status = 413)]
     PayloadTooLarge(Json<RdaErrorBody>),
-    /// `unsupported_media_type`: the body is not maDMP 1.2 JSON.
+    /// `unsupported_media_type`: the body is not maDMP JSON (v1.3, v1.2 or plain JSON).
     #[oai(status = 415)]
     UnsupportedMediaType(Json<RdaErrorBody>),
     /// `generic_error`: too many requests; try again later.
@@ -82,7 +85,10 @@ pub fn code_for(status: StatusCode, pointer: bool, query: bool) -> &'static str 
 
 fn rda(status: StatusCode, b: ErrorBody, query: bool) -> Json<RdaErrorBody> {
     Json(RdaErrorBody {
-        error_code: code_for(status, b.pointer.is_some(), query).to_owned(),
+        error_code: b
+            .code
+            .unwrap_or_else(|| code_for(status, b.pointer.is_some(), query))
+            .to_owned(),
         error_message: b.error,
     })
 }

@@ -1,6 +1,7 @@
-//! The RDA Common maDMP API (v0.1, maDMP 1.2) at `/rda`: list, create, read, overwrite
-//! and delete the caller's DMPs as maDMP documents, with the same bearer tokens as the
-//! rest of the API. DMPs made here are ordinary DMPs, and every DMP is readable here.
+//! The RDA Common maDMP API (1.0.0: maDMP 1.3, and 1.2 by negotiation) at `/rda`: list,
+//! create, read, overwrite and delete the caller's DMPs as maDMP documents, with the same
+//! bearer tokens as the rest of the API. DMPs made here are ordinary DMPs, and every DMP
+//! is readable here.
 
 pub mod errors;
 pub mod negotiate;
@@ -21,12 +22,31 @@ use crate::domain::time::iso8601;
 use crate::service::madmp::{MadmpDoc, MadmpQuery, Precondition, SortKey};
 pub use errors::{RdaError, RdaErrorBody};
 
+/// The description of the RDA API's own OpenAPI document.
+pub const SPEC_DESCRIPTION: &str = "The RDA Common maDMP API 1.0.0 as dmptool serves it: the caller's DMPs as \
+     maDMP documents. Responses are `application/vnd.org.rd-alliance.dmp-common.v1.3+json` \
+     (maDMP 1.3) unless `Accept` prefers `application/vnd.org.rd-alliance.dmp-common.v1.2+json` \
+     (maDMP 1.2) or `application/json` (1.3, or the `version` asked for); `?version=1.2` asks \
+     for 1.2 too. Anything else is 406. Bodies may be sent in any of those types (a v1.2 body is \
+     checked against the 1.2 schema, others against 1.3). Authenticate with `Authorization: \
+     Bearer <token>` (from dmptool's `GET /login`). Errors are `{error_code, error_message}`. \
+     Decisions where the 1.0.0 CHANGELOG is silent are listed in dmptool's docs/madmp.md.";
+
 #[derive(Tags)]
 enum RdaTags {
-    /// The RDA Common maDMP API: the caller's DMPs as maDMP 1.2 documents. Responses are
-    /// `application/vnd.org.rd-alliance.dmp-common.v1.2+json` when the client asks for it
-    /// in `Accept`, else `application/json`; request bodies may be either.
+    /// The RDA Common maDMP API 1.0.0: the caller's DMPs as maDMP 1.3 documents (1.2 by
+    /// content negotiation or `?version=1.2`). See the description of `/rda/openapi.json`.
     Rda,
+}
+
+/// A maDMP version a client can ask for with `?version=`.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "RdaVersion")]
+pub enum VersionParam {
+    #[oai(rename = "1.2")]
+    V1_2,
+    #[oai(rename = "1.3")]
+    V1_3,
 }
 
 /// `Last-Modified` spelling: an HTTP date (RFC 9110, whole seconds).
@@ -42,7 +62,8 @@ pub struct DmpWithId {
     /// The DMP's id in this system (as in `/dmps/{id}`); `dmp.dmp_id` is its
     /// system-independent identifier.
     pub id: String,
-    /// The maDMP 1.2 `dmp` object (validates against maDMP-schema-1.2.json).
+    /// The maDMP `dmp` object; it validates against the official schema of the version
+    /// served (maDMP-schema-1.3.json, or -1.2.json when 1.2 was negotiated).
     pub dmp: Value,
 }
 
@@ -181,6 +202,9 @@ impl RdaApi {
         state: Data<&ApiState>,
         req: &Request,
         auth: BearerAuth,
+        /// The maDMP version to answer in (default 1.3; see content negotiation).
+        #[oai(name = "version")]
+        _version: Query<Option<VersionParam>>,
         /// Number of items to skip from the start.
         #[oai(
             default,
@@ -221,6 +245,30 @@ impl RdaApi {
         /// Embargo after this date (`YYYY-MM-DD`).
         #[oai(validator(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
         embargo_after: Query<Option<String>>,
+        /// The DMP's `alternate_identifier`s, or its URL on this server.
+        #[oai(name = "dmp_alternate_identifier[]")]
+        dmp_alternate_identifier: Query<Vec<String>>,
+        /// Any dataset's `personal_data`.
+        #[oai(name = "dataset_personal_data[]")]
+        dataset_personal_data: Query<Vec<YesNoUnknown>>,
+        /// Any dataset's `sensitive_data`.
+        #[oai(name = "dataset_sensitive_data[]")]
+        dataset_sensitive_data: Query<Vec<YesNoUnknown>>,
+        /// Any distribution's `format` (as the document writes it, e.g. a media type).
+        #[oai(name = "distribution_formats[]")]
+        distribution_formats: Query<Vec<String>>,
+        /// Any distribution's `data_access` (`shared` and `restricted` are the same).
+        #[oai(name = "distribution_data_access[]")]
+        distribution_data_access: Query<Vec<DataAccess>>,
+        /// Any host's `host_id.identifier` (e.g. a re3data id) or `url`.
+        #[oai(name = "host_ids[]")]
+        host_ids: Query<Vec<String>>,
+        /// Any host's `title` (case-insensitive, whole title).
+        #[oai(name = "host_titles[]")]
+        host_titles: Query<Vec<String>>,
+        /// Any licence's `license_ref`.
+        #[oai(name = "license_refs[]")]
+        license_refs: Query<Vec<String>>,
     ) -> Result<RdaList, RdaError> {
         let q = MadmpQuery {
             offset: usize::try_from(offset.0).unwrap_or(usize::MAX),
@@ -244,10 +292,30 @@ impl RdaApi {
             // shape is a usable bound.
             embargo_before: embargo_before.0,
             embargo_after: embargo_after.0,
+            dmp_alternate_identifiers: dmp_alternate_identifier.0,
+            dataset_personal_data: dataset_personal_data
+                .0
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
+            dataset_sensitive_data: dataset_sensitive_data
+                .0
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
+            distribution_formats: distribution_formats.0,
+            distribution_data_access: distribution_data_access
+                .0
+                .iter()
+                .map(|v| v.as_str().to_owned())
+                .collect(),
+            host_ids: host_ids.0,
+            host_titles: host_titles.0,
+            license_refs: license_refs.0,
         };
-        let base = state.base_url(req);
+        let served = state.served(req);
         let page = state
-            .as_caller(auth.0, move |s, c| s.list_madmp(c, &q, &base))
+            .as_caller(auth.0, move |s, c| s.list_madmp(c, &q, &served))
             .await
             .map_err(|e| RdaError::from_api(e, true))?;
         Ok(RdaList::Ok(Json(DmpListBody {
@@ -256,19 +324,27 @@ impl RdaApi {
         })))
     }
 
-    /// Create (import) a DMP from a maDMP 1.2 document; it becomes an ordinary DMP of the
-    /// caller's. `dmp.modified` is set by the server.
+    /// Create (import) a DMP from a maDMP document (1.3; 1.2 when sent as the v1.2 type);
+    /// it becomes an ordinary DMP of the caller's, kept in 1.3 form (`shared` becomes
+    /// `restricted`). `dmp.modified` is set by the server. A `dmp_id` that is already one
+    /// of the caller's DMPs' is 409 `dmp_already_exists`.
     #[oai(path = "/dmps", method = "post", operation_id = "createDMP")]
     async fn create(
         &self,
         state: Data<&ApiState>,
         req: &Request,
         auth: BearerAuth,
+        /// The maDMP version to answer in (default 1.3; see content negotiation).
+        #[oai(name = "version")]
+        _version: Query<Option<VersionParam>>,
         body: Json<Value>,
     ) -> Result<RdaOne, RdaError> {
-        let base = state.base_url(req);
+        let served = crate::service::madmp::Served {
+            unique_dmp_id: true,
+            ..state.served(req)
+        };
         let d = state
-            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &base))
+            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &served))
             .await?;
         Ok(one(d))
     }
@@ -281,17 +357,21 @@ impl RdaApi {
         req: &Request,
         auth: BearerAuth,
         id: Path<String>,
+        /// The maDMP version to answer in (default 1.3; see content negotiation).
+        #[oai(name = "version")]
+        _version: Query<Option<VersionParam>>,
     ) -> Result<RdaOne, RdaError> {
-        let base = state.base_url(req);
+        let served = state.served(req);
         let d = state
-            .as_caller(auth.0, move |s, c| s.get_own_madmp(c, &id.0, &base))
+            .as_caller(auth.0, move |s, c| s.get_own_madmp(c, &id.0, &served))
             .await?;
         Ok(one(d))
     }
 
-    /// Overwrite one of the caller's DMPs with a maDMP 1.2 document. With `If-Match` (an
+    /// Overwrite one of the caller's DMPs with a maDMP document. With `If-Match` (an
     /// `ETag` from an earlier response) or `If-Unmodified-Since` (a `Last-Modified`), a DMP
-    /// changed since is not overwritten: 409. `dmp.modified` is set by the server.
+    /// changed since is not overwritten: 409 `dmp_stale`. `dmp.modified` is set by the
+    /// server.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/dmps/:id", method = "put", operation_id = "putDMP")]
     async fn put(
@@ -300,24 +380,31 @@ impl RdaApi {
         req: &Request,
         auth: BearerAuth,
         id: Path<String>,
-        #[oai(name = "If-Match")] if_match: Header<Option<String>>,
-        #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<
-            Option<DateTime<FixedOffset>>,
-        >,
+        /// The maDMP version to answer in (default 1.3; see content negotiation).
+        #[oai(name = "version")]
+        _version: Query<Option<VersionParam>>,
+        /// `ETag`s of an earlier response: the DMP is overwritten only if one is still
+        /// current (`*`: any); else 409 `dmp_stale`.
+        #[oai(name = "If-Match")]
+        if_match: Header<Option<String>>,
+        /// A `Last-Modified` of an earlier response (RFC 3339): the DMP is overwritten
+        /// only if unchanged since; else 409 `dmp_stale`.
+        #[oai(name = "If-Unmodified-Since")]
+        if_unmodified_since: Header<Option<DateTime<FixedOffset>>>,
         body: Json<Value>,
     ) -> Result<RdaOne, RdaError> {
         let pre = precondition(if_match.0, if_unmodified_since.0);
-        let base = state.base_url(req);
+        let served = state.served(req);
         let d = state
             .as_caller(auth.0, move |s, c| {
-                s.replace_madmp(c, &id.0, body.0, &pre, &base)
+                s.replace_madmp(c, &id.0, body.0, &pre, &served)
             })
             .await?;
         Ok(one(d))
     }
 
     /// Delete one of the caller's DMPs with its tasks and documents. `If-Match` and
-    /// `If-Unmodified-Since` are honoured as for `PUT`.
+    /// `If-Unmodified-Since` are honoured as for `PUT` (409 `dmp_stale`).
     #[oai(path = "/dmps/:id", method = "delete", operation_id = "deleteDMP")]
     async fn delete(
         &self,
@@ -334,6 +421,46 @@ impl RdaApi {
             .as_caller(auth.0, move |s, c| s.delete_own_dmp(c, &id.0, &pre))
             .await?;
         Ok(RdaDeleted::Deleted)
+    }
+}
+
+/// `yes`, `no` or `unknown`, as the standard writes them.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "RdaYesNoUnknown", rename_all = "lowercase")]
+pub enum YesNoUnknown {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl YesNoUnknown {
+    fn as_str(self) -> &'static str {
+        match self {
+            YesNoUnknown::Yes => "yes",
+            YesNoUnknown::No => "no",
+            YesNoUnknown::Unknown => "unknown",
+        }
+    }
+}
+
+/// A distribution's `data_access` (maDMP 1.3; `shared` is deprecated for `restricted`).
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename = "RdaDataAccess", rename_all = "lowercase")]
+pub enum DataAccess {
+    Open,
+    Restricted,
+    Closed,
+    Shared,
+}
+
+impl DataAccess {
+    fn as_str(self) -> &'static str {
+        match self {
+            DataAccess::Open => "open",
+            DataAccess::Restricted => "restricted",
+            DataAccess::Closed => "closed",
+            DataAccess::Shared => "shared",
+        }
     }
 }
 
