@@ -26,8 +26,10 @@ pub fn tune() {
     }
 }
 
-/// Returns free pages of every arena to the system (blocking; a few ms at most).
+/// Returns free pages of every arena to the system (blocking; a few ms at most), and the
+/// kept password-hashing buffer once no login has been checked for a while.
 pub fn trim() {
+    crate::service::passwords::release_idle(TRIM_EVERY);
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim is safe to call at any time from any thread.
     unsafe {

@@ -121,14 +121,27 @@ struct BlockPool {
 struct PoolState {
     free: Vec<Vec<Block>>,
     busy: usize,
+    /// When the last hash ended.
+    last: Option<std::time::Instant>,
 }
 
 static POOL: BlockPool = BlockPool {
     state: Mutex::new(PoolState {
         free: Vec::new(),
         busy: 0,
+        last: None,
     }),
 };
+
+/// Frees the kept hashing buffer once no hash has run for `idle` (the server calls this with
+/// its memory trim), so a server at rest holds no hashing memory at all.
+pub fn release_idle(idle: std::time::Duration) {
+    let mut st = POOL.state.lock().unwrap_or_else(|p| p.into_inner());
+    if st.busy == 0 && st.last.is_some_and(|t| t.elapsed() >= idle) {
+        st.free.clear();
+        st.free.shrink_to_fit();
+    }
+}
 
 /// Only buffers of the default cost are kept: one of an imported hash with a higher memory
 /// cost is freed after its use, so the resident memory stays at one default buffer.
@@ -164,6 +177,7 @@ impl Drop for Lease<'_> {
         let mem = std::mem::take(&mut self.mem);
         let mut st = self.pool.state.lock().unwrap_or_else(|p| p.into_inner());
         st.busy = st.busy.saturating_sub(1);
+        st.last = Some(std::time::Instant::now());
         if mem.len() == default_blocks() {
             st.free.push(mem);
         }

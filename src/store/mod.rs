@@ -352,7 +352,10 @@ fn free_bytes(path: &Path) -> Option<u64> {
 
 /// How much of the database redb keeps in memory (its default is 1 GiB, which a server
 /// meant to idle at a few MiB has no use for; the OS page cache holds the file anyway).
-pub const CACHE_BYTES: usize = 16 << 20;
+/// Not smaller: once a write has failed for a full disk, redb refuses to read the file
+/// again until it is reopened, so reads go on only from this cache (a 16 MiB cache made
+/// the disk-full test's reads answer 507).
+pub const CACHE_BYTES: usize = 64 << 20;
 
 fn builder() -> redb::Builder {
     let mut b = Database::builder();
