@@ -567,10 +567,12 @@ fn export_works_while_the_server_runs_and_imports_ask_to_stop_it() {
     s.terminate();
 }
 
-#[test]
-fn import_refuses_a_symbolic_link_in_the_exports_documents_and_copies_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+/// An export of a data dir with one user, one plan and its documents, made under `root`;
+/// returns an empty data dir to import into, the export, and its DOCX's name on disk.
+fn export_with_one_document(
+    root: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, String) {
+    let (a, b) = (root.join("a"), root.join("b"));
     let disk_name = {
         let s = open(&a);
         let id = s.create_user("ana", None, "pw", false).unwrap();
@@ -589,8 +591,15 @@ fn import_refuses_a_symbolic_link_in_the_exports_documents_and_copies_nothing() 
             .unwrap()
             .disk_name
     };
-    let e = dir.path().join("export");
+    let e = root.join("export");
     assert!(admin(&a, &["export", e.to_str().unwrap()]).status.success());
+    (b, e, disk_name)
+}
+
+#[test]
+fn import_refuses_a_symbolic_link_in_the_exports_documents_and_copies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (b, e, disk_name) = export_with_one_document(dir.path());
     // The export's document is swapped for a link to a file only its owner should read.
     let secret = dir.path().join("shadow");
     std::fs::write(&secret, b"root:$6$secret").unwrap();
@@ -700,27 +709,7 @@ fn a_skipped_users_plans_tasks_and_documents_never_go_to_another_account_of_that
 #[test]
 fn import_refuses_an_exports_documents_folder_that_is_a_link_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let disk_name = {
-        let s = open(&a);
-        let id = s.create_user("ana", None, "pw", false).unwrap();
-        let c = Caller {
-            id,
-            username: "ana".into(),
-            admin: false,
-        };
-        let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
-        let t = s.create_task(&c, &json!({"dmp": dmp.to_string()})).unwrap();
-        s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
-        let docx = s.get_task(&c, &t.to_string()).unwrap().docx.unwrap();
-        s.store
-            .read(|tx| dmptool::store::files::get(tx, &docx))
-            .unwrap()
-            .unwrap()
-            .disk_name
-    };
-    let e = dir.path().join("export");
-    assert!(admin(&a, &["export", e.to_str().unwrap()]).status.success());
+    let (b, e, disk_name) = export_with_one_document(dir.path());
     // documents/ becomes a link to a folder elsewhere holding a "document" of that name.
     let elsewhere = dir.path().join("etc");
     std::fs::create_dir(&elsewhere).unwrap();

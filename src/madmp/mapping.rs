@@ -258,7 +258,8 @@ fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn strings(v: Option<&Value>) -> Vec<String> {
+/// The strings of a JSON array (nothing for anything else).
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| {
             a.iter()

@@ -91,16 +91,7 @@ struct Compiled {
 }
 
 fn strings_at(schema: &Value, pointer: &str) -> Vec<String> {
-    schema
-        .pointer(pointer)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+    super::mapping::strings(schema.pointer(pointer))
 }
 
 fn build(schema: &Value) -> Result<jsonschema::Validator, String> {

@@ -78,16 +78,7 @@ pub fn up_to_1_3(doc: &mut Value) {
             dist.insert("data_access".into(), json!("restricted"));
         }
     }
-    let filled: Vec<String> = doc
-        .pointer(&format!("/dmp/{EXTENSION}/{FILLED}"))
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let filled = super::mapping::strings(doc.pointer(&format!("/dmp/{EXTENSION}/{FILLED}")));
     for pointer in filled {
         let Some((parent, key)) = pointer.rsplit_once('/') else {
             continue;

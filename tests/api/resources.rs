@@ -194,65 +194,49 @@ async fn rendering_again_replaces_the_old_files() {
     assert_eq!(r.bytes, b"new docx");
 }
 
-#[tokio::test]
-async fn a_unicode_plan_name_downloads_as_rfc_6266_filename_star_with_a_transliterated_fallback() {
-    let app = TestApp::new();
-    let t = app.user("carol").await;
-    let dmp = app
-        .dmp(&t, &json!({"name": "Plan de Carol: ñandú, café, 東京"}))
-        .await;
-    let task = app.task(&t, &dmp).await;
+/// The `Content-Disposition` a download of a plan named `name` carries (`kind`: docx, pdf).
+async fn disposition(app: &TestApp, token: &str, name: &str, kind: &str) -> String {
+    let dmp = app.dmp(token, &json!({ "name": name })).await;
+    let task = app.task(token, &dmp).await;
     app.services
         .complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF)
         .unwrap();
     let v = app
         .get(&format!("/tasks/{task}"))
-        .token(&t)
+        .token(token)
         .send()
         .await
         .ok(200);
-    let r = app
-        .get(&format!(
-            "/resources/pdf/{}",
-            v["url_pdf"].as_str().unwrap()
-        ))
-        .send()
-        .await;
+    let link = v[format!("url_{kind}")].as_str().unwrap().to_owned();
+    let r = app.get(&format!("/resources/{kind}/{link}")).send().await;
     assert_eq!(r.status.as_u16(), 200);
-    let cd = r.header("content-disposition").unwrap();
+    r.header("content-disposition").unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_unicode_plan_name_downloads_as_rfc_6266_filename_star_with_a_transliterated_fallback() {
+    let app = TestApp::new();
+    let t = app.user("carol").await;
+    let cd = disposition(&app, &t, "Plan de Carol: ñandú, café, 東京", "pdf").await;
     assert_eq!(
         cd,
         "attachment; filename=\"Plan_de_Carol_nandu_cafe.pdf\"; \
          filename*=UTF-8''Plan%20de%20Carol_%20%C3%B1and%C3%BA%2C%20caf%C3%A9%2C%20%E6%9D%B1%E4%BA%AC.pdf"
     );
-
     // Quotes, separators and control characters never reach either form.
-    let dmp = app
-        .dmp(&t, &json!({"name": "a\"b/c\\d\r\ne; filename=x"}))
-        .await;
-    let task = app.task(&t, &dmp).await;
-    app.services
-        .complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF)
-        .unwrap();
-    let v = app
-        .get(&format!("/tasks/{task}"))
-        .token(&t)
-        .send()
-        .await
-        .ok(200);
-    let r = app
-        .get(&format!(
-            "/resources/docx/{}",
-            v["url_docx"].as_str().unwrap()
-        ))
-        .send()
-        .await;
-    let cd = r.header("content-disposition").unwrap();
+    let cd = disposition(&app, &t, "a\"b/c\\d\r\ne; filename=x", "docx").await;
     assert_eq!(
         cd,
         "attachment; filename=\"a_b_c_d_e_filename_x.docx\"; \
          filename*=UTF-8''a_b_c_d_e%3B%20filename%3Dx.docx"
     );
+    // Nor do bidirectional controls, which could make a name display as another.
+    let cd = disposition(&app, &t, "invoice\u{202e}fdp.exe", "pdf").await;
+    assert!(
+        !cd.contains("%E2%80%AE") && !cd.contains('\u{202e}'),
+        "{cd}"
+    );
+    assert!(cd.contains("invoice_fdp.exe.pdf"), "{cd}");
 }
 
 #[tokio::test]
@@ -335,36 +319,4 @@ async fn a_document_write_never_follows_a_symbolic_link_planted_at_its_temp_name
         .await
         .ok(200);
     assert_ne!(v["status"], "done", "{v}");
-}
-
-#[tokio::test]
-async fn a_download_name_never_carries_bidirectional_controls() {
-    let app = TestApp::new();
-    let t = app.user("mallory").await;
-    let dmp = app
-        .dmp(&t, &json!({"name": "invoice\u{202e}fdp.exe"}))
-        .await;
-    let task = app.task(&t, &dmp).await;
-    app.services
-        .complete_task_with_documents(TaskId::parse(&task).unwrap(), DOCX, PDF)
-        .unwrap();
-    let v = app
-        .get(&format!("/tasks/{task}"))
-        .token(&t)
-        .send()
-        .await
-        .ok(200);
-    let r = app
-        .get(&format!(
-            "/resources/pdf/{}",
-            v["url_pdf"].as_str().unwrap()
-        ))
-        .send()
-        .await;
-    let cd = r.header("content-disposition").unwrap().to_owned();
-    assert!(
-        !cd.contains("%E2%80%AE") && !cd.contains('\u{202e}'),
-        "{cd}"
-    );
-    assert!(cd.contains("invoice_fdp.exe.pdf"), "{cd}");
 }
