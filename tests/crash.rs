@@ -2,6 +2,7 @@
 //! the server is killed with SIGKILL at a random moment; on reopening, the database passes
 //! the index check and every acknowledged write is there. 3 rounds here; the long variant
 //! runs 20: `cargo test --test crash -- --ignored`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! maDMP 1.3 and 1.2 mapping, without HTTP: every official example of both versions
 //! imports and exports back equal and valid; answers export to documents that validate;
 //! the versions convert into each other without loss.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::time::Instant;

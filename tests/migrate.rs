@@ -1,5 +1,6 @@
 //! `dmptool admin import-legacy`, `export` and `import` through the real binary, on the
 //! legacy deployment fixture (tests/fixtures/legacy-deployment, with its manifest).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -189,7 +190,9 @@ fn the_fixture_deployment_imports_completely() {
         let dmp = t["dmp"].as_str().unwrap();
         let owner = m["dmp_owner"][dmp].as_str().unwrap();
         let c = caller(&s, owner);
-        let view = s.get_task(&c, id).unwrap();
+        let view = s
+            .get_task(&c, dmptool::domain::TaskId::parse(id).unwrap())
+            .unwrap();
         assert_eq!(view.dmp, dmp);
         let when = match &t["timestamp"]["$date"] {
             Value::String(iso) => dmptool::domain::time::parse_iso8601(iso).unwrap(),
@@ -373,7 +376,12 @@ fn what_cannot_be_imported_is_reported_and_nothing_is_written_without_allow_skip
     // --orphans-to account, never to this jaime.
     assert!(s.login("jaime", "not-the-legacy-one", None).is_ok());
     // A task without a timestamp takes its ObjectId's time.
-    let t = s.get_task(&esteban, "5f4788901670a9821bc72986").unwrap();
+    let t = s
+        .get_task(
+            &esteban,
+            dmptool::domain::TaskId::parse("5f4788901670a9821bc72986").unwrap(),
+        )
+        .unwrap();
     assert_eq!(
         t.created / 1000,
         i64::from(
@@ -385,7 +393,12 @@ fn what_cannot_be_imported_is_reported_and_nothing_is_written_without_allow_skip
     );
     assert_eq!(t.status, TaskStatus::Pending);
     // Canonical $numberLong dates are read.
-    let done = s.get_task(&esteban, "5f1fe45fa845a5b64b74b352").unwrap();
+    let done = s
+        .get_task(
+            &esteban,
+            dmptool::domain::TaskId::parse("5f1fe45fa845a5b64b74b352").unwrap(),
+        )
+        .unwrap();
     assert_eq!(done.created, 1_595_925_599_000);
     assert!(done.docx.is_none(), "its document was missing");
 }
@@ -497,11 +510,17 @@ fn export_then_import_yields_the_same_data() {
         let s = open(&a);
         let c = caller(&s, "rafael");
         let t = s
-            .create_task(&c, &json!({"dmp": "5fc3a48f09b8f52972b481ad"}))
+            .create_task(
+                &c,
+                dmptool::domain::DmpId::parse("5fc3a48f09b8f52972b481ad").unwrap(),
+            )
             .unwrap();
         s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
-        s.create_task(&c, &json!({"dmp": "5fc3a48f09b8f52972b481ad"}))
-            .unwrap();
+        s.create_task(
+            &c,
+            dmptool::domain::DmpId::parse("5fc3a48f09b8f52972b481ad").unwrap(),
+        )
+        .unwrap();
     }
     let (e1, e2) = (dir.path().join("export1"), dir.path().join("export2"));
     let out = admin(&a, &["export", e1.to_str().unwrap(), "--with-hashes"]);
@@ -580,9 +599,9 @@ fn import_refuses_a_symbolic_link_in_the_exports_documents_and_copies_nothing() 
             admin: false,
         };
         let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
-        let t = s.create_task(&c, &json!({"dmp": dmp.to_string()})).unwrap();
+        let t = s.create_task(&c, dmp).unwrap();
         s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
-        let docx = s.get_task(&c, &t.to_string()).unwrap().docx.unwrap();
+        let docx = s.get_task(&c, t).unwrap().docx.unwrap();
         s.store
             .read(|tx| dmptool::store::files::get(tx, &docx))
             .unwrap()
@@ -662,7 +681,11 @@ fn a_skipped_users_plans_tasks_and_documents_never_go_to_another_account_of_that
             0,
             "the local esteban got none of the legacy esteban's plans"
         );
-        assert!(s.list_tasks(&local, None, None, 100).unwrap().is_empty());
+        assert!(
+            s.list_tasks(&local, &dmptool::service::tasks::TaskFilter::all(100))
+                .unwrap()
+                .is_empty()
+        );
         let gone = s.user_deletion_preview("esteban").unwrap();
         assert_eq!((gone.dmps, gone.tasks, gone.files), (0, 0, 0));
         match orphans_to {
@@ -710,9 +733,9 @@ fn import_refuses_an_exports_documents_folder_that_is_a_link_elsewhere() {
             admin: false,
         };
         let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
-        let t = s.create_task(&c, &json!({"dmp": dmp.to_string()})).unwrap();
+        let t = s.create_task(&c, dmp).unwrap();
         s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
-        let docx = s.get_task(&c, &t.to_string()).unwrap().docx.unwrap();
+        let docx = s.get_task(&c, t).unwrap().docx.unwrap();
         s.store
             .read(|tx| dmptool::store::files::get(tx, &docx))
             .unwrap()
