@@ -378,7 +378,9 @@ fn a_render_that_panics_marks_its_task_error_only() {
     let (_, second) = task(&s, &c, json!({"name": "fine"}));
     let panicking = |_: &Services,
                      _: &dmptool::service::tasks::ClaimedTask|
-     -> Result<dmptool::render::Rendered, String> { panic!("renderer bug") };
+     -> Result<dmptool::render::Rendered, worker::TaskFailure> {
+        panic!("renderer bug")
+    };
     let (id, outcome) = worker::try_execute_task_with(&s, &panicking)
         .unwrap()
         .unwrap();

@@ -370,8 +370,7 @@ impl AdminApi {
                 crate::domain::ObjectId::generate()
             ));
             let result = s.backup_to(&tmp).and_then(|()| {
-                std::fs::read(&tmp)
-                    .map_err(|e| ServiceError::Internal(format!("reading the backup: {e}")))
+                std::fs::read(&tmp).map_err(|e| ServiceError::io("reading the backup", e))
             });
             let _ = std::fs::remove_file(&tmp);
             result

@@ -159,7 +159,11 @@ impl ApiState {
         let services = self.services.clone();
         match tokio::task::spawn_blocking(move || f(&services)).await {
             Ok(result) => result.map_err(ApiError::from),
-            Err(e) => Err(ServiceError::Internal(format!("a request handler failed: {e}")).into()),
+            Err(source) => Err(ServiceError::Task {
+                context: "a request handler failed",
+                source,
+            }
+            .into()),
         }
     }
 
@@ -169,10 +173,11 @@ impl ApiState {
         T: Send + 'static,
         F: FnOnce(&Services) -> Result<T, ServiceError> + Send + 'static,
     {
-        let _slot =
-            self.hash_slots.acquire().await.map_err(|_| {
-                ApiError::from(ServiceError::Internal("hashing slots closed".into()))
-            })?;
+        let _slot = self
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|_| ApiError::from(ServiceError::fault("hashing slots closed")))?;
         self.run(f).await
     }
 }

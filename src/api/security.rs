@@ -87,7 +87,7 @@ pub enum DownloadAuth {
 fn resolve(req: &Request, token: &str, kind: TokenKind) -> poem::Result<(Claims, Caller)> {
     let state = req
         .data::<ApiState>()
-        .ok_or_else(|| ApiError::from(ServiceError::Internal("API state not attached".into())))?;
+        .ok_or_else(|| ApiError::from(ServiceError::fault("API state not attached")))?;
     let claims = state
         .services
         .verify_token(token, kind)

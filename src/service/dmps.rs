@@ -80,7 +80,7 @@ pub(crate) fn insert_new(tx: &WriteTransaction, rec: &DmpRecord) -> Result<DmpId
             return Ok(id);
         }
     }
-    Err(ServiceError::Internal("could not allocate a DMP id".into()))
+    Err(ServiceError::fault("could not allocate a DMP id"))
 }
 
 /// Deletes one of the caller's DMPs, with its tasks and files, if `pre` holds; returns the
@@ -109,7 +109,7 @@ impl Services {
                 Err(e @ crate::render::template::TemplateError::Unknown { .. }) => {
                     Err(ServiceError::Invalid(e.to_string()))
                 }
-                Err(e) => Err(ServiceError::Internal(e.to_string())),
+                Err(e) => Err(ServiceError::Template(e)),
             },
             Some(_) => Err(ServiceError::Invalid(
                 "'template' must be the name of a template".into(),
@@ -144,7 +144,10 @@ impl Services {
                 Ok::<_, ServiceError>(doc)
             })
             .await
-            .map_err(|e| ServiceError::Internal(format!("a template check failed: {e}")))??;
+            .map_err(|source| ServiceError::Task {
+                context: "a template check failed",
+                source,
+            })??;
         }
         let rec = new_record(caller, doc);
         self.writer.write(move |tx| insert_new(tx, &rec)).await

@@ -132,9 +132,7 @@ impl Services {
                         return Ok(id);
                     }
                 }
-                Err(ServiceError::Internal(
-                    "could not allocate a task id".into(),
-                ))
+                Err(ServiceError::fault("could not allocate a task id"))
             })
             .inspect(|_| self.wakeup.notify_one())
     }
@@ -151,7 +149,7 @@ impl Services {
             };
             let id = TaskId::from_bytes(raw);
             let mut rec = tasks::get(tx, raw)?.ok_or_else(|| {
-                ServiceError::Internal(format!("status index names missing task {id}"))
+                ServiceError::Fault(format!("status index names missing task {id}"))
             })?;
             rec.status = TaskStatus::Running;
             rec.updated = now_millis().max(rec.updated);
