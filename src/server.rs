@@ -56,7 +56,7 @@ pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Respons
         .with(BodyLimit(cfg.body_limit))
         .with(HeadLimit(cfg.max_header_bytes))
         .data(state)
-        .catch_all_error(error::to_json)
+        .with(error::JsonErrors)
         .with(RdaSurface)
         .with(Cors(cfg.origins.clone()))
         .with(StandardHeaders)

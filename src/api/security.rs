@@ -14,7 +14,7 @@ use poem_openapi::SecurityScheme;
 use poem_openapi::auth::{ApiKey, Basic, Bearer};
 
 use super::ApiState;
-use super::error::ApiError;
+use super::error::{ApiError, refusal};
 use super::middleware::UserSlot;
 use crate::service::tokens::{Claims, TokenKind};
 use crate::service::{Caller, ServiceError};
@@ -85,17 +85,15 @@ pub enum DownloadAuth {
 
 /// Verifies `token` as a `kind` token and resolves its caller.
 fn resolve(req: &Request, token: &str, kind: TokenKind) -> poem::Result<(Claims, Caller)> {
+    let refuse = |e: ServiceError| refusal(req, ApiError::from(e));
     let state = req
         .data::<ApiState>()
-        .ok_or_else(|| ApiError::from(ServiceError::fault("API state not attached")))?;
-    let claims = state
-        .services
-        .verify_token(token, kind)
-        .map_err(ApiError::from)?;
+        .ok_or_else(|| refuse(ServiceError::fault("API state not attached")))?;
+    let claims = state.services.verify_token(token, kind).map_err(refuse)?;
     if let Some(slot) = req.data::<UserSlot>() {
         slot.set(&claims.name);
     }
-    let caller = state.services.caller(&claims).map_err(ApiError::from)?;
+    let caller = state.services.caller(&claims).map_err(refuse)?;
     Ok((claims, caller))
 }
 
@@ -106,7 +104,8 @@ async fn check_authed(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
 async fn check_admin(req: &Request, bearer: Bearer) -> poem::Result<Caller> {
     let (_, caller) = resolve(req, &bearer.token, TokenKind::Access)?;
     if !caller.admin {
-        return Err(ApiError::from(ServiceError::Forbidden("administrators only".into())).into());
+        let e = ServiceError::Forbidden("administrators only".into());
+        return Err(refusal(req, ApiError::from(e)));
     }
     Ok(caller)
 }

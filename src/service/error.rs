@@ -161,3 +161,24 @@ impl From<InvalidValue> for ServiceError {
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_keeps_its_chain_of_causes() {
+        let io = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let cause = io.to_string();
+        let e = ServiceError::io("cannot write /d/x.docx", io);
+        assert!(e.is_fault());
+        assert_eq!(e.to_string(), "cannot write /d/x.docx");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some(cause.as_str()));
+        assert_eq!(chain(&e), format!("cannot write /d/x.docx: {cause}"));
+        // A transparent wrapper is not said twice.
+        let store = ServiceError::Store(crate::store::StoreError::DiskFull);
+        assert_eq!(chain(&store), store.to_string());
+        assert!(!ServiceError::NotFound("x".into()).is_fault());
+    }
+}
