@@ -7,7 +7,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::service::ServiceError;
-use crate::store::StoreError;
 
 /// The body of every error response.
 #[derive(Object, Debug, Clone)]
@@ -103,12 +102,10 @@ impl From<ServiceError> for ApiError {
                 message,
                 retry_after,
             } => ApiError::TooManyRequests(body(message), retry_after),
-            ServiceError::Store(StoreError::DiskFull) => ApiError::InsufficientStorage(body(
+            e if e.is_disk_full() => ApiError::InsufficientStorage(body(
                 "the server's disk is full; the change was not saved",
             )),
-            ServiceError::Store(StoreError::Locked { .. } | StoreError::Unavailable) => {
-                ApiError::Unavailable(body("the database is busy; try again"))
-            }
+            e if e.is_busy() => ApiError::Unavailable(body("the database is busy; try again")),
             e => {
                 // The chain of causes goes to the log (inside the request's span), never
                 // to the client.

@@ -111,6 +111,21 @@ impl ServiceError {
         }
     }
 
+    /// Whether the disk holding the data is full (HTTP 507; a task's documents cannot be
+    /// saved). Callers above the service layer ask this instead of matching `StoreError`.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, ServiceError::Store(StoreError::DiskFull))
+    }
+
+    /// Whether the database cannot take the request right now (HTTP 503): held by another
+    /// process, or being reopened after an I/O failure.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Store(StoreError::Locked { .. } | StoreError::Unavailable)
+        )
+    }
+
     /// Whether this is a fault of ours (logged with its causes; HTTP 500).
     pub fn is_fault(&self) -> bool {
         matches!(

@@ -19,7 +19,6 @@ use crate::render::template::{DEFAULT_TEMPLATE, TemplateError};
 use crate::render::{DocModel, RenderError, RenderInput, Rendered};
 use crate::service::tasks::ClaimedTask;
 use crate::service::{ServiceError, Services};
-use crate::store::StoreError;
 
 /// What happened to one claimed task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +122,7 @@ fn execute(services: &Services, claimed: ClaimedTask, render_fn: &RenderFn) -> O
         Ok(docs) => match services.complete_task_with_documents(id, &docs.docx, &docs.pdf) {
             Ok(()) => Outcome::Done,
             Err(ServiceError::NotFound(_)) => Outcome::Gone,
-            Err(ServiceError::Store(StoreError::DiskFull)) => Outcome::Failed(
+            Err(e) if e.is_disk_full() => Outcome::Failed(
                 "the documents could not be saved: the server's disk is full".into(),
             ),
             Err(e) => {
