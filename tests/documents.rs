@@ -315,7 +315,7 @@ fn a_task_renders_the_dmp_as_it_was_when_requested() {
     );
     s.update_dmp(
         &c,
-        &dmp,
+        dmptool::domain::DmpId::parse(&dmp).unwrap(),
         json!({"name": "Second title", "purpose": "second purpose"}),
     )
     .unwrap();
@@ -473,7 +473,8 @@ fn a_dmp_deleted_meanwhile_leaves_no_files() {
     let (dmp, t) = task(&s, &c, json!({"name": "short-lived"}));
     let claimed = s.claim_next_task().unwrap().unwrap();
     assert_eq!(claimed.id, t);
-    s.delete_dmp(&c, &dmp).unwrap();
+    s.delete_dmp(&c, dmptool::domain::DmpId::parse(&dmp).unwrap())
+        .unwrap();
     let out = worker::render(&s, &claimed).unwrap();
     let err = s
         .complete_task_with_documents(t, &out.docx, &out.pdf)

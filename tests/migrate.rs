@@ -176,7 +176,9 @@ fn the_fixture_deployment_imports_completely() {
     // Every DMP with its id, owner and time; every task with its id, DMP and timestamp.
     for (dmp, owner) in m["dmp_owner"].as_object().unwrap() {
         let c = caller(&s, owner.as_str().unwrap());
-        let v = s.get_dmp(&c, dmp).unwrap();
+        let v = s
+            .get_dmp(&c, dmptool::domain::DmpId::parse(dmp).unwrap())
+            .unwrap();
         assert_eq!(v.owner_name, owner.as_str().unwrap());
         assert_eq!(
             v.created / 1000,
@@ -369,7 +371,13 @@ fn what_cannot_be_imported_is_reported_and_nothing_is_written_without_allow_skip
     let s = open(&data);
     consistent(&s);
     let esteban = caller(&s, "esteban");
-    let doc = s.get_dmp(&esteban, "5f0000000000000000000001").unwrap().doc;
+    let doc = s
+        .get_dmp(
+            &esteban,
+            dmptool::domain::DmpId::parse("5f0000000000000000000001").unwrap(),
+        )
+        .unwrap()
+        .doc;
     let doc: serde_json::Value = serde_json::from_str(doc.get()).unwrap();
     assert_eq!(doc["name"], "orphan");
     // The jaime of this installation is untouched; the legacy jaime's plans went to the
@@ -711,7 +719,10 @@ fn a_skipped_users_plans_tasks_and_documents_never_go_to_another_account_of_that
                         )),
                         "{report}"
                     );
-                    assert!(s.get_dmp(&rafael, id).is_ok());
+                    assert!(
+                        s.get_dmp(&rafael, dmptool::domain::DmpId::parse(id).unwrap())
+                            .is_ok()
+                    );
                 }
                 let (_, _, skipped) = row(&report, "DMPs");
                 assert_eq!(skipped, 0, "{report}");

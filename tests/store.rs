@@ -45,8 +45,7 @@ fn indexes_agree_with_records_through_every_change() {
         dmps.push((who.clone(), s.create_dmp(who, json!({"name": i})).unwrap()));
     }
     for (who, id) in &dmps[..10] {
-        s.update_dmp(who, &id.to_string(), json!({"name": "changed"}))
-            .unwrap();
+        s.update_dmp(who, *id, json!({"name": "changed"})).unwrap();
         let t = s.create_task(who, *id).unwrap();
         s.complete_task_with_documents(t, b"d", b"p").unwrap();
         s.create_task(who, *id).unwrap();
@@ -93,7 +92,7 @@ fn indexes_agree_with_records_through_every_change() {
         .unwrap();
     check(&s);
     for (who, id) in &dmps[5..15] {
-        s.delete_dmp(who, &id.to_string()).unwrap();
+        s.delete_dmp(who, *id).unwrap();
     }
     check(&s);
     s.remove_member("ana", "spectra").unwrap();

@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::service::{Caller, Services};
+use crate::domain::DmpId;
+use crate::service::{Caller, ServiceError, Services};
 use crate::store::tables::Oid;
 
 #[derive(Tags)]
@@ -216,7 +217,8 @@ impl DmpsApi {
         id: Path<super::types::HexId>,
     ) -> Result<JsonText<DmpDocument>, ApiError> {
         // A point read: on the async worker (redb readers never wait for a writer).
-        let v = state.services.get_dmp(&auth.0, &id.0)?;
+        let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
+        let v = state.services.get_dmp(&auth.0, id)?;
         let mut out = String::with_capacity(v.doc.get().len() + 200);
         document::write(&v, &mut out)?;
         Ok(JsonText::new(out))
@@ -231,11 +233,11 @@ impl DmpsApi {
         id: Path<super::types::HexId>,
         body: Json<DmpInput>,
     ) -> Result<Json<DmpChanged>, ApiError> {
-        let id = id.0;
-        let shown = id.to_ascii_lowercase();
+        let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
         state
-            .run(move |s| s.update_dmp(&auth.0, &id, body.0.0))
+            .run(move |s| s.update_dmp(&auth.0, id, body.0.0))
             .await?;
+        let shown = id.to_string();
         Ok(Json(DmpChanged {
             id: shown,
             ok: true,
@@ -251,9 +253,9 @@ impl DmpsApi {
         auth: Authed,
         id: Path<super::types::HexId>,
     ) -> Result<Json<DmpChanged>, ApiError> {
-        let id = id.0;
-        let shown = id.to_ascii_lowercase();
-        state.run(move |s| s.delete_dmp(&auth.0, &id)).await?;
+        let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
+        state.run(move |s| s.delete_dmp(&auth.0, id)).await?;
+        let shown = id.to_string();
         Ok(Json(DmpChanged {
             id: shown,
             ok: true,

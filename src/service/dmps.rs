@@ -154,8 +154,7 @@ impl Services {
     }
 
     /// One DMP, if the caller owns it or is an administrator.
-    pub fn get_dmp(&self, caller: &Caller, id: &str) -> Result<DmpView> {
-        let id = DmpId::parse(id)?;
+    pub fn get_dmp(&self, caller: &Caller, id: DmpId) -> Result<DmpView> {
         self.store.read(|tx| {
             let rec = dmps::get_text(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
             if rec.owner != caller.id.0 && !caller.admin {
@@ -217,8 +216,7 @@ impl Services {
     }
 
     /// Merges the top-level keys of `patch` into the caller's DMP. Returns the new version.
-    pub fn update_dmp(&self, caller: &Caller, id: &str, patch: Value) -> Result<u64> {
-        let id = DmpId::parse(id)?;
+    pub fn update_dmp(&self, caller: &Caller, id: DmpId, patch: Value) -> Result<u64> {
         let fields = client_fields(patch)?;
         check_answers(&fields)?;
         self.check_template(&fields)?;
@@ -237,8 +235,7 @@ impl Services {
     }
 
     /// Deletes the caller's DMP with its tasks and generated files.
-    pub fn delete_dmp(&self, caller: &Caller, id: &str) -> Result<()> {
-        let id = DmpId::parse(id)?;
+    pub fn delete_dmp(&self, caller: &Caller, id: DmpId) -> Result<()> {
         let disk = self
             .store
             .write(|tx| delete_own_in(tx, caller, id, &Precondition::default()))?;
