@@ -1,6 +1,7 @@
 //! In-process cost of making the documents of one typical DMP
 //! (tests/fixtures/dmp-from-action-frontend.json, Horizon 2020 template).
 //! Run: `cargo bench --bench render`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
 

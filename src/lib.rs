@@ -1,5 +1,7 @@
 //! dmptool: write, keep and publish data management plans. One binary: the storage (redb),
 //! the rules (services), the REST API (poem-openapi) and the CLI share this library.
+// Tests may unwrap: a failure there is the test failing (see `[lints]` in Cargo.toml).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
 pub mod api;

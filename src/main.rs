@@ -81,6 +81,6 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(dmptool::server::run(cfg, jwt_secret, admin_password)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
+        Err(e) => fail(dmptool::service::chain(&e)),
     }
 }

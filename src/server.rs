@@ -56,7 +56,7 @@ pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Respons
         .with(BodyLimit(cfg.body_limit))
         .with(HeadLimit(cfg.max_header_bytes))
         .data(state)
-        .catch_all_error(error::to_json)
+        .with(error::JsonErrors)
         .with(RdaSurface)
         .with(Cors(cfg.origins.clone()))
         .with(StandardHeaders)
@@ -101,7 +101,10 @@ pub async fn run(
         Ok::<_, crate::service::ServiceError>(s)
     })
     .await
-    .map_err(|e| crate::service::ServiceError::Internal(format!("start-up failed: {e}")))??;
+    .map_err(|source| crate::service::ServiceError::Task {
+        context: "start-up failed",
+        source,
+    })??;
     let services = Arc::new(services);
     let admin_task = match crate::admin::listener::AdminSocket::bind(&cfg.data_dir) {
         Ok(socket) => {

@@ -1,6 +1,7 @@
 //! `dmptool admin` through the real binary: every command with the server stopped and with
 //! it running on the same data dir, prompts on a pseudo-terminal, the error cases, and a
 //! backup taken under write load.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -461,9 +462,7 @@ fn delete_user_removes_their_plans_tasks_and_files() {
         };
         for _ in 0..2 {
             let dmp = s.create_dmp(&ana, json!({"name": "plan"})).unwrap();
-            let task: TaskId = s
-                .create_task(&ana, &json!({"dmp": dmp.to_string()}))
-                .unwrap();
+            let task: TaskId = s.create_task(&ana, dmp).unwrap();
             s.complete_task_with_documents(task, b"docx", b"pdf")
                 .unwrap();
         }

@@ -1,5 +1,6 @@
 //! The real binary: help, configuration errors, and a server run end to end (start, log in,
 //! write, log out, SIGTERM, restart, a second instance refused).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! the server is killed with SIGKILL at a random moment; on reopening, the database passes
 //! the index check and every acknowledged write is there. 3 rounds here; the long variant
 //! runs 20: `cargo test --test crash -- --ignored`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -144,10 +145,13 @@ fn round(seed: u64) {
     };
     let mut checked = 0;
     for (id, k) in known.iter().flatten() {
-        let got = services.get_dmp(&caller, id).ok().map(|d| {
-            let doc: serde_json::Value = serde_json::from_str(d.doc.get()).unwrap();
-            doc["name"].as_str().unwrap_or("").to_owned()
-        });
+        let got = services
+            .get_dmp(&caller, dmptool::domain::DmpId::parse(id).unwrap())
+            .ok()
+            .map(|d| {
+                let doc: serde_json::Value = serde_json::from_str(d.doc.get()).unwrap();
+                doc["name"].as_str().unwrap_or("").to_owned()
+            });
         let mut allowed = vec![k.acked.clone()];
         if let Some(pending) = &k.in_flight {
             allowed.push(pending.clone());

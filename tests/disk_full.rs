@@ -3,6 +3,7 @@
 //! freed. A document that cannot be written marks its task `error`, never `done`.
 //! Needs root (to mount a tmpfs), as CI has; elsewhere it says so and stops, unless
 //! DMPTOOL_REQUIRE_ROOT_TESTS=1 (set by .ci/run) makes that a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

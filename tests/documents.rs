@@ -1,6 +1,7 @@
 //! Documents: each template rendered with the fixture DMP, an empty DMP and 50 KB answers,
 //! read back (DOCX parts, PDF text); and the worker's behaviour on success, failure,
 //! panics, write errors, crashes and bursts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -294,9 +295,9 @@ fn services_with(settings: Settings) -> (tempfile::TempDir, Services, Caller) {
 }
 
 fn task(s: &Services, c: &Caller, doc: Value) -> (String, TaskId) {
-    let dmp = s.create_dmp(c, doc).unwrap().to_string();
-    let t = s.create_task(c, &json!({ "dmp": dmp })).unwrap();
-    (dmp, t)
+    let dmp = s.create_dmp(c, doc).unwrap();
+    let t = s.create_task(c, dmp).unwrap();
+    (dmp.to_string(), t)
 }
 
 fn consistent(s: &Services) {
@@ -314,13 +315,13 @@ fn a_task_renders_the_dmp_as_it_was_when_requested() {
     );
     s.update_dmp(
         &c,
-        &dmp,
+        dmptool::domain::DmpId::parse(&dmp).unwrap(),
         json!({"name": "Second title", "purpose": "second purpose"}),
     )
     .unwrap();
     let (id, outcome) = worker::try_execute_task(&s).unwrap().unwrap();
     assert_eq!((id, outcome), (t, Outcome::Done));
-    let view = s.get_task(&c, &t.to_string()).unwrap();
+    let view = s.get_task(&c, t).unwrap();
     assert_eq!(view.dmp_version, 1);
     let dl = s
         .open_download(
@@ -359,7 +360,7 @@ fn a_bad_task_fails_alone_and_the_worker_goes_on() {
         panic!("{outcome:?}")
     };
     assert!(msg.contains("unknown template 'lab'"), "{msg}");
-    let v = s.get_task(&c, &bad.to_string()).unwrap();
+    let v = s.get_task(&c, bad).unwrap();
     assert_eq!(v.status, dmptool::domain::TaskStatus::Error);
     assert_eq!(v.error.as_deref(), Some(msg.as_str()));
     assert!(v.docx.is_none());
@@ -377,7 +378,9 @@ fn a_render_that_panics_marks_its_task_error_only() {
     let (_, second) = task(&s, &c, json!({"name": "fine"}));
     let panicking = |_: &Services,
                      _: &dmptool::service::tasks::ClaimedTask|
-     -> Result<dmptool::render::Rendered, String> { panic!("renderer bug") };
+     -> Result<dmptool::render::Rendered, worker::TaskFailure> {
+        panic!("renderer bug")
+    };
     let (id, outcome) = worker::try_execute_task_with(&s, &panicking)
         .unwrap()
         .unwrap();
@@ -391,7 +394,7 @@ fn a_render_that_panics_marks_its_task_error_only() {
         (second, Outcome::Done)
     );
     assert_eq!(
-        s.get_task(&c, &first.to_string()).unwrap().status,
+        s.get_task(&c, first).unwrap().status,
         dmptool::domain::TaskStatus::Error
     );
 }
@@ -408,7 +411,7 @@ fn a_write_that_fails_marks_error_never_done() {
         matches!(outcome, Outcome::Failed(ref m) if m.contains("could not be saved")),
         "{outcome:?}"
     );
-    let v = s.get_task(&c, &t.to_string()).unwrap();
+    let v = s.get_task(&c, t).unwrap();
     assert_eq!(v.status, dmptool::domain::TaskStatus::Error);
     assert!(v.docx.is_none() && v.pdf.is_none());
     std::fs::remove_file(&docs).unwrap();
@@ -470,7 +473,8 @@ fn a_dmp_deleted_meanwhile_leaves_no_files() {
     let (dmp, t) = task(&s, &c, json!({"name": "short-lived"}));
     let claimed = s.claim_next_task().unwrap().unwrap();
     assert_eq!(claimed.id, t);
-    s.delete_dmp(&c, &dmp).unwrap();
+    s.delete_dmp(&c, dmptool::domain::DmpId::parse(&dmp).unwrap())
+        .unwrap();
     let out = worker::render(&s, &claimed).unwrap();
     let err = s
         .complete_task_with_documents(t, &out.docx, &out.pdf)
@@ -498,10 +502,8 @@ fn burst(n: usize, concurrency: usize) {
     });
     let s = Arc::new(s);
     let doc = Value::Object(fixture("dmp-from-action-frontend.json"));
-    let dmp = s.create_dmp(&c, doc).unwrap().to_string();
-    let ids: Vec<TaskId> = (0..n)
-        .map(|_| s.create_task(&c, &json!({ "dmp": dmp })).unwrap())
-        .collect();
+    let dmp = s.create_dmp(&c, doc).unwrap();
+    let ids: Vec<TaskId> = (0..n).map(|_| s.create_task(&c, dmp).unwrap()).collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -558,7 +560,7 @@ fn burst(n: usize, concurrency: usize) {
     );
     for id in ids {
         assert_eq!(
-            s.get_task(&c, &id.to_string()).unwrap().status,
+            s.get_task(&c, id).unwrap().status,
             dmptool::domain::TaskStatus::Done
         );
     }
@@ -731,7 +733,7 @@ fn a_task_past_the_render_time_limit_ends_error_saying_why_and_the_next_renders(
         panic!("{outcome:?}")
     };
     assert!(msg.contains("longer than the limit"), "{msg}");
-    let v = s.get_task(&c, &t.to_string()).unwrap();
+    let v = s.get_task(&c, t).unwrap();
     assert_eq!(v.status, dmptool::domain::TaskStatus::Error);
     assert!(v.docx.is_none() && v.pdf.is_none());
     consistent(&s);

@@ -1,6 +1,7 @@
 //! Hostile input against the real binary: slow clients, many idle connections, oversized
 //! headers and bodies, deeply nested JSON, invalid UTF-8, huge numbers of keys. After each,
 //! the server still answers others promptly and has lost nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

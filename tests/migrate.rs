@@ -1,5 +1,6 @@
 //! `dmptool admin import-legacy`, `export` and `import` through the real binary, on the
 //! legacy deployment fixture (tests/fixtures/legacy-deployment, with its manifest).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
@@ -175,7 +176,9 @@ fn the_fixture_deployment_imports_completely() {
     // Every DMP with its id, owner and time; every task with its id, DMP and timestamp.
     for (dmp, owner) in m["dmp_owner"].as_object().unwrap() {
         let c = caller(&s, owner.as_str().unwrap());
-        let v = s.get_dmp(&c, dmp).unwrap();
+        let v = s
+            .get_dmp(&c, dmptool::domain::DmpId::parse(dmp).unwrap())
+            .unwrap();
         assert_eq!(v.owner_name, owner.as_str().unwrap());
         assert_eq!(
             v.created / 1000,
@@ -189,7 +192,9 @@ fn the_fixture_deployment_imports_completely() {
         let dmp = t["dmp"].as_str().unwrap();
         let owner = m["dmp_owner"][dmp].as_str().unwrap();
         let c = caller(&s, owner);
-        let view = s.get_task(&c, id).unwrap();
+        let view = s
+            .get_task(&c, dmptool::domain::TaskId::parse(id).unwrap())
+            .unwrap();
         assert_eq!(view.dmp, dmp);
         let when = match &t["timestamp"]["$date"] {
             Value::String(iso) => dmptool::domain::time::parse_iso8601(iso).unwrap(),
@@ -366,14 +371,25 @@ fn what_cannot_be_imported_is_reported_and_nothing_is_written_without_allow_skip
     let s = open(&data);
     consistent(&s);
     let esteban = caller(&s, "esteban");
-    let doc = s.get_dmp(&esteban, "5f0000000000000000000001").unwrap().doc;
+    let doc = s
+        .get_dmp(
+            &esteban,
+            dmptool::domain::DmpId::parse("5f0000000000000000000001").unwrap(),
+        )
+        .unwrap()
+        .doc;
     let doc: serde_json::Value = serde_json::from_str(doc.get()).unwrap();
     assert_eq!(doc["name"], "orphan");
     // The jaime of this installation is untouched; the legacy jaime's plans went to the
     // --orphans-to account, never to this jaime.
     assert!(s.login("jaime", "not-the-legacy-one", None).is_ok());
     // A task without a timestamp takes its ObjectId's time.
-    let t = s.get_task(&esteban, "5f4788901670a9821bc72986").unwrap();
+    let t = s
+        .get_task(
+            &esteban,
+            dmptool::domain::TaskId::parse("5f4788901670a9821bc72986").unwrap(),
+        )
+        .unwrap();
     assert_eq!(
         t.created / 1000,
         i64::from(
@@ -385,7 +401,12 @@ fn what_cannot_be_imported_is_reported_and_nothing_is_written_without_allow_skip
     );
     assert_eq!(t.status, TaskStatus::Pending);
     // Canonical $numberLong dates are read.
-    let done = s.get_task(&esteban, "5f1fe45fa845a5b64b74b352").unwrap();
+    let done = s
+        .get_task(
+            &esteban,
+            dmptool::domain::TaskId::parse("5f1fe45fa845a5b64b74b352").unwrap(),
+        )
+        .unwrap();
     assert_eq!(done.created, 1_595_925_599_000);
     assert!(done.docx.is_none(), "its document was missing");
 }
@@ -497,11 +518,17 @@ fn export_then_import_yields_the_same_data() {
         let s = open(&a);
         let c = caller(&s, "rafael");
         let t = s
-            .create_task(&c, &json!({"dmp": "5fc3a48f09b8f52972b481ad"}))
+            .create_task(
+                &c,
+                dmptool::domain::DmpId::parse("5fc3a48f09b8f52972b481ad").unwrap(),
+            )
             .unwrap();
         s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
-        s.create_task(&c, &json!({"dmp": "5fc3a48f09b8f52972b481ad"}))
-            .unwrap();
+        s.create_task(
+            &c,
+            dmptool::domain::DmpId::parse("5fc3a48f09b8f52972b481ad").unwrap(),
+        )
+        .unwrap();
     }
     let (e1, e2) = (dir.path().join("export1"), dir.path().join("export2"));
     let out = admin(&a, &["export", e1.to_str().unwrap(), "--with-hashes"]);
@@ -582,9 +609,9 @@ fn export_with_one_document(
             admin: false,
         };
         let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
-        let t = s.create_task(&c, &json!({"dmp": dmp.to_string()})).unwrap();
+        let t = s.create_task(&c, dmp).unwrap();
         s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
-        let docx = s.get_task(&c, &t.to_string()).unwrap().docx.unwrap();
+        let docx = s.get_task(&c, t).unwrap().docx.unwrap();
         s.store
             .read(|tx| dmptool::store::files::get(tx, &docx))
             .unwrap()
@@ -671,7 +698,11 @@ fn a_skipped_users_plans_tasks_and_documents_never_go_to_another_account_of_that
             0,
             "the local esteban got none of the legacy esteban's plans"
         );
-        assert!(s.list_tasks(&local, None, None, 100).unwrap().is_empty());
+        assert!(
+            s.list_tasks(&local, &dmptool::service::tasks::TaskFilter::all(100))
+                .unwrap()
+                .is_empty()
+        );
         let gone = s.user_deletion_preview("esteban").unwrap();
         assert_eq!((gone.dmps, gone.tasks, gone.files), (0, 0, 0));
         match orphans_to {
@@ -697,7 +728,10 @@ fn a_skipped_users_plans_tasks_and_documents_never_go_to_another_account_of_that
                         )),
                         "{report}"
                     );
-                    assert!(s.get_dmp(&rafael, id).is_ok());
+                    assert!(
+                        s.get_dmp(&rafael, dmptool::domain::DmpId::parse(id).unwrap())
+                            .is_ok()
+                    );
                 }
                 let (_, _, skipped) = row(&report, "DMPs");
                 assert_eq!(skipped, 0, "{report}");

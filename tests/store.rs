@@ -1,6 +1,7 @@
 //! Storage tests on real redb files: indexes agree with records through create, update and
 //! delete; the consistency check does catch a broken index; key encodings are pinned; a
 //! database from a newer dmptool is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use dmptool::domain::{TaskId, UserId};
 use dmptool::service::madmp::Served;
@@ -44,11 +45,10 @@ fn indexes_agree_with_records_through_every_change() {
         dmps.push((who.clone(), s.create_dmp(who, json!({"name": i})).unwrap()));
     }
     for (who, id) in &dmps[..10] {
-        s.update_dmp(who, &id.to_string(), json!({"name": "changed"}))
-            .unwrap();
-        let t = s.create_task(who, &json!({"dmp": id.to_string()})).unwrap();
+        s.update_dmp(who, *id, json!({"name": "changed"})).unwrap();
+        let t = s.create_task(who, *id).unwrap();
         s.complete_task_with_documents(t, b"d", b"p").unwrap();
-        s.create_task(who, &json!({"dmp": id.to_string()})).unwrap();
+        s.create_task(who, *id).unwrap();
     }
     check(&s);
     // maDMP imports, overwrites and conditional deletes move the time indexes too.
@@ -92,7 +92,7 @@ fn indexes_agree_with_records_through_every_change() {
         .unwrap();
     check(&s);
     for (who, id) in &dmps[5..15] {
-        s.delete_dmp(who, &id.to_string()).unwrap();
+        s.delete_dmp(who, *id).unwrap();
     }
     check(&s);
     s.remove_member("ana", "spectra").unwrap();
@@ -147,14 +147,15 @@ fn tasks_of_a_dmp_come_newest_first_from_the_index() {
     let s = Services::open(dir.path(), settings, None).unwrap();
     let ana = caller(&s, "ana");
     let dmp = s.create_dmp(&ana, json!({})).unwrap();
-    let ids: Vec<TaskId> = (0..50)
-        .map(|_| {
-            s.create_task(&ana, &json!({"dmp": dmp.to_string()}))
-                .unwrap()
-        })
-        .collect();
+    let ids: Vec<TaskId> = (0..50).map(|_| s.create_task(&ana, dmp).unwrap()).collect();
     let listed: Vec<TaskId> = s
-        .list_tasks(&ana, Some(&dmp.to_string()), None, usize::MAX)
+        .list_tasks(
+            &ana,
+            &dmptool::service::tasks::TaskFilter {
+                dmp: Some(dmp),
+                ..dmptool::service::tasks::TaskFilter::all(usize::MAX)
+            },
+        )
         .unwrap()
         .into_iter()
         .map(|t| t.id)

@@ -16,7 +16,7 @@ pub struct AdminClient {
 }
 
 fn io_err(what: &str, e: std::io::Error) -> ServiceError {
-    ServiceError::Internal(format!("admin socket: {what}: {e}"))
+    ServiceError::io(format!("admin socket: {what}"), e)
 }
 
 impl AdminClient {
@@ -28,8 +28,8 @@ impl AdminClient {
     }
 
     fn send(&mut self, frame: &Frame) -> Result<(), ServiceError> {
-        let mut line =
-            serde_json::to_vec(frame).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let mut line = serde_json::to_vec(frame)
+            .map_err(|e| ServiceError::json("admin socket: encoding", e))?;
         line.push(b'\n');
         self.stream
             .write_all(&line)
@@ -43,12 +43,12 @@ impl AdminClient {
             .read_until(b'\n', &mut line)
             .map_err(|e| io_err("reading", e))?;
         if line.is_empty() {
-            return Err(ServiceError::Internal(
-                "the server closed the admin connection without answering".into(),
+            return Err(ServiceError::fault(
+                "the server closed the admin connection without answering",
             ));
         }
         serde_json::from_slice(&line)
-            .map_err(|e| ServiceError::Internal(format!("admin socket: malformed reply: {e}")))
+            .map_err(|e| ServiceError::json("admin socket: malformed reply", e))
     }
 
     /// Runs one operation on the server.
@@ -79,10 +79,7 @@ impl AdminClient {
         })();
         if let Err(e) = result {
             let _ = std::fs::remove_file(&tmp);
-            return Err(ServiceError::Internal(format!(
-                "writing {}: {e}",
-                dest.display()
-            )));
+            return Err(ServiceError::io(format!("writing {}", dest.display()), e));
         }
         Ok(size)
     }

@@ -102,10 +102,11 @@ async fn blocking<T: Send + 'static>(
     let s = services.clone();
     tokio::task::spawn_blocking(move || f(&s))
         .await
-        .unwrap_or_else(|e| {
-            Err(ServiceError::Internal(format!(
-                "admin operation failed: {e}"
-            )))
+        .unwrap_or_else(|source| {
+            Err(ServiceError::Task {
+                context: "admin operation failed",
+                source,
+            })
         })
 }
 
@@ -162,7 +163,7 @@ async fn handle(stream: UnixStream, services: Arc<Services>) -> std::io::Result<
                     .await
                     .and_then(|summary| {
                         serde_json::to_value(summary)
-                            .map_err(|e| ServiceError::Internal(e.to_string()))
+                            .map_err(|e| ServiceError::json("encoding the restore summary", e))
                     })
             };
             reply(reader.into_inner(), &result_reply(r, 0), None).await
@@ -176,8 +177,8 @@ fn result_reply(r: Result<serde_json::Value, ServiceError>, payload: u64) -> Rep
     match r {
         Ok(v) => Reply::ok(v, payload),
         Err(e) => {
-            if matches!(e, ServiceError::Internal(_) | ServiceError::Store(_)) {
-                tracing::error!(error = %e, "admin operation failed");
+            if e.is_fault() {
+                tracing::error!(error = %crate::service::chain(&e), "admin operation failed");
             }
             Reply::from_error(&e)
         }

@@ -77,14 +77,15 @@ impl Reply {
             | ServiceError::Stale(_)
             | ServiceError::AlreadyExists(_)
             | ServiceError::Limited { .. } => ErrorKind::Conflict,
-            ServiceError::Store(_) | ServiceError::Internal(_) => ErrorKind::Internal,
+            e if e.is_fault() => ErrorKind::Internal,
+            _ => ErrorKind::Internal,
         };
         Self {
             ok: false,
             data: Value::Null,
             error: Some(ErrorReply {
                 kind,
-                message: e.to_string(),
+                message: crate::service::chain(e),
             }),
             payload: 0,
         }
@@ -105,7 +106,7 @@ impl Reply {
             ErrorKind::Forbidden => ServiceError::Forbidden(err.message),
             ErrorKind::NotFound => ServiceError::NotFound(err.message),
             ErrorKind::Conflict => ServiceError::Conflict(err.message),
-            ErrorKind::Internal => ServiceError::Internal(err.message),
+            ErrorKind::Internal => ServiceError::Fault(err.message),
         })
     }
 }

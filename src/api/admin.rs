@@ -8,11 +8,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use super::ApiState;
 use super::error::ApiError;
-use super::security::BearerAuth;
+use super::security::Admin;
 use super::types::Text;
 use crate::domain::time::iso8601;
 use crate::service::admin::ResetSummary;
-use crate::service::{Caller, ServiceError, Services};
+use crate::service::{ServiceError, Services};
 
 #[derive(Tags)]
 enum AdminTags {
@@ -153,26 +153,13 @@ pub enum BackupFile {
     ),
 }
 
-fn require_admin(c: &Caller) -> Result<(), ServiceError> {
-    if c.admin {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("administrators only".into()))
-    }
-}
-
-/// Runs `f` for an administrator.
-async fn as_admin<T, F>(state: &ApiState, auth: BearerAuth, f: F) -> Result<T, ApiError>
+/// Runs `f` on the blocking pool for an administrator (`Admin` is the check).
+async fn as_admin<T, F>(state: &ApiState, _admin: Admin, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&Services) -> Result<T, ServiceError> + Send + 'static,
 {
-    state
-        .as_caller(auth.0, move |s, c| {
-            require_admin(c)?;
-            f(s)
-        })
-        .await
+    state.run(f).await
 }
 
 fn done(msg: String) -> Json<Done> {
@@ -188,7 +175,7 @@ impl AdminApi {
     async fn list_users(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
     ) -> Result<Json<Vec<UserOut>>, ApiError> {
         let users = as_admin(&state, auth, |s| s.list_users()).await?;
         Ok(Json(
@@ -211,11 +198,10 @@ impl AdminApi {
     async fn create_user(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         body: Json<NewUser>,
     ) -> Result<CreatedResponse, ApiError> {
-        let caller = state.as_caller(auth.0, |_, c| Ok(c.clone())).await?;
-        require_admin(&caller)?;
+        let Admin(_) = auth;
         let NewUser {
             username,
             email,
@@ -242,7 +228,7 @@ impl AdminApi {
     async fn delete_user(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         username: Path<String>,
     ) -> Result<Json<UserDeleted>, ApiError> {
         let d = as_admin(&state, auth, move |s| s.delete_user(&username.0)).await?;
@@ -263,12 +249,11 @@ impl AdminApi {
     async fn set_password(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         username: Path<String>,
         body: Json<NewPassword>,
     ) -> Result<Json<Done>, ApiError> {
-        let caller = state.as_caller(auth.0, |_, c| Ok(c.clone())).await?;
-        require_admin(&caller)?;
+        let Admin(_) = auth;
         let name = username.0.clone();
         state
             .run_hashing(move |s| s.set_password(&username.0, &body.0.password))
@@ -281,7 +266,7 @@ impl AdminApi {
     async fn list_projects(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
     ) -> Result<Json<Vec<ProjectOut>>, ApiError> {
         let projects = as_admin(&state, auth, |s| s.list_projects()).await?;
         Ok(Json(
@@ -306,7 +291,7 @@ impl AdminApi {
     async fn create_project(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         body: Json<NewProject>,
     ) -> Result<CreatedResponse, ApiError> {
         let name = body.0.name.clone();
@@ -330,7 +315,7 @@ impl AdminApi {
     async fn delete_project(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         name: Path<String>,
     ) -> Result<Json<Done>, ApiError> {
         let shown = name.0.clone();
@@ -349,7 +334,7 @@ impl AdminApi {
     async fn add_member(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         name: Path<String>,
         username: Path<String>,
     ) -> Result<Json<Done>, ApiError> {
@@ -367,7 +352,7 @@ impl AdminApi {
     async fn remove_member(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         name: Path<String>,
         username: Path<String>,
     ) -> Result<Json<Done>, ApiError> {
@@ -378,19 +363,14 @@ impl AdminApi {
 
     /// Download a consistent backup of the whole database (serving goes on).
     #[oai(path = "/backup", method = "get", operation_id = "adminBackup")]
-    async fn backup(
-        &self,
-        state: Data<&ApiState>,
-        auth: BearerAuth,
-    ) -> Result<BackupFile, ApiError> {
+    async fn backup(&self, state: Data<&ApiState>, auth: Admin) -> Result<BackupFile, ApiError> {
         let bytes = as_admin(&state, auth, |s| {
             let tmp = s.data_dir().join(format!(
                 ".http-backup-{}.redb",
                 crate::domain::ObjectId::generate()
             ));
             let result = s.backup_to(&tmp).and_then(|()| {
-                std::fs::read(&tmp)
-                    .map_err(|e| ServiceError::Internal(format!("reading the backup: {e}")))
+                std::fs::read(&tmp).map_err(|e| ServiceError::io("reading the backup", e))
             });
             let _ = std::fs::remove_file(&tmp);
             result
@@ -411,7 +391,7 @@ impl AdminApi {
     async fn reset(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Admin,
         body: Json<ResetConfirm>,
     ) -> Result<Json<ResetOut>, ApiError> {
         if &*body.0.confirm != "delete everything" {

@@ -9,7 +9,7 @@ use poem::web::Data;
 
 use super::ApiState;
 use super::error::ApiError;
-use super::security::{BasicAuth, BearerAuth, RefreshAuth};
+use super::security::{Authed, BasicAuth, Refresh, Session};
 use super::types::OptionalJson;
 use crate::service::ServiceError;
 
@@ -125,11 +125,10 @@ impl AuthApi {
     async fn logout(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Session,
     ) -> Result<Json<MessageResponse>, ApiError> {
-        state
-            .as_caller(auth.0.clone(), move |s, _| s.logout(&auth.0))
-            .await?;
+        let Session(claims) = auth;
+        state.run(move |s| s.logout(&claims)).await?;
         Ok(Json(MessageResponse {
             msg: "logged out".into(),
         }))
@@ -147,7 +146,7 @@ impl AuthApi {
     async fn change_password(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         oldpassword: Header<Option<String>>,
         newpassword: Header<Option<String>>,
         body: OptionalJson<ChangePasswordBody>,
@@ -168,7 +167,7 @@ impl AuthApi {
             ))
         })?;
         let ip = state.client_ip(req);
-        let caller = state.as_caller(auth.0, |_, c| Ok(c.clone())).await?;
+        let Authed(caller) = auth;
         let tokens = state
             .run_hashing(move |s| s.change_password(&caller, &old, &new, ip))
             .await?;
@@ -184,7 +183,7 @@ impl AuthApi {
     async fn refresh(
         &self,
         state: Data<&ApiState>,
-        auth: RefreshAuth,
+        auth: Refresh,
     ) -> Result<Json<RefreshResponse>, ApiError> {
         let (_, access_token) = state.run(move |s| s.refresh(&auth.0)).await?;
         Ok(Json(RefreshResponse { access_token }))
@@ -195,7 +194,7 @@ impl AuthApi {
     async fn refresh_post(
         &self,
         state: Data<&ApiState>,
-        auth: RefreshAuth,
+        auth: Refresh,
     ) -> Result<Json<RefreshResponse>, ApiError> {
         self.refresh(state, auth).await
     }

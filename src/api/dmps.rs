@@ -10,13 +10,14 @@ use super::ApiState;
 use super::document;
 use super::error::ApiError;
 use super::payload::JsonText;
-use super::security::BearerAuth;
+use super::security::Authed;
 use super::types::{DmpDocument, DmpInput};
 use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::service::{Caller, Services};
+use crate::domain::DmpId;
+use crate::service::{Caller, ServiceError, Services};
 use crate::store::tables::Oid;
 
 #[derive(Tags)]
@@ -143,7 +144,7 @@ impl DmpsApi {
     async fn list(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         /// Every user's DMPs (administrators only).
         #[oai(default)]
         all: Query<bool>,
@@ -160,10 +161,11 @@ impl DmpsApi {
     ) -> Result<DmpList, ApiError> {
         let offset = usize::try_from(offset.0).unwrap_or(usize::MAX);
         let limit = super::page_limit(limit.0, state.max_page);
+        let Authed(caller) = auth;
         let (caller, ids, total) = state
-            .as_caller(auth.0, move |s, c| {
-                let (ids, total) = s.list_dmp_ids(c, all.0, offset, limit)?;
-                Ok((c.clone(), ids, total))
+            .run(move |s| {
+                let (ids, total) = s.list_dmp_ids(&caller, all.0, offset, limit)?;
+                Ok((caller, ids, total))
             })
             .await?;
         let next = offset.saturating_add(ids.len());
@@ -194,10 +196,10 @@ impl DmpsApi {
     async fn create(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         body: Json<DmpInput>,
     ) -> Result<DmpCreated, ApiError> {
-        let caller = state.caller(&auth.0)?;
+        let Authed(caller) = auth;
         let id = state.services.create_dmp_queued(&caller, body.0.0).await?;
         Ok(DmpCreated::Created(Json(DmpChanged {
             id: id.to_string(),
@@ -211,10 +213,12 @@ impl DmpsApi {
     async fn get(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<super::types::HexId>,
     ) -> Result<JsonText<DmpDocument>, ApiError> {
-        let v = state.read_as_caller(auth.0, |s, c| s.get_dmp(c, &id.0))?;
+        // A point read: on the async worker (redb readers never wait for a writer).
+        let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
+        let v = state.services.get_dmp(&auth.0, id)?;
         let mut out = String::with_capacity(v.doc.get().len() + 200);
         document::write(&v, &mut out)?;
         Ok(JsonText::new(out))
@@ -225,15 +229,15 @@ impl DmpsApi {
     async fn update(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<super::types::HexId>,
         body: Json<DmpInput>,
     ) -> Result<Json<DmpChanged>, ApiError> {
-        let id = id.0;
-        let shown = id.to_ascii_lowercase();
+        let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
         state
-            .as_caller(auth.0, move |s, c| s.update_dmp(c, &id, body.0.0))
+            .run(move |s| s.update_dmp(&auth.0, id, body.0.0))
             .await?;
+        let shown = id.to_string();
         Ok(Json(DmpChanged {
             id: shown,
             ok: true,
@@ -246,14 +250,12 @@ impl DmpsApi {
     async fn delete(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<super::types::HexId>,
     ) -> Result<Json<DmpChanged>, ApiError> {
-        let id = id.0;
-        let shown = id.to_ascii_lowercase();
-        state
-            .as_caller(auth.0, move |s, c| s.delete_dmp(c, &id))
-            .await?;
+        let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
+        state.run(move |s| s.delete_dmp(&auth.0, id)).await?;
+        let shown = id.to_string();
         Ok(Json(DmpChanged {
             id: shown,
             ok: true,

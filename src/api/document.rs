@@ -46,8 +46,7 @@ pub fn write(v: &DmpView, out: &mut String) -> Result<(), ServiceError> {
 
 /// The slow way, for documents that cannot be handed out as stored.
 fn rebuild(v: &DmpView, out: &mut String) -> Result<(), ServiceError> {
-    let corrupt =
-        |e: serde_json::Error| ServiceError::Internal(format!("stored DMP {}: {e}", v.id));
+    let corrupt = |e: serde_json::Error| ServiceError::json(format!("stored DMP {}", v.id), e);
     let mut doc: Map<String, Value> = serde_json::from_str(v.doc.get()).map_err(corrupt)?;
     for key in RESERVED_KEYS {
         doc.shift_remove(key);

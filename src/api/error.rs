@@ -7,7 +7,6 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
 
 use crate::service::ServiceError;
-use crate::store::StoreError;
 
 /// The body of every error response.
 #[derive(Object, Debug, Clone)]
@@ -103,23 +102,113 @@ impl From<ServiceError> for ApiError {
                 message,
                 retry_after,
             } => ApiError::TooManyRequests(body(message), retry_after),
-            ServiceError::Store(StoreError::DiskFull) => ApiError::InsufficientStorage(body(
+            e if e.is_disk_full() => ApiError::InsufficientStorage(body(
                 "the server's disk is full; the change was not saved",
             )),
-            ServiceError::Store(StoreError::Locked { .. } | StoreError::Unavailable) => {
-                ApiError::Unavailable(body("the database is busy; try again"))
-            }
+            e if e.is_busy() => ApiError::Unavailable(body("the database is busy; try again")),
             e => {
-                tracing::error!(error = %e, "internal error");
+                // The chain of causes goes to the log (inside the request's span), never
+                // to the client.
+                tracing::error!(error = %crate::service::chain(&e), "internal error");
                 ApiError::Internal(body("internal server error"))
             }
         }
     }
 }
 
-/// Turns any error that escaped the operations (routing, parsing, authentication, limits)
-/// into the JSON error shape, keeping its status.
-pub async fn to_json(err: poem::Error) -> Response {
+/// Which error shape a request is answered in: `{"error": ...}`, or under `/rda` the RDA
+/// model's `{error_code, error_message}` (`listing`: a 400 there is about the query string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    Plain,
+    Rda { listing: bool },
+}
+
+impl Surface {
+    /// The surface a request belongs to (preflights are answered in the plain shape).
+    pub fn of(req: &poem::Request) -> Self {
+        let path = req.uri().path();
+        if req.method() == poem::http::Method::OPTIONS || !super::rda::negotiate::is_rda_path(path)
+        {
+            return Surface::Plain;
+        }
+        Surface::Rda {
+            listing: req.method() == poem::http::Method::GET
+                && path.trim_end_matches('/') == "/rda/dmps",
+        }
+    }
+}
+
+/// Writes an error body: the one place that does, for every surface. `pointer` is the
+/// JSON pointer of a schema violation; `code` an RDA error code the status alone does not
+/// give.
+pub fn error_response(
+    status: StatusCode,
+    surface: Surface,
+    message: &str,
+    pointer: Option<&str>,
+    code: Option<&str>,
+) -> Response {
+    let body = match surface {
+        Surface::Plain => match pointer {
+            Some(p) => serde_json::json!({ "error": message, "pointer": p }),
+            None => serde_json::json!({ "error": message }),
+        },
+        Surface::Rda { listing } => {
+            let code = code.unwrap_or_else(|| {
+                super::rda::errors::code_for(status, pointer.is_some(), listing)
+            });
+            serde_json::json!({ "error_code": code, "error_message": message })
+        }
+    };
+    Response::builder()
+        .status(status)
+        .content_type("application/json; charset=utf-8")
+        .body(body.to_string())
+}
+
+/// An error of the plain surface.
+pub fn json_error(status: StatusCode, msg: &str) -> Response {
+    error_response(status, Surface::Plain, msg, None, None)
+}
+
+/// An `ApiError` as a `poem::Error` in the shape of the request's surface (for errors raised
+/// outside an operation's own result: the security schemes).
+pub fn refusal(req: &poem::Request, e: ApiError) -> poem::Error {
+    match Surface::of(req) {
+        Surface::Plain => e.into(),
+        Surface::Rda { listing } => super::rda::errors::RdaError::from_api(e, listing).into(),
+    }
+}
+
+/// Turns any error that escaped the operations (routing, parsing, limits) into the JSON
+/// error shape of the request's surface, keeping its status. Errors already answered by an
+/// operation (or a security scheme) pass as they are.
+pub struct JsonErrors;
+
+impl<E: poem::Endpoint> poem::Middleware<E> for JsonErrors {
+    type Output = JsonErrorsEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        JsonErrorsEndpoint(ep)
+    }
+}
+
+pub struct JsonErrorsEndpoint<E>(E);
+
+impl<E: poem::Endpoint> poem::Endpoint for JsonErrorsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: poem::Request) -> poem::Result<Response> {
+        use poem::IntoResponse;
+        let surface = Surface::of(&req);
+        match self.0.call(req).await {
+            Ok(r) => Ok(r.into_response()),
+            Err(err) => Ok(to_json(err, surface)),
+        }
+    }
+}
+
+fn to_json(err: poem::Error, surface: Surface) -> Response {
     if err.is_from_response() {
         return err.into_response();
     }
@@ -135,13 +224,5 @@ pub async fn to_json(err: poem::Error) -> Response {
         }
         _ => err.to_string(),
     };
-    json_error(status, &msg)
-}
-
-pub fn json_error(status: StatusCode, msg: &str) -> Response {
-    let body = serde_json::json!({ "error": msg }).to_string();
-    Response::builder()
-        .status(status)
-        .content_type("application/json; charset=utf-8")
-        .body(body)
+    error_response(status, surface, &msg, None, None)
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::ApiState;
 use super::dmps::{DmpChanged, DmpCreated};
 use super::error::ApiError;
-use super::security::BearerAuth;
+use super::security::Authed;
 
 #[derive(Tags)]
 enum MadmpTags {
@@ -42,7 +42,7 @@ impl MadmpApi {
         &self,
         state: Data<&ApiState>,
         req: &Request,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<super::types::HexId>,
         /// The maDMP version (default 1.3).
         version: Query<Option<super::rda::VersionParam>>,
@@ -52,7 +52,7 @@ impl MadmpApi {
             served.version = crate::madmp::Version::V1_2;
         }
         let d = state
-            .as_caller(auth.0, move |s, c| s.export_madmp(c, &id.0, &served))
+            .run(move |s| s.export_madmp(&auth.0, &id.0, &served))
             .await?;
         let etag = d.etag();
         Ok(MadmpDocument::Ok(
@@ -72,12 +72,12 @@ impl MadmpApi {
         &self,
         state: Data<&ApiState>,
         req: &Request,
-        auth: BearerAuth,
+        auth: Authed,
         body: Json<Value>,
     ) -> Result<DmpCreated, ApiError> {
         let served = state.served(req);
         let d = state
-            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &served))
+            .run(move |s| s.import_madmp(&auth.0, body.0, &served))
             .await?;
         Ok(DmpCreated::Created(Json(DmpChanged {
             id: d.id.to_string(),

@@ -6,23 +6,27 @@ use std::time::Instant;
 
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use tracing::Instrument;
 
-use super::error::json_error;
+use super::error::{Surface, error_response, json_error};
 
 /// Where the authentication check leaves the username, for the request log line.
 #[derive(Clone, Default)]
 pub struct UserSlot(Arc<OnceLock<String>>);
 
 impl UserSlot {
+    /// Names the request's user, in its log line and in its span (so everything logged
+    /// while handling it, a 500's causes included, says whose request it was).
     pub fn set(&self, name: &str) {
         let _ = self.0.set(name.to_owned());
+        tracing::Span::current().record("user", name);
     }
     fn get(&self) -> &str {
         self.0.get().map(String::as_str).unwrap_or("-")
     }
 }
 
-/// One log line per request: method, path, status, latency, user.
+/// One log line and one tracing span per request: method, path, status, latency, user.
 pub struct RequestLog;
 
 impl<E: Endpoint> Middleware<E> for RequestLog {
@@ -43,7 +47,14 @@ impl<E: Endpoint> Endpoint for RequestLogEndpoint<E> {
         req.extensions_mut().insert(slot.clone());
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
-        let resp = self.0.get_response(req).await;
+        // One span per request: what is logged while handling it carries these fields.
+        let span = tracing::info_span!(
+            "request",
+            method = %method,
+            route = %path,
+            user = tracing::field::Empty
+        );
+        let resp = self.0.get_response(req).instrument(span).await;
         let status = resp.status().as_u16();
         let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
         tracing::info!(
@@ -77,10 +88,13 @@ pub struct BodyLimitEndpoint<E> {
     max: usize,
 }
 
-fn too_large(max: usize) -> Response {
-    json_error(
+fn too_large(surface: Surface, max: usize) -> Response {
+    error_response(
         StatusCode::PAYLOAD_TOO_LARGE,
+        surface,
         &format!("request body larger than {max} bytes"),
+        None,
+        None,
     )
 }
 
@@ -88,23 +102,29 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let surface = Surface::of(&req);
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > self.max as u64) {
-            return Ok(too_large(self.max));
+            return Ok(too_large(surface, self.max));
         }
         if declared != Some(0) && req.method() != Method::GET && req.method() != Method::HEAD {
             let body = req.take_body();
             match body.into_bytes_limit(self.max).await {
                 Ok(bytes) => req.set_body(bytes),
-                Err(poem::error::ReadBodyError::PayloadTooLarge) => return Ok(too_large(self.max)),
+                Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                    return Ok(too_large(surface, self.max));
+                }
                 Err(e) => {
-                    return Ok(json_error(
+                    return Ok(error_response(
                         StatusCode::BAD_REQUEST,
+                        surface,
                         &format!("cannot read the body: {e}"),
+                        None,
+                        None,
                     ));
                 }
             }
@@ -147,12 +167,15 @@ impl<E: Endpoint> Endpoint for HeadLimitEndpoint<E> {
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
         if head_size(&req) > self.max {
-            return Ok(json_error(
+            return Ok(error_response(
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                Surface::of(&req),
                 &format!(
                     "request head (request line and headers) larger than {} bytes",
                     self.max
                 ),
+                None,
+                None,
             ));
         }
         self.inner.call(req).await.map(IntoResponse::into_response)

@@ -24,8 +24,7 @@ use std::time::Instant;
 use poem_openapi::OpenApiService;
 use tokio::sync::Semaphore;
 
-use crate::service::tokens::Claims;
-use crate::service::{Caller, ServiceError, Services};
+use crate::service::{ServiceError, Services};
 use error::ApiError;
 
 /// What every operation reaches (as request data): the services, and the slots that bound how many password
@@ -160,7 +159,11 @@ impl ApiState {
         let services = self.services.clone();
         match tokio::task::spawn_blocking(move || f(&services)).await {
             Ok(result) => result.map_err(ApiError::from),
-            Err(e) => Err(ServiceError::Internal(format!("a request handler failed: {e}")).into()),
+            Err(source) => Err(ServiceError::Task {
+                context: "a request handler failed",
+                source,
+            }
+            .into()),
         }
     }
 
@@ -170,42 +173,12 @@ impl ApiState {
         T: Send + 'static,
         F: FnOnce(&Services) -> Result<T, ServiceError> + Send + 'static,
     {
-        let _slot =
-            self.hash_slots.acquire().await.map_err(|_| {
-                ApiError::from(ServiceError::Internal("hashing slots closed".into()))
-            })?;
+        let _slot = self
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|_| ApiError::from(ServiceError::fault("hashing slots closed")))?;
         self.run(f).await
-    }
-
-    /// Like `as_caller`, on the calling async worker instead of the blocking pool: for
-    /// point reads (one record by key), which take microseconds and never wait for a writer
-    /// (redb readers do not block), so the hand-off to another thread would cost more than
-    /// the work.
-    pub fn read_as_caller<T, F>(&self, claims: Claims, f: F) -> Result<T, ApiError>
-    where
-        F: FnOnce(&Services, &Caller) -> Result<T, ServiceError>,
-    {
-        let caller = self.caller(&claims)?;
-        Ok(f(&self.services, &caller)?)
-    }
-
-    /// The caller behind verified claims (session and user checked), on the calling async
-    /// worker: two point reads, like `read_as_caller`.
-    pub fn caller(&self, claims: &Claims) -> Result<Caller, ApiError> {
-        Ok(self.services.caller(claims)?)
-    }
-
-    /// Runs `f` for the caller behind verified claims (session and user checked first).
-    pub async fn as_caller<T, F>(&self, claims: Claims, f: F) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Services, &Caller) -> Result<T, ServiceError> + Send + 'static,
-    {
-        self.run(move |s| {
-            let caller = s.caller(&claims)?;
-            f(s, &caller)
-        })
-        .await
     }
 }
 

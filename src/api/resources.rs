@@ -71,8 +71,8 @@ impl ResourcesApi {
         let (bytes, download) = match auth {
             DownloadAuth::Bearer(b) => {
                 state
-                    .as_caller(b.0, move |s, c| {
-                        let d = s.open_download(kind, &file_id, Proof::Caller(c))?;
+                    .run(move |s| {
+                        let d = s.open_download(kind, &file_id, Proof::Caller(&b.0))?;
                         Ok((d.read()?, d))
                     })
                     .await?

@@ -8,11 +8,12 @@ use poem::web::Data;
 
 use super::ApiState;
 use super::error::ApiError;
-use super::security::BearerAuth;
+use super::security::Authed;
 use crate::domain::time::iso8601;
+use crate::domain::{DmpId, TaskId};
 use crate::domain::{FileKind, TaskStatus};
-use crate::service::Services;
-use crate::service::tasks::TaskView;
+use crate::service::tasks::{TaskFilter, TaskView};
+use crate::service::{ServiceError, Services};
 
 #[derive(Tags)]
 enum TaskTags {
@@ -141,13 +142,11 @@ impl TasksApi {
     async fn create(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         body: Json<NewTask>,
     ) -> Result<TaskCreated, ApiError> {
-        let json = serde_json::json!({ "dmp": body.0.dmp.0 });
-        let id = state
-            .as_caller(auth.0, move |s, c| s.create_task(c, &json))
-            .await?;
+        let dmp = DmpId::parse(&body.0.dmp).map_err(ServiceError::from)?;
+        let id = state.run(move |s| s.create_task(&auth.0, dmp)).await?;
         Ok(TaskCreated::Created(Json(TaskCreatedBody {
             id: id.to_string(),
             ok: true,
@@ -160,7 +159,7 @@ impl TasksApi {
     async fn list(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         /// Only tasks of this DMP.
         id_dmp: Query<Option<super::types::HexId>>,
         /// Only tasks with this status.
@@ -170,11 +169,19 @@ impl TasksApi {
         #[oai(validator(minimum(value = "0"), maximum(value = "1000000000")))]
         limit: Query<Option<u64>>,
     ) -> Result<Json<Vec<TaskOut>>, ApiError> {
-        let limit = super::page_limit(limit.0, state.max_page);
-        let status = status.0.map(|s| TaskStatus::from(s).as_str());
+        let filter = TaskFilter {
+            dmp: id_dmp
+                .0
+                .as_deref()
+                .map(DmpId::parse)
+                .transpose()
+                .map_err(ServiceError::from)?,
+            status: status.0.map(TaskStatus::from),
+            limit: super::page_limit(limit.0, state.max_page),
+        };
         state
-            .as_caller(auth.0, move |s, c| {
-                let tasks = s.list_tasks(c, id_dmp.0.as_deref(), status, limit)?;
+            .run(move |s| {
+                let tasks = s.list_tasks(&auth.0, &filter)?;
                 Ok(Json(tasks.into_iter().map(|t| task_out(s, t)).collect()))
             })
             .await
@@ -185,10 +192,13 @@ impl TasksApi {
     async fn get(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<super::types::HexId>,
     ) -> Result<Json<TaskOut>, ApiError> {
-        // A point read (the frontend polls it): on the async worker, see `read_as_caller`.
-        state.read_as_caller(auth.0, |s, c| Ok(Json(task_out(s, s.get_task(c, &id.0)?))))
+        // A point read (the frontend polls it): on the async worker (redb readers never
+        // wait for a writer), where the hand-off to another thread would cost more.
+        let id = TaskId::parse(&id.0).map_err(ServiceError::from)?;
+        let s = &state.services;
+        Ok(Json(task_out(s, s.get_task(&auth.0, id)?)))
     }
 }

@@ -119,7 +119,7 @@ fn section(s: &Section) -> SectionOut {
 fn service_error(e: TemplateError) -> ServiceError {
     match e {
         TemplateError::Unknown { .. } => ServiceError::NotFound(e.to_string()),
-        TemplateError::Invalid { .. } => ServiceError::Internal(e.to_string()),
+        TemplateError::Invalid { .. } => ServiceError::Template(e),
     }
 }
 

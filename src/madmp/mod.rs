@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::time::{iso8601, parse_iso8601};
 use mapping::{UNITS, Unit, UnitCtx};
-pub use schema::{Version, Violation};
+pub use schema::{MadmpError, Version, Violation};
 
 type Obj = Map<String, Value>;
 
@@ -103,7 +103,7 @@ fn answers_of(fields: &Obj) -> Obj {
 
 /// A DMP as a maDMP document of `version` that validates against that version's
 /// official schema (an `Err` is a fault of ours).
-pub fn export(fields: &Obj, ctx: &ExportCtx, version: Version) -> Result<Value, String> {
+pub fn export(fields: &Obj, ctx: &ExportCtx, version: Version) -> Result<Value, MadmpError> {
     let mut doc = export_1_3(fields, ctx)?;
     match version {
         Version::V1_3 => {
@@ -112,17 +112,14 @@ pub fn export(fields: &Obj, ctx: &ExportCtx, version: Version) -> Result<Value, 
         }
         Version::V1_2 => {
             let doc = versions::down_to_1_2(doc);
-            match schema::validate_as(&doc, Version::V1_2) {
-                Ok(()) => Ok(doc),
-                Err(Ok(v)) => Err(format!("export produced an invalid document: {v}")),
-                Err(Err(e)) => Err(e),
-            }
+            schema::validate_as(&doc, Version::V1_2).map_err(MadmpError::in_export)?;
+            Ok(doc)
         }
     }
 }
 
 /// The 1.3 document, validated against the official 1.3 schema.
-fn export_1_3(fields: &Obj, ctx: &ExportCtx) -> Result<Value, String> {
+fn export_1_3(fields: &Obj, ctx: &ExportCtx) -> Result<Value, MadmpError> {
     let answers = answers_of(fields);
     let created_date = iso8601(ctx.created);
     let unit_ctx = UnitCtx {
@@ -141,11 +138,8 @@ fn export_1_3(fields: &Obj, ctx: &ExportCtx) -> Result<Value, String> {
     }
     let mut out = fresh(&answers, ctx, &unit_ctx);
     versions::for_output(&mut out, ctx.assumed_base);
-    match schema::validate(&out) {
-        Ok(()) => Ok(out),
-        Err(Ok(v)) => Err(format!("export produced an invalid document: {v}")),
-        Err(Err(e)) => Err(e),
-    }
+    schema::validate(&out).map_err(MadmpError::in_export)?;
+    Ok(out)
 }
 
 fn fresh(answers: &Obj, ctx: &ExportCtx, unit_ctx: &UnitCtx) -> Value {
@@ -311,7 +305,7 @@ fn writes_same(unit: &Unit, answers: &Obj, dmp: &Obj, ctx: &UnitCtx) -> bool {
 
 /// Checks a maDMP document of `version` (with any `pid_system` value) and turns it into
 /// DMP fields; the document is kept in 1.3 form (`shared` becomes `restricted`).
-pub fn import(doc: Value, version: Version) -> Result<Imported, Result<Violation, String>> {
+pub fn import(doc: Value, version: Version) -> Result<Imported, MadmpError> {
     schema::validate_input(&doc, version)?;
     let mut doc = doc;
     versions::up_to_1_3(&mut doc);

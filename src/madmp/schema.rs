@@ -81,6 +81,31 @@ pub struct Violation {
     pub version: Version,
 }
 
+/// Why a maDMP document could not be checked, imported or exported.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum MadmpError {
+    /// The document breaks the schema (the client's document: HTTP 400 with its pointer).
+    #[error(transparent)]
+    Violation(#[from] Violation),
+    /// An export of ours broke the schema: a fault of ours.
+    #[error("export produced an invalid document")]
+    InvalidExport(#[source] Violation),
+    /// The embedded schema itself could not be used: a fault of ours. (The reason is kept
+    /// as text: the compiled schema is built once and its failure shared by every caller.)
+    #[error("the embedded maDMP {version} schema cannot be used: {reason}")]
+    Schema { version: Version, reason: String },
+}
+
+impl MadmpError {
+    /// The same failure of an export: a violation is ours, not the client's.
+    pub fn in_export(self) -> Self {
+        match self {
+            MadmpError::Violation(v) => MadmpError::InvalidExport(v),
+            other => other,
+        }
+    }
+}
+
 struct Compiled {
     /// The official schema, as published: what every export must meet.
     strict: jsonschema::Validator,
@@ -119,7 +144,7 @@ fn compile(version: Version) -> Result<Compiled, String> {
     })
 }
 
-fn compiled(version: Version) -> Result<&'static Compiled, String> {
+fn compiled(version: Version) -> Result<&'static Compiled, MadmpError> {
     static V12: OnceLock<Result<Compiled, String>> = OnceLock::new();
     static V13: OnceLock<Result<Compiled, String>> = OnceLock::new();
     let cell = match version {
@@ -128,17 +153,20 @@ fn compiled(version: Version) -> Result<&'static Compiled, String> {
     };
     cell.get_or_init(|| compile(version))
         .as_ref()
-        .map_err(Clone::clone)
+        .map_err(|reason| MadmpError::Schema {
+            version,
+            reason: reason.clone(),
+        })
 }
 
 fn check(
     validator: &jsonschema::Validator,
     doc: &Value,
     version: Version,
-) -> Result<(), Result<Violation, String>> {
+) -> Result<(), MadmpError> {
     match validator.validate(doc) {
         Ok(()) => Ok(()),
-        Err(e) => Err(Ok(Violation {
+        Err(e) => Err(MadmpError::Violation(Violation {
             pointer: e.instance_path().to_string(),
             message: e.to_string(),
             version,
@@ -147,22 +175,21 @@ fn check(
 }
 
 /// Checks a document against the official schema of `version`, as published (what an
-/// export must meet). `Err(Ok(v))` is a violation of the document; `Err(Err(msg))` means
-/// the embedded schema itself could not be used.
-pub fn validate_as(doc: &Value, version: Version) -> Result<(), Result<Violation, String>> {
-    let c = compiled(version).map_err(Err)?;
+/// export must meet).
+pub fn validate_as(doc: &Value, version: Version) -> Result<(), MadmpError> {
+    let c = compiled(version)?;
     check(&c.strict, doc, version)
 }
 
 /// Checks a document against the maDMP 1.3 schema as published.
-pub fn validate(doc: &Value) -> Result<(), Result<Violation, String>> {
+pub fn validate(doc: &Value) -> Result<(), MadmpError> {
     validate_as(doc, Version::V1_3)
 }
 
 /// Checks an incoming document: the schema of `version` with any `pid_system` value
 /// allowed.
-pub fn validate_input(doc: &Value, version: Version) -> Result<(), Result<Violation, String>> {
-    let c = compiled(version).map_err(Err)?;
+pub fn validate_input(doc: &Value, version: Version) -> Result<(), MadmpError> {
+    let c = compiled(version)?;
     check(&c.lenient, doc, version)
 }
 
@@ -186,10 +213,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn violation(r: Result<(), MadmpError>) -> Violation {
+        match r {
+            Err(MadmpError::Violation(v)) => v,
+            other => panic!("a violation expected: {other:?}"),
+        }
+    }
+
     #[test]
     fn reports_the_pointer_of_the_first_violation() {
         let doc = json!({"dmp": {"title": 5}});
-        let v = validate(&doc).unwrap_err().unwrap();
+        let v = violation(validate(&doc));
         assert!(v.pointer.starts_with("/dmp"), "{v:?}");
         assert!(validate(&json!([])).is_err());
         let mut doc: Value = serde_json::from_str(
@@ -202,13 +236,10 @@ mod tests {
         .unwrap();
         assert!(validate(&doc).is_ok());
         doc["dmp"]["created"] = json!("yesterday");
-        assert_eq!(validate(&doc).unwrap_err().unwrap().pointer, "/dmp/created");
+        assert_eq!(violation(validate(&doc)).pointer, "/dmp/created");
         doc["dmp"]["created"] = json!("2020-01-01T00:00:00Z");
         doc["dmp"]["contact"]["mbox"] = json!("nobody");
-        assert_eq!(
-            validate(&doc).unwrap_err().unwrap().pointer,
-            "/dmp/contact/mbox"
-        );
+        assert_eq!(violation(validate(&doc)).pointer, "/dmp/contact/mbox");
         assert!(is_language("eng") && !is_language("xx"));
     }
 

@@ -165,9 +165,8 @@ impl Services {
             .backup_to(&tmp)
             .map_err(ServiceError::from)
             .and_then(|()| {
-                std::fs::rename(&tmp, dest).map_err(|e| {
-                    ServiceError::Internal(format!("cannot write {}: {e}", dest.display()))
-                })
+                std::fs::rename(&tmp, dest)
+                    .map_err(|e| ServiceError::io(format!("cannot write {}", dest.display()), e))
             });
         if result.is_err() {
             let _ = std::fs::remove_file(&tmp);
@@ -218,9 +217,7 @@ impl Services {
                     meta::new_epoch(to)?;
                     let version = meta::get(to, meta::SCHEMA_VERSION_KEY)?;
                     if version != Some(SCHEMA_VERSION) {
-                        return Err(ServiceError::Internal(
-                            "restored schema version mismatch".into(),
-                        ));
+                        return Err(ServiceError::fault("restored schema version mismatch"));
                     }
                     Ok(self.counts_in(to)?)
                 })
@@ -241,7 +238,7 @@ pub struct ResetSummary {
 }
 
 fn to_json<T: Serialize>(v: T) -> Result<Value> {
-    serde_json::to_value(v).map_err(|e| ServiceError::Internal(format!("encoding an answer: {e}")))
+    serde_json::to_value(v).map_err(|e| ServiceError::json("encoding an answer", e))
 }
 
 /// `dir/.name.tmp` beside `path`.

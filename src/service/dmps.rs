@@ -80,7 +80,7 @@ pub(crate) fn insert_new(tx: &WriteTransaction, rec: &DmpRecord) -> Result<DmpId
             return Ok(id);
         }
     }
-    Err(ServiceError::Internal("could not allocate a DMP id".into()))
+    Err(ServiceError::fault("could not allocate a DMP id"))
 }
 
 /// Deletes one of the caller's DMPs, with its tasks and files, if `pre` holds; returns the
@@ -109,7 +109,7 @@ impl Services {
                 Err(e @ crate::render::template::TemplateError::Unknown { .. }) => {
                     Err(ServiceError::Invalid(e.to_string()))
                 }
-                Err(e) => Err(ServiceError::Internal(e.to_string())),
+                Err(e) => Err(ServiceError::Template(e)),
             },
             Some(_) => Err(ServiceError::Invalid(
                 "'template' must be the name of a template".into(),
@@ -144,15 +144,17 @@ impl Services {
                 Ok::<_, ServiceError>(doc)
             })
             .await
-            .map_err(|e| ServiceError::Internal(format!("a template check failed: {e}")))??;
+            .map_err(|source| ServiceError::Task {
+                context: "a template check failed",
+                source,
+            })??;
         }
         let rec = new_record(caller, doc);
         self.writer.write(move |tx| insert_new(tx, &rec)).await
     }
 
     /// One DMP, if the caller owns it or is an administrator.
-    pub fn get_dmp(&self, caller: &Caller, id: &str) -> Result<DmpView> {
-        let id = DmpId::parse(id)?;
+    pub fn get_dmp(&self, caller: &Caller, id: DmpId) -> Result<DmpView> {
         self.store.read(|tx| {
             let rec = dmps::get_text(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
             if rec.owner != caller.id.0 && !caller.admin {
@@ -214,8 +216,7 @@ impl Services {
     }
 
     /// Merges the top-level keys of `patch` into the caller's DMP. Returns the new version.
-    pub fn update_dmp(&self, caller: &Caller, id: &str, patch: Value) -> Result<u64> {
-        let id = DmpId::parse(id)?;
+    pub fn update_dmp(&self, caller: &Caller, id: DmpId, patch: Value) -> Result<u64> {
         let fields = client_fields(patch)?;
         check_answers(&fields)?;
         self.check_template(&fields)?;
@@ -234,8 +235,7 @@ impl Services {
     }
 
     /// Deletes the caller's DMP with its tasks and generated files.
-    pub fn delete_dmp(&self, caller: &Caller, id: &str) -> Result<()> {
-        let id = DmpId::parse(id)?;
+    pub fn delete_dmp(&self, caller: &Caller, id: DmpId) -> Result<()> {
         let disk = self
             .store
             .write(|tx| delete_own_in(tx, caller, id, &Precondition::default()))?;

@@ -39,9 +39,134 @@ pub enum ServiceError {
     Limited { message: String, retry_after: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A fault of ours; the message is logged, not shown to clients.
+    // Faults of ours (HTTP 500): the message is logged with its causes, never shown to
+    // clients. Each keeps what caused it as its `source`.
+    /// A file could not be read or written.
+    #[error("{context}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A value could not be encoded or decoded as JSON.
+    #[error("{context}")]
+    Json {
+        context: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A token could not be signed.
+    #[error("signing a token")]
+    Token(#[source] jsonwebtoken::errors::Error),
+    /// A password could not be hashed.
+    #[error("hashing a password")]
+    Password(#[source] PasswordFault),
+    /// The embedded maDMP schema could not be used, or an export broke it.
+    #[error("maDMP")]
+    Madmp(#[source] crate::madmp::MadmpError),
+    /// A funder template could not be used.
+    #[error("a template")]
+    Template(#[source] crate::render::template::TemplateError),
+    /// Work on the blocking pool did not finish (it panicked or was cancelled).
+    #[error("{context}")]
+    Task {
+        context: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
+    /// Something that must hold did not (an index naming a missing record...), or another
+    /// process (the server behind the admin socket) reported a fault of its own.
     #[error("{0}")]
-    Internal(String),
+    Fault(String),
+}
+
+/// What argon2 or its PHC encoding reported.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordFault {
+    #[error(transparent)]
+    Argon2(#[from] argon2::Error),
+    #[error(transparent)]
+    Phc(#[from] argon2::password_hash::Error),
+}
+
+impl ServiceError {
+    /// A fault of ours that has no underlying error.
+    pub fn fault(msg: impl Into<String>) -> Self {
+        ServiceError::Fault(msg.into())
+    }
+
+    /// A file operation that failed, with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        ServiceError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// JSON that could not be encoded or decoded, with what it was.
+    pub fn json(context: impl Into<String>, source: serde_json::Error) -> Self {
+        ServiceError::Json {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Whether the disk holding the data is full (HTTP 507; a task's documents cannot be
+    /// saved). Callers above the service layer ask this instead of matching `StoreError`.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, ServiceError::Store(StoreError::DiskFull))
+    }
+
+    /// Whether the database cannot take the request right now (HTTP 503): held by another
+    /// process, or being reopened after an I/O failure.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Store(StoreError::Locked { .. } | StoreError::Unavailable)
+        )
+    }
+
+    /// Whether this is a fault of ours (logged with its causes; HTTP 500).
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Store(_)
+                | ServiceError::Io { .. }
+                | ServiceError::Json { .. }
+                | ServiceError::Token(_)
+                | ServiceError::Password(_)
+                | ServiceError::Madmp(_)
+                | ServiceError::Template(_)
+                | ServiceError::Task { .. }
+                | ServiceError::Fault(_)
+        )
+    }
+}
+
+impl From<crate::madmp::MadmpError> for ServiceError {
+    fn from(e: crate::madmp::MadmpError) -> Self {
+        match e {
+            crate::madmp::MadmpError::Violation(v) => ServiceError::NonConforming(v),
+            other => ServiceError::Madmp(other),
+        }
+    }
+}
+
+/// An error with its causes, outermost first: `writing x: No space left on device`. For
+/// the log and for the CLI's one line.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        // A transparent wrapper repeats its source's text: say it once.
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 impl From<InvalidValue> for ServiceError {
@@ -51,3 +176,24 @@ impl From<InvalidValue> for ServiceError {
 }
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_keeps_its_chain_of_causes() {
+        let io = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let cause = io.to_string();
+        let e = ServiceError::io("cannot write /d/x.docx", io);
+        assert!(e.is_fault());
+        assert_eq!(e.to_string(), "cannot write /d/x.docx");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some(cause.as_str()));
+        assert_eq!(chain(&e), format!("cannot write /d/x.docx: {cause}"));
+        // A transparent wrapper is not said twice.
+        let store = ServiceError::Store(crate::store::StoreError::DiskFull);
+        assert_eq!(chain(&store), store.to_string());
+        assert!(!ServiceError::NotFound("x".into()).is_fault());
+    }
+}

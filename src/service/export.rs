@@ -68,8 +68,8 @@ fn with_ids<T>(rows: Vec<(String, T)>) -> Vec<IdOut<T>> {
 }
 
 fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| ServiceError::json("encoding the export", e))?;
     private::write(&dir.join(name), (text + "\n").as_bytes()).map_err(|e| {
         ServiceError::Invalid(format!("cannot write {}: {e}", dir.join(name).display()))
     })
@@ -133,7 +133,7 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
             && std::fs::symlink_metadata(&src).is_ok_and(|m| m.file_type().is_file())
         {
             private::copy_regular(&src, &dir.join("documents").join(&f.rec.disk_name))
-                .map_err(|e| ServiceError::Internal(format!("copying {}: {e}", f.rec.disk_name)))?;
+                .map_err(|e| ServiceError::io(format!("copying {}", f.rec.disk_name), e))?;
         }
     }
     let counts = BTreeMap::from([

@@ -51,7 +51,7 @@ impl Download {
                 tracing::error!(path = %self.path.display(), error = %e, "refusing to serve a document that is not a regular file");
                 no_file()
             }
-            _ => ServiceError::Internal(format!("reading {}: {e}", self.path.display())),
+            _ => ServiceError::io(format!("reading {}", self.path.display()), e),
         })
     }
 }
@@ -209,9 +209,10 @@ impl Services {
         let written = write_atomic(&dir, &[(&docx_id, docx), (&pdf_id, pdf)]);
         if let Err(e) = written {
             self.remove_disk_files(&[docx_id, pdf_id]);
-            return Err(match e.raw_os_error() {
-                Some(28) => ServiceError::Store(StoreError::DiskFull),
-                _ => ServiceError::Internal(format!("cannot write the document: {e}")),
+            return Err(if crate::store::is_disk_full(&e) {
+                ServiceError::Store(StoreError::DiskFull)
+            } else {
+                ServiceError::io("cannot write the document", e)
             });
         }
         let result = self.store.write(|tx| {
@@ -353,7 +354,7 @@ impl Services {
             }
         }
         if !is_safe_name(&rec.disk_name) {
-            return Err(ServiceError::Internal(format!(
+            return Err(ServiceError::Fault(format!(
                 "unsafe stored file name {:?}",
                 rec.disk_name
             )));

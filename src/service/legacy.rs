@@ -376,7 +376,7 @@ impl Services {
                         std::fs::metadata(src).map(|m| m.len()).unwrap_or(0)
                     } else {
                         copy_durably(src, &docs_dir.join(&disk_name)).map_err(|e| {
-                            ServiceError::Internal(format!("copying {}: {e}", src.display()))
+                            ServiceError::io(format!("copying {}", src.display()), e)
                         })?;
                         copied.push(disk_name.clone());
                         std::fs::metadata(docs_dir.join(&disk_name)).map(|m| m.len()).unwrap_or(0)

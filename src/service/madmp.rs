@@ -202,17 +202,6 @@ pub struct MadmpPage {
     pub items: Vec<MadmpDoc>,
 }
 
-pub(crate) fn invalid(v: madmp::Violation) -> ServiceError {
-    ServiceError::NonConforming(v)
-}
-
-fn madmp_error(e: std::result::Result<madmp::Violation, String>) -> ServiceError {
-    match e {
-        Ok(v) => invalid(v),
-        Err(msg) => ServiceError::Internal(msg),
-    }
-}
-
 /// The owner's name and e-mail address, for the plan's contact.
 fn owner_of(tx: &impl ReadTx, owner: u64) -> Result<(String, Option<String>)> {
     Ok(users::get(tx, owner)?
@@ -250,7 +239,7 @@ fn to_doc(
         created: rec.created,
         modified: rec.updated,
     };
-    let doc = madmp::export(&rec.doc, &ctx, served.version).map_err(ServiceError::Internal)?;
+    let doc = madmp::export(&rec.doc, &ctx, served.version).map_err(ServiceError::from)?;
     Ok(MadmpDoc {
         id,
         doc,
@@ -290,7 +279,7 @@ impl Services {
     /// caller's DMPs (an imported one's, or this server's URL of one) is refused:
     /// `AlreadyExists`.
     pub fn import_madmp(&self, caller: &Caller, doc: Value, served: &Served) -> Result<MadmpDoc> {
-        let imported = madmp::import(doc, served.input).map_err(madmp_error)?;
+        let imported = madmp::import(doc, served.input).map_err(ServiceError::from)?;
         let dmp_id = served
             .unique_dmp_id
             .then_some(&imported.fields)
@@ -329,7 +318,7 @@ impl Services {
         served: &Served,
     ) -> Result<MadmpDoc> {
         let id = DmpId::parse(id).map_err(|_| not_found(id))?;
-        let imported = madmp::import(doc, served.input).map_err(madmp_error)?;
+        let imported = madmp::import(doc, served.input).map_err(ServiceError::from)?;
         self.store.write(|tx| {
             let mut rec = dmps::get(tx, id.bytes())?
                 .filter(|r| r.owner == caller.id.0)
@@ -389,7 +378,7 @@ impl Services {
                     for (_, raw) in ids.into_iter().skip(q.offset).take(q.count) {
                         let id = DmpId::from_bytes(raw);
                         let rec = dmps::get(tx, raw)?.ok_or_else(|| {
-                            ServiceError::Internal(format!("index points at missing DMP {id}"))
+                            ServiceError::Fault(format!("index points at missing DMP {id}"))
                         })?;
                         items.push(to_doc(id, &rec, &person, served)?);
                     }
@@ -408,7 +397,7 @@ impl Services {
             for (_, raw) in dmps::ids_by_time(tx, owner, key, from, to)? {
                 let id = DmpId::from_bytes(raw);
                 let rec = dmps::get(tx, raw)?.ok_or_else(|| {
-                    ServiceError::Internal(format!("index points at missing DMP {id}"))
+                    ServiceError::Fault(format!("index points at missing DMP {id}"))
                 })?;
                 let (ma, mb) = q.range(TimeKey::Modified);
                 let (ca, cb) = q.range(TimeKey::Created);

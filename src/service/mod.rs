@@ -23,7 +23,7 @@ pub mod users;
 
 use std::path::{Path, PathBuf};
 
-pub use error::{Result, ServiceError};
+pub use error::{Result, ServiceError, chain};
 
 use crate::domain::UserId;
 use crate::store::Store;
@@ -124,10 +124,7 @@ impl Services {
     /// Opens the data dir (created on demand): database, documents folder, signing secret.
     pub fn open(data_dir: &Path, settings: Settings, jwt_secret: Option<&str>) -> Result<Self> {
         prepare_data_dir(data_dir).map_err(|e| {
-            ServiceError::Internal(format!(
-                "cannot create data dir {}: {e}",
-                data_dir.display()
-            ))
+            ServiceError::io(format!("cannot create data dir {}", data_dir.display()), e)
         })?;
         let store = std::sync::Arc::new(Store::open(&data_dir.join(DB_FILE))?);
         let writer = crate::store::writer::Writer::start(store.clone())?;

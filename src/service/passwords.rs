@@ -42,22 +42,20 @@ impl Passwords {
 pub fn hash(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
-    let salt_b64 =
-        SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(format!("salt: {e}")))?;
+    let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| ServiceError::Password(e.into()))?;
     let params = Params::default();
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     POOL.with_blocks(params.block_count(), |blocks| {
         argon.hash_password_into_with_memory(password.as_bytes(), &salt, &mut out, blocks)
     })
-    .map_err(|e| ServiceError::Internal(format!("hashing a password: {e}")))?;
-    let output = password_hash::Output::new(&out)
-        .map_err(|e| ServiceError::Internal(format!("hashing a password: {e}")))?;
+    .map_err(|e| ServiceError::Password(e.into()))?;
+    let output = password_hash::Output::new(&out).map_err(|e| ServiceError::Password(e.into()))?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
         params: password_hash::ParamsString::try_from(&params)
-            .map_err(|e| ServiceError::Internal(format!("hashing a password: {e}")))?,
+            .map_err(|e| ServiceError::Password(e.into()))?,
         salt: Some(salt_b64.as_salt()),
         hash: Some(output),
     };

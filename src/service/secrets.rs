@@ -44,13 +44,13 @@ pub fn load_or_create(data_dir: &Path, configured: Option<&str>) -> Result<Secre
     match fs::read_to_string(&path) {
         Ok(text) => {
             let bytes = hex::decode(text.trim()).map_err(|_| {
-                ServiceError::Internal(format!(
+                ServiceError::Fault(format!(
                     "{} is not a hex secret; delete it to make a new one (this logs everyone out)",
                     path.display()
                 ))
             })?;
             if bytes.len() < 32 {
-                return Err(ServiceError::Internal(format!(
+                return Err(ServiceError::Fault(format!(
                     "{} is too short",
                     path.display()
                 )));
@@ -60,16 +60,15 @@ pub fn load_or_create(data_dir: &Path, configured: Option<&str>) -> Result<Secre
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut bytes = vec![0u8; 64];
             rand::rng().fill_bytes(&mut bytes);
-            write_private(&path, hex::encode(&bytes).as_bytes()).map_err(|e| {
-                ServiceError::Internal(format!("cannot write {}: {e}", path.display()))
-            })?;
+            write_private(&path, hex::encode(&bytes).as_bytes())
+                .map_err(|e| ServiceError::io(format!("cannot write {}", path.display()), e))?;
             tracing::info!(path = %path.display(), "generated a new signing secret");
             Ok(Secret(bytes))
         }
-        Err(e) => Err(ServiceError::Internal(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(ServiceError::io(
+            format!("cannot read {}", path.display()),
+            e,
+        )),
     }
 }
 

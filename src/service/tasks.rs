@@ -1,8 +1,6 @@
 //! Document tasks: created for one of the caller's DMPs, listed newest first. A worker
 //! (see `worker/`) moves them from pending to done or error.
 
-use serde_json::Value;
-
 use super::dmps::not_found as dmp_not_found;
 use super::error::{Result, ServiceError};
 use super::{Caller, Services};
@@ -64,6 +62,28 @@ fn snapshot(tx: &impl crate::store::ReadTx, dmp: DmpRecord) -> Result<TaskInput>
     })
 }
 
+/// Which of the caller's tasks `list_tasks` answers with.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskFilter {
+    /// Only tasks of this DMP.
+    pub dmp: Option<DmpId>,
+    /// Only tasks with this status.
+    pub status: Option<TaskStatus>,
+    /// At most this many (newest first).
+    pub limit: usize,
+}
+
+impl TaskFilter {
+    /// Every task of the caller's, up to `limit`.
+    pub fn all(limit: usize) -> Self {
+        Self {
+            dmp: None,
+            status: None,
+            limit,
+        }
+    }
+}
+
 /// What a refused task request suggests waiting, in seconds: about one render.
 const RETRY_AFTER_SECS: u64 = 5;
 
@@ -72,22 +92,9 @@ fn not_found(id: impl std::fmt::Display) -> ServiceError {
 }
 
 impl Services {
-    /// Creates a pending task for one of the caller's DMPs. The body must be `{"dmp": id}`;
-    /// other fields are ignored. A user may have `max_pending_tasks` tasks waiting (pending
+    /// Creates a pending task for one of the caller's DMPs. A user may have `max_pending_tasks` tasks waiting (pending
     /// or running) at once; beyond that the request is refused (`Limited`, HTTP 429).
-    pub fn create_task(&self, caller: &Caller, body: &Value) -> Result<TaskId> {
-        let dmp = match body.get("dmp") {
-            Some(Value::String(s)) => DmpId::parse(s)?,
-            Some(_) => return Err(ServiceError::Invalid("'dmp' must be a string id".into())),
-            None if body.is_object() => {
-                return Err(ServiceError::Invalid("'dmp' is required".into()));
-            }
-            None => {
-                return Err(ServiceError::Invalid(
-                    "the body must be a JSON object".into(),
-                ));
-            }
-        };
+    pub fn create_task(&self, caller: &Caller, dmp: DmpId) -> Result<TaskId> {
         self.store
             .write(|tx| {
                 let rec = dmps::get(tx, dmp.bytes())?.ok_or_else(|| dmp_not_found(dmp))?;
@@ -125,9 +132,7 @@ impl Services {
                         return Ok(id);
                     }
                 }
-                Err(ServiceError::Internal(
-                    "could not allocate a task id".into(),
-                ))
+                Err(ServiceError::fault("could not allocate a task id"))
             })
             .inspect(|_| self.wakeup.notify_one())
     }
@@ -144,7 +149,7 @@ impl Services {
             };
             let id = TaskId::from_bytes(raw);
             let mut rec = tasks::get(tx, raw)?.ok_or_else(|| {
-                ServiceError::Internal(format!("status index names missing task {id}"))
+                ServiceError::Fault(format!("status index names missing task {id}"))
             })?;
             rec.status = TaskStatus::Running;
             rec.updated = now_millis().max(rec.updated);
@@ -199,8 +204,7 @@ impl Services {
     }
 
     /// One task, if the caller owns it or is an administrator.
-    pub fn get_task(&self, caller: &Caller, id: &str) -> Result<TaskView> {
-        let id = TaskId::parse(id)?;
+    pub fn get_task(&self, caller: &Caller, id: TaskId) -> Result<TaskView> {
         self.store.read(|tx| {
             let rec = tasks::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
             if rec.owner != caller.id.0 && !caller.admin {
@@ -210,17 +214,10 @@ impl Services {
         })
     }
 
-    /// The caller's tasks, newest first, optionally of one DMP and/or one status. Tasks of
-    /// another user's DMP are never listed.
-    pub fn list_tasks(
-        &self,
-        caller: &Caller,
-        dmp: Option<&str>,
-        status: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<TaskView>> {
-        let dmp = dmp.map(DmpId::parse).transpose()?;
-        let status = status.map(TaskStatus::parse).transpose()?;
+    /// The caller's tasks, newest first, as `filter` selects. Tasks of another user's DMP
+    /// are never listed.
+    pub fn list_tasks(&self, caller: &Caller, filter: &TaskFilter) -> Result<Vec<TaskView>> {
+        let TaskFilter { dmp, status, limit } = *filter;
         self.store.read(|tx| {
             let ids = match dmp {
                 Some(d) => tasks::ids_by_dmp(tx, d.bytes())?,

@@ -52,8 +52,7 @@ impl TokenKeys {
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String> {
-        encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|e| ServiceError::Internal(format!("signing a token: {e}")))
+        encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(ServiceError::Token)
     }
 
     /// Checks signature, algorithm and expiry. Revocation is checked by the caller.

@@ -20,11 +20,16 @@ pub enum StoreError {
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Db(redb::Error),
+    Db(#[source] redb::Error),
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
     #[error("the write could not be committed: {0}")]
     Commit(String),
+}
+
+/// Whether an I/O error says the disk is full (`ENOSPC`): the one place that knows.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc::ENOSPC)
 }
 
 impl StoreError {
@@ -41,7 +46,7 @@ impl StoreError {
 impl From<redb::Error> for StoreError {
     fn from(e: redb::Error) -> Self {
         if let redb::Error::Io(io) = &e
-            && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+            && is_disk_full(io)
         {
             return StoreError::DiskFull;
         }

@@ -27,7 +27,7 @@ use redb::{
     Value, WriteTransaction,
 };
 
-pub use error::StoreError;
+pub use error::{StoreError, is_disk_full};
 pub use migrations::SCHEMA_VERSION;
 
 /// The open database. Cloning is not needed: share it behind an `Arc`.

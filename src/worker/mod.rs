@@ -15,11 +15,10 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::domain::TaskId;
-use crate::render::template::DEFAULT_TEMPLATE;
+use crate::render::template::{DEFAULT_TEMPLATE, TemplateError};
 use crate::render::{DocModel, RenderError, RenderInput, Rendered};
 use crate::service::tasks::ClaimedTask;
 use crate::service::{ServiceError, Services};
-use crate::store::StoreError;
 
 /// What happened to one claimed task.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +30,31 @@ pub enum Outcome {
     Gone,
 }
 
-/// How a claimed task becomes documents (an error is a message for the task's owner).
-pub type RenderFn = dyn Fn(&Services, &ClaimedTask) -> Result<Rendered, String> + Sync;
+/// Why a task's documents could not be made. The Display is the message for the task's
+/// owner (stored in the task's `error`); the cause, when there is one, is its `source`.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskFailure {
+    #[error("the DMP was deleted before its document could be made")]
+    DmpDeleted,
+    #[error("the DMP's 'template' field must be the name of a template")]
+    TemplateNotAName,
+    /// The template is unknown or unusable (the message names it).
+    #[error("{0}")]
+    Template(#[source] TemplateError),
+    /// The render took longer than `render_limit`.
+    #[error("{0}")]
+    TimeLimit(#[source] RenderError),
+    #[error("the document could not be rendered: {0}")]
+    Render(#[source] RenderError),
+    /// The render step panicked (logged; the owner is told no more).
+    #[error(
+        "the document could not be rendered because of an internal error (details are in the server log)"
+    )]
+    Panicked,
+}
+
+/// How a claimed task becomes documents.
+pub type RenderFn = dyn Fn(&Services, &ClaimedTask) -> Result<Rendered, TaskFailure> + Sync;
 
 /// One step: claims the oldest pending task and handles it. `None` when the queue is
 /// empty. Tests drive the worker with this instead of sleeping.
@@ -53,17 +75,20 @@ pub fn try_execute_task_with(
 }
 
 /// The render step: the task's DMP snapshot, through its template, to DOCX and PDF.
-pub fn render(services: &Services, claimed: &ClaimedTask) -> Result<Rendered, String> {
+pub fn render(services: &Services, claimed: &ClaimedTask) -> Result<Rendered, TaskFailure> {
     let Some(input) = &claimed.input else {
-        return Err("the DMP was deleted before its document could be made".into());
+        return Err(TaskFailure::DmpDeleted);
     };
     let name = match input.doc.get("template") {
         None | Some(serde_json::Value::Null) => DEFAULT_TEMPLATE.to_owned(),
         Some(serde_json::Value::String(s)) if s.trim().is_empty() => DEFAULT_TEMPLATE.to_owned(),
         Some(serde_json::Value::String(s)) => s.trim().to_owned(),
-        Some(_) => return Err("the DMP's 'template' field must be the name of a template".into()),
+        Some(_) => return Err(TaskFailure::TemplateNotAName),
     };
-    let (template, _) = services.templates().get(&name).map_err(|e| e.to_string())?;
+    let (template, _) = services
+        .templates()
+        .get(&name)
+        .map_err(TaskFailure::Template)?;
     let model = DocModel::build(&RenderInput {
         doc: &input.doc,
         template: &template,
@@ -74,8 +99,8 @@ pub fn render(services: &Services, claimed: &ClaimedTask) -> Result<Rendered, St
     });
     let deadline = crate::render::Deadline::after(services.settings().render_limit);
     crate::render::render_until(&model, deadline).map_err(|e| match e {
-        RenderError::TimeLimit(_) => e.to_string(),
-        e => format!("the document could not be rendered: {e}"),
+        RenderError::TimeLimit(_) => TaskFailure::TimeLimit(e),
+        e => TaskFailure::Render(e),
     })
 }
 
@@ -90,24 +115,29 @@ fn execute(services: &Services, claimed: ClaimedTask, render_fn: &RenderFn) -> O
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             tracing::error!(task = %id, panic = %what, "rendering panicked");
-            Err("the document could not be rendered because of an internal error (details are in the server log)".into())
+            Err(TaskFailure::Panicked)
         }
     };
     let outcome = match rendered {
         Ok(docs) => match services.complete_task_with_documents(id, &docs.docx, &docs.pdf) {
             Ok(()) => Outcome::Done,
             Err(ServiceError::NotFound(_)) => Outcome::Gone,
-            Err(ServiceError::Store(StoreError::DiskFull)) => Outcome::Failed(
+            Err(e) if e.is_disk_full() => Outcome::Failed(
                 "the documents could not be saved: the server's disk is full".into(),
             ),
             Err(e) => {
-                tracing::error!(task = %id, error = %e, "saving documents failed");
+                tracing::error!(task = %id, error = %crate::service::chain(&e), "saving documents failed");
                 Outcome::Failed(
                     "the documents could not be saved (details are in the server log)".into(),
                 )
             }
         },
-        Err(message) => Outcome::Failed(message),
+        Err(failure) => {
+            if matches!(failure, TaskFailure::Render(_)) {
+                tracing::warn!(task = %id, error = %crate::service::chain(&failure), "rendering failed");
+            }
+            Outcome::Failed(failure.to_string())
+        }
     };
     if let Outcome::Failed(message) = &outcome
         && let Err(e) = services.fail_task(id, message)

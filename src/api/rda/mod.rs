@@ -17,7 +17,7 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
 use serde_json::Value;
 
 use super::ApiState;
-use super::security::BearerAuth;
+use super::security::Authed;
 use crate::domain::time::iso8601;
 use crate::service::madmp::{MadmpDoc, MadmpQuery, Precondition, SortKey};
 pub use errors::{RdaError, RdaErrorBody};
@@ -201,7 +201,7 @@ impl RdaApi {
         &self,
         state: Data<&ApiState>,
         req: &Request,
-        auth: BearerAuth,
+        auth: Authed,
         /// The maDMP version to answer in (default 1.3; see content negotiation).
         #[oai(name = "version")]
         _version: Query<Option<VersionParam>>,
@@ -315,7 +315,7 @@ impl RdaApi {
         };
         let served = state.served(req);
         let page = state
-            .as_caller(auth.0, move |s, c| s.list_madmp(c, &q, &served))
+            .run(move |s| s.list_madmp(&auth.0, &q, &served))
             .await
             .map_err(|e| RdaError::from_api(e, true))?;
         Ok(RdaList::Ok(Json(DmpListBody {
@@ -333,7 +333,7 @@ impl RdaApi {
         &self,
         state: Data<&ApiState>,
         req: &Request,
-        auth: BearerAuth,
+        auth: Authed,
         /// The maDMP version to answer in (default 1.3; see content negotiation).
         #[oai(name = "version")]
         _version: Query<Option<VersionParam>>,
@@ -344,7 +344,7 @@ impl RdaApi {
             ..state.served(req)
         };
         let d = state
-            .as_caller(auth.0, move |s, c| s.import_madmp(c, body.0, &served))
+            .run(move |s| s.import_madmp(&auth.0, body.0, &served))
             .await?;
         Ok(one(d))
     }
@@ -355,7 +355,7 @@ impl RdaApi {
         &self,
         state: Data<&ApiState>,
         req: &Request,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<String>,
         /// The maDMP version to answer in (default 1.3; see content negotiation).
         #[oai(name = "version")]
@@ -363,7 +363,7 @@ impl RdaApi {
     ) -> Result<RdaOne, RdaError> {
         let served = state.served(req);
         let d = state
-            .as_caller(auth.0, move |s, c| s.get_own_madmp(c, &id.0, &served))
+            .run(move |s| s.get_own_madmp(&auth.0, &id.0, &served))
             .await?;
         Ok(one(d))
     }
@@ -378,7 +378,7 @@ impl RdaApi {
         &self,
         state: Data<&ApiState>,
         req: &Request,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<String>,
         /// The maDMP version to answer in (default 1.3; see content negotiation).
         #[oai(name = "version")]
@@ -396,7 +396,8 @@ impl RdaApi {
         let pre = precondition(if_match.0, if_unmodified_since.0);
         let served = state.served(req);
         let d = state
-            .as_caller(auth.0, move |s, c| {
+            .run(move |s| {
+                let c = &auth.0;
                 s.replace_madmp(c, &id.0, body.0, &pre, &served)
             })
             .await?;
@@ -409,7 +410,7 @@ impl RdaApi {
     async fn delete(
         &self,
         state: Data<&ApiState>,
-        auth: BearerAuth,
+        auth: Authed,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         #[oai(name = "If-Unmodified-Since")] if_unmodified_since: Header<
@@ -418,7 +419,7 @@ impl RdaApi {
     ) -> Result<RdaDeleted, RdaError> {
         let pre = precondition(if_match.0, if_unmodified_since.0);
         state
-            .as_caller(auth.0, move |s, c| s.delete_own_dmp(c, &id.0, &pre))
+            .run(move |s| s.delete_own_dmp(&auth.0, &id.0, &pre))
             .await?;
         Ok(RdaDeleted::Deleted)
     }

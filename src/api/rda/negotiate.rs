@@ -1,14 +1,11 @@
 //! Content negotiation and the error shape for everything under `/rda`: picks the response
 //! media type from `Accept` (406 when neither maDMP JSON nor plain JSON is acceptable),
-//! refuses request bodies in other media types (415), and rewrites errors raised outside
-//! the operations (authentication, routing, limits) into `{error_code, error_message}`.
+//! and refuses request bodies in other media types (415). Errors under `/rda` are written
+//! in `{error_code, error_message}` where they arise (`api::error::Surface`).
 
+use crate::madmp::Version;
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
-use serde_json::{Value, json};
-
-use super::errors::code_for;
-use crate::madmp::Version;
 
 const JSON: &str = "application/json";
 
@@ -135,10 +132,13 @@ fn asked_version(req: &Request) -> Option<Version> {
 }
 
 fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    Response::builder()
-        .status(status)
-        .content_type("application/json; charset=utf-8")
-        .body(json!({"error_code": code, "error_message": message}).to_string())
+    crate::api::error::error_response(
+        status,
+        crate::api::error::Surface::Rda { listing: false },
+        message,
+        None,
+        Some(code),
+    )
 }
 
 pub struct RdaSurface;
@@ -207,15 +207,8 @@ impl<E: Endpoint> Endpoint for RdaSurfaceEndpoint<E> {
             version,
             input,
         });
-        let listing =
-            req.method() == Method::GET && req.uri().path().trim_end_matches('/') == "/rda/dmps";
-        let resp = self.0.get_response(req).await;
-        let status = resp.status();
-        let mut resp = if status.is_client_error() || status.is_server_error() {
-            rewrite_error(resp, listing).await
-        } else {
-            resp
-        };
+        // Errors are written in the RDA shape where they arise (`api::error::Surface`).
+        let mut resp = self.0.get_response(req).await;
         if resp.status() != StatusCode::NO_CONTENT {
             let ct = if media == JSON {
                 "application/json; charset=utf-8"
@@ -229,40 +222,6 @@ impl<E: Endpoint> Endpoint for RdaSurfaceEndpoint<E> {
             .append(header::VARY, HeaderValue::from_static("Accept"));
         Ok(resp)
     }
-}
-
-/// Turns an `{"error": ...}` body into the RDA shape, keeping status and headers.
-async fn rewrite_error(resp: Response, listing: bool) -> Response {
-    let (parts, body) = resp.into_parts();
-    let bytes = body.into_bytes().await.unwrap_or_default();
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
-    let rewritten = match parsed {
-        Some(v) if v.get("error_code").is_some() => None,
-        Some(v) => {
-            let message = v
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("the request failed")
-                .to_owned();
-            let code = code_for(parts.status, v.get("pointer").is_some(), listing);
-            Some(json!({"error_code": code, "error_message": message}))
-        }
-        None => {
-            let code = code_for(parts.status, false, listing);
-            let message = parts
-                .status
-                .canonical_reason()
-                .unwrap_or("the request failed");
-            Some(json!({"error_code": code, "error_message": message}))
-        }
-    };
-    let mut resp = Response::from_parts(parts, poem::Body::empty());
-    match rewritten {
-        Some(v) => resp.set_body(v.to_string()),
-        None => resp.set_body(bytes),
-    }
-    resp.headers_mut().remove(header::CONTENT_LENGTH);
-    resp
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ impl std::fmt::Display for CliError {
 
 impl From<ServiceError> for CliError {
     fn from(e: ServiceError) -> Self {
-        CliError(e.to_string())
+        CliError(crate::service::chain(&e))
     }
 }
 
