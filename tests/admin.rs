@@ -882,19 +882,7 @@ fn create_user(data: &Path, name: &str, pw: &str) {
 }
 
 fn bearer_status(s: &Server, token: &str, path: &str) -> (u16, Value) {
-    let mut r = agent()
-        .get(&s.url(path))
-        .header("Authorization", &format!("Bearer {token}"))
-        .call()
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.body_mut().read_json().unwrap_or(Value::Null))
-}
-
-fn token_of(s: &Server, name: &str, pw: &str) -> String {
-    let (status, v) = login(s, name, pw);
-    assert_eq!(status, 200, "{v}");
-    v["access_token"].as_str().unwrap().to_owned()
+    common::call(s, "GET", path, token, None)
 }
 
 #[test]
@@ -905,22 +893,17 @@ fn a_restore_ends_every_earlier_session_and_never_reuses_an_account_id() {
     let mut s = start(&data, free_port(), Some("root-pw"));
     s.ready();
     create_user(&data, "ana", "pw-ana");
-    let ana = token_of(&s, "ana", "pw-ana");
+    let ana = common::token(&s, "ana", "pw-ana");
     ok(&admin(&data, &["backup", backup.to_str().unwrap()], ""));
 
     // Scenario 1: a token logged out after the backup must stay dead after the restore.
-    let r = agent()
-        .delete(&s.url("/logout"))
-        .header("Authorization", &format!("Bearer {ana}"))
-        .call()
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(common::call(&s, "DELETE", "/logout", &ana, None).0, 200);
     assert_eq!(bearer_status(&s, &ana, "/dmps").0, 401);
 
     // Scenario 2: a user made after the backup vanishes with the restore; the next new
     // user must not receive that id, and the vanished user's token must not read their plans.
     create_user(&data, "vic", "pw-vic");
-    let vic = token_of(&s, "vic", "pw-vic");
+    let vic = common::token(&s, "vic", "pw-vic");
     let vic_id = users_json(&data)
         .iter()
         .find(|u| u["username"] == "vic")
@@ -948,13 +931,9 @@ fn a_restore_ends_every_earlier_session_and_never_reuses_an_account_id() {
         .unwrap()["id"]
         .clone();
     assert_ne!(wes_id, vic_id, "an account id was handed out twice");
-    let wes = token_of(&s, "wes", "pw-wes");
-    let r = agent()
-        .post(&s.url("/dmps"))
-        .header("Authorization", &format!("Bearer {wes}"))
-        .send_json(json!({"name": "wes's private plan"}))
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
+    let wes = common::token(&s, "wes", "pw-wes");
+    let plan = json!({"name": "wes's private plan"});
+    assert_eq!(common::call(&s, "POST", "/dmps", &wes, Some(&plan)).0, 201);
     let (status, v) = bearer_status(&s, &vic, "/dmps");
     assert_eq!(
         status, 401,
@@ -962,7 +941,7 @@ fn a_restore_ends_every_earlier_session_and_never_reuses_an_account_id() {
     );
     // Logging in again works as usual.
     assert_eq!(
-        bearer_status(&s, &token_of(&s, "ana", "pw-ana"), "/dmps").0,
+        bearer_status(&s, &common::token(&s, "ana", "pw-ana"), "/dmps").0,
         200
     );
 }
@@ -976,7 +955,7 @@ fn a_reset_and_an_import_end_every_earlier_session() {
     let mut s = start(&data, port, Some("root-pw"));
     s.ready();
     create_user(&data, "ana", "pw-ana");
-    let before_reset = token_of(&s, "ana", "pw-ana");
+    let before_reset = common::token(&s, "ana", "pw-ana");
     ok(&admin(
         &data,
         &["export", export.to_str().unwrap(), "--with-hashes"],
@@ -987,7 +966,7 @@ fn a_reset_and_an_import_end_every_earlier_session() {
     // An account made after the reset, then the export imported (it takes a stopped server
     // and an empty database): no earlier token answers for the import's accounts.
     create_user(&data, "ana", "pw-other");
-    let between = token_of(&s, "ana", "pw-other");
+    let between = common::token(&s, "ana", "pw-other");
     assert_eq!(bearer_status(&s, &between, "/dmps").0, 200);
     let (status, _) = s.terminate();
     assert!(status.success());
@@ -998,7 +977,7 @@ fn a_reset_and_an_import_end_every_earlier_session() {
     assert_eq!(bearer_status(&s, &before_reset, "/dmps").0, 401);
     assert_eq!(bearer_status(&s, &between, "/dmps").0, 401);
     assert_eq!(
-        bearer_status(&s, &token_of(&s, "ana", "pw-ana"), "/dmps").0,
+        bearer_status(&s, &common::token(&s, "ana", "pw-ana"), "/dmps").0,
         200
     );
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Server, agent, login, start};
+use common::{Server, call, login, start};
 use serde_json::{Value, json};
 
 const PW: &str = "disk-full-admin-pw";
@@ -59,27 +59,6 @@ fn task_error(s: &Server, token: &str, id: &str, done_means: &str) -> Value {
         assert!(Instant::now() < deadline, "task never finished: {v}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn call(s: &Server, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-    let a = agent();
-    let url = s.url(path);
-    let auth = format!("Bearer {token}");
-    let r = match (method, body) {
-        ("GET", _) => a.get(&url).header("Authorization", &auth).call(),
-        ("POST", Some(b)) => a.post(&url).header("Authorization", &auth).send_json(b),
-        ("PUT", Some(b)) => a.put(&url).header("Authorization", &auth).send_json(b),
-        _ => unreachable!(),
-    };
-    let mut r = r.unwrap();
-    let status = r.status().as_u16();
-    let v = r
-        .body_mut()
-        .with_config()
-        .limit(16 << 20)
-        .read_json()
-        .unwrap_or(Value::Null);
-    (status, v)
 }
 
 #[test]

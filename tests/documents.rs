@@ -580,54 +580,26 @@ fn a_burst_of_a_thousand_tasks() {
 
 /// A user of the real server, with an access token.
 fn http_user(s: &common::Server, admin: &str, name: &str) -> String {
-    let r = common::agent()
-        .post(&s.url("/admin/users"))
-        .header("Authorization", &format!("Bearer {admin}"))
-        .send_json(json!({"username": name, "email": format!("{name}@example.org"), "password": "pw-of-a-user"}))
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let (status, v) = common::login(s, name, "pw-of-a-user");
-    assert_eq!(status, 200);
-    v["access_token"].as_str().unwrap().to_owned()
+    let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "pw-of-a-user"});
+    let (status, v) = common::call(s, "POST", "/admin/users", admin, Some(&body));
+    assert_eq!(status, 201, "{v}");
+    common::token(s, name, "pw-of-a-user")
 }
 
 /// Creates a plan and asks for its documents; returns the task id.
 fn http_task(s: &common::Server, token: &str, doc: &Value) -> String {
-    let auth = format!("Bearer {token}");
-    let mut r = common::agent()
-        .post(&s.url("/dmps"))
-        .header("Authorization", &auth)
-        .send_json(doc)
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
-    let id = r.body_mut().read_json::<Value>().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut r = common::agent()
-        .post(&s.url("/tasks"))
-        .header("Authorization", &auth)
-        .send_json(json!({ "dmp": id }))
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-    r.body_mut().read_json::<Value>().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    let (status, v) = common::call(s, "POST", "/dmps", token, Some(doc));
+    assert_eq!(status, 201, "{v}");
+    let (status, v) = common::call(s, "POST", "/tasks", token, Some(&json!({ "dmp": v["id"] })));
+    assert!((200..300).contains(&status), "{status}");
+    v["id"].as_str().unwrap().to_owned()
 }
 
 /// Polls a task until it is done or failed (or `limit` passes); returns its record.
 fn http_task_end(s: &common::Server, token: &str, id: &str, limit: std::time::Duration) -> Value {
     let start = std::time::Instant::now();
     loop {
-        let v: Value = common::agent()
-            .get(&s.url(&format!("/tasks/{id}")))
-            .header("Authorization", &format!("Bearer {token}"))
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_json()
-            .unwrap();
+        let (_, v) = common::call(s, "GET", &format!("/tasks/{id}"), token, None);
         if matches!(v["status"].as_str(), Some("done" | "error")) || start.elapsed() > limit {
             return v;
         }
@@ -646,8 +618,7 @@ fn a_plan_of_one_huge_grapheme_cluster_cannot_hold_the_workers_from_other_users(
         &["--workers", "2", "--render-timeout", "3s"],
     );
     s.ready();
-    let (_, admin) = common::login(&s, "admin", "cluster-admin-pw");
-    let admin = admin["access_token"].as_str().unwrap().to_owned();
+    let admin = common::token(&s, "admin", "cluster-admin-pw");
     let eve = http_user(&s, &admin, "eve");
     let bob = http_user(&s, &admin, "bob");
     // One letter and 250,000 combining accents (then as many zero-width joiners): ~500 KB,

@@ -150,3 +150,40 @@ pub fn login(s: &Server, user: &str, password: &str) -> (u16, Value) {
         .unwrap();
     (r.status().as_u16(), r.body_mut().read_json().unwrap())
 }
+
+/// `METHOD path` with a bearer token (and a JSON body for POST and PUT); the status and the
+/// JSON answer (`null` when there is none).
+pub fn call(
+    s: &Server,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let a = agent();
+    let url = s.url(path);
+    let auth = format!("Bearer {token}");
+    let r = match (method, body) {
+        ("GET", _) => a.get(&url).header("Authorization", &auth).call(),
+        ("POST", Some(b)) => a.post(&url).header("Authorization", &auth).send_json(b),
+        ("PUT", Some(b)) => a.put(&url).header("Authorization", &auth).send_json(b),
+        ("DELETE", _) => a.delete(&url).header("Authorization", &auth).call(),
+        _ => unreachable!(),
+    };
+    let mut r = r.unwrap();
+    let status = r.status().as_u16();
+    let v = r
+        .body_mut()
+        .with_config()
+        .limit(16 << 20)
+        .read_json()
+        .unwrap_or(Value::Null);
+    (status, v)
+}
+
+/// The access token of a login that must succeed.
+pub fn token(s: &Server, user: &str, password: &str) -> String {
+    let (status, v) = login(s, user, password);
+    assert_eq!(status, 200, "{v}");
+    v["access_token"].as_str().unwrap().to_owned()
+}
