@@ -71,12 +71,12 @@ impl Services {
         if passwords::is_legacy(&found.password_hash) {
             self.upgrade_hash(id, &found.password_hash, password)?;
         }
-        let (rec, projects) = self.store.read(|tx| {
+        let (rec, projects, ep) = self.store.read(|tx| {
             let rec =
                 users::get(tx, id)?.ok_or_else(|| unauthorized("wrong username or password"))?;
-            Ok::<_, ServiceError>((rec, project_infos(tx, id)?))
+            Ok::<_, ServiceError>((rec, project_infos(tx, id)?, meta::epoch(tx)?))
         })?;
-        let tokens = self.issue_session(UserId(id), &rec.username, rec.token_gen)?;
+        let tokens = self.issue_session(UserId(id), &rec.username, (rec.token_gen, ep))?;
         Ok(LoginOutcome {
             user_id: UserId(id),
             username: rec.username,
@@ -137,10 +137,14 @@ impl Services {
         }
     }
 
-    fn issue_session(&self, user: UserId, name: &str, r#gen: u64) -> Result<TokenPair> {
-        let ep = self
-            .store
-            .read(|tx| Ok::<_, ServiceError>(meta::epoch(tx)?))?;
+    /// A new session's tokens; `(gen, ep)` as for [`Services::claims`], read by the caller
+    /// in the transaction that checked the account.
+    fn issue_session(
+        &self,
+        user: UserId,
+        name: &str,
+        (r#gen, ep): (u64, u64),
+    ) -> Result<TokenPair> {
         let mut sid = [0u8; 16];
         rand::rng().fill_bytes(&mut sid);
         let sid = hex::encode(sid);
@@ -264,10 +268,11 @@ impl Services {
         if let Some(retry_after) = self.throttle.check_strict(&key, client) {
             return Err(ServiceError::Throttled { retry_after });
         }
-        let stored = self
-            .store
-            .read(|tx| Ok::<_, ServiceError>(users::get(tx, caller.id.0)?))?
-            .ok_or_else(|| unauthorized("the account no longer exists"))?;
+        let (stored, ep) = self.store.read(|tx| {
+            let rec = users::get(tx, caller.id.0)?;
+            Ok::<_, ServiceError>((rec, meta::epoch(tx)?))
+        })?;
+        let stored = stored.ok_or_else(|| unauthorized("the account no longer exists"))?;
         if !passwords::verify(&stored.password_hash, current) {
             self.throttle.failure(&key, client);
             return Err(ServiceError::Forbidden(
@@ -279,7 +284,7 @@ impl Services {
         let r#gen = self.replace_password(caller.id.0, new_password, || {
             unauthorized("the account no longer exists")
         })?;
-        self.issue_session(caller.id, &caller.username, r#gen)
+        self.issue_session(caller.id, &caller.username, (r#gen, ep))
     }
 }
 
