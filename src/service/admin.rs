@@ -10,7 +10,7 @@ use super::{DB_FILE, Services};
 use crate::store::{SCHEMA_VERSION, Store, StoreError, integrity, meta, tables::*};
 
 /// One administrative operation. Backup and restore move a database file, which the
-/// transport carries beside the request (see `admin::protocol`).
+/// transport carries beside the request (see `admin_socket::protocol`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum AdminRequest {
