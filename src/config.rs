@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::api::middleware::AllowedOrigins;
+pub use crate::logging::LogFormat;
 use crate::service::Settings;
 
 /// Variables read from the environment only (secrets, and the log filter).
@@ -47,13 +48,6 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// The keys a config file may hold; every one is optional.

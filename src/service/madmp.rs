@@ -10,6 +10,9 @@ use super::dmps::{delete_own_in, insert_new, not_found};
 use super::error::{Result, ServiceError};
 use super::{Caller, Services};
 use crate::domain::DmpId;
+// Services take it as an input; it is a domain value (`domain::precondition`).
+pub use crate::domain::precondition::Precondition;
+use crate::domain::precondition::etag;
 use crate::domain::time::now_millis;
 use crate::madmp::{self, ExportCtx, Version};
 use crate::store::dmps::{self, TimeKey};
@@ -66,42 +69,6 @@ impl MadmpDoc {
     /// An entity tag for the DMP's current state.
     pub fn etag(&self) -> String {
         etag(self.id, self.version)
-    }
-}
-
-fn etag(id: DmpId, version: u64) -> String {
-    format!("\"{id}-{version}\"")
-}
-
-/// Conditions a write must meet (`If-Match`, `If-Unmodified-Since`).
-#[derive(Debug, Clone, Default)]
-pub struct Precondition {
-    /// Entity tags one of which must be current (`*` matches any).
-    pub if_match: Option<Vec<String>>,
-    /// The DMP must not have changed after this time (milliseconds since the epoch).
-    pub unmodified_since: Option<i64>,
-}
-
-impl Precondition {
-    pub(crate) fn check(&self, id: DmpId, rec: &DmpRecord) -> Result<()> {
-        let current = etag(id, rec.version);
-        if let Some(tags) = &self.if_match {
-            let weak = |t: &str| t.trim().trim_start_matches("W/").to_owned();
-            if !tags.iter().any(|t| t.trim() == "*" || weak(t) == current) {
-                return Err(ServiceError::Stale(format!(
-                    "the DMP has changed: its entity tag is now {current}"
-                )));
-            }
-        }
-        if self
-            .unmodified_since
-            .is_some_and(|since| rec.updated > since)
-        {
-            return Err(ServiceError::Stale(
-                "the DMP has been modified since the given time".into(),
-            ));
-        }
-        Ok(())
     }
 }
 
@@ -323,7 +290,7 @@ impl Services {
             let mut rec = dmps::get(tx, id.bytes())?
                 .filter(|r| r.owner == caller.id.0)
                 .ok_or_else(|| not_found(id))?;
-            pre.check(id, &rec)?;
+            pre.check(id, rec.version, rec.updated)?;
             rec.doc = imported.fields.clone();
             rec.version += 1;
             rec.updated = now_millis().max(rec.updated);

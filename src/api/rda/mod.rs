@@ -18,8 +18,9 @@ use serde_json::Value;
 
 use super::ApiState;
 use super::security::Authed;
+use crate::domain::Precondition;
 use crate::domain::time::iso8601;
-use crate::service::madmp::{MadmpDoc, MadmpQuery, Precondition, SortKey};
+use crate::service::madmp::{MadmpDoc, MadmpQuery, SortKey};
 pub use errors::{RdaError, RdaErrorBody};
 
 /// The description of the RDA API's own OpenAPI document.
