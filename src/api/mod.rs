@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod dmp_schema;
 pub mod dmps;
 pub mod document;
 pub mod error;
@@ -13,10 +14,10 @@ pub mod middleware;
 pub mod payload;
 pub mod rda;
 pub mod resources;
+pub mod scalars;
 pub mod security;
 pub mod tasks;
 pub mod templates;
-pub mod types;
 
 use std::sync::Arc;
 use std::time::Instant;

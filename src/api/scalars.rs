@@ -1,29 +1,12 @@
-//! Payload types whose schema poem-openapi cannot derive: free-form DMP objects (documented
-//! with their fixed keys), and an optional JSON body.
+//! String scalars of the API whose parsing poem-openapi cannot be told: `Text` (a JSON
+//! string, strictly) and `HexId` (a 24-hex-character id), and the `Type` boilerplate such
+//! hand-written types share (`raw_value_is_self!`, `string_type!`).
 
-use std::borrow::Cow;
-
-use poem::{Request, RequestBody};
-use poem_openapi::registry::{MetaMediaType, MetaRequest, MetaSchema, MetaSchemaRef, Registry};
-use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
-use poem_openapi::{ApiExtractor, ApiExtractorType, ExtractParamOptions};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON};
 use serde_json::Value;
 
-use super::error::{ApiError, body as error_body};
-
-fn string_schema(format: Option<&'static str>, description: &'static str) -> MetaSchemaRef {
-    MetaSchemaRef::Inline(Box::new(MetaSchema {
-        format,
-        description: Some(description),
-        ..MetaSchema::new("string")
-    }))
-}
-
-fn any_object() -> Box<MetaSchemaRef> {
-    Box::new(MetaSchemaRef::Inline(Box::new(MetaSchema::ANY)))
-}
-
-/// The two `Type` methods of a type that is its own raw value (every type here).
+/// The two `Type` methods of a type that is its own raw value (every hand-written type of
+/// the API: these, `dmp_schema`'s, `rda::LanguageCode`).
 macro_rules! raw_value_is_self {
     () => {
         fn as_raw_value(&self) -> Option<&Self::RawValueType> {
@@ -38,178 +21,6 @@ macro_rules! raw_value_is_self {
     };
 }
 pub(crate) use raw_value_is_self;
-
-/// A DMP as returned: the questionnaire's fields as stored, plus the server's keys. Only
-/// the schema: the API writes DMPs out as JSON text (`payload::JsonText<DmpDocument>`).
-#[derive(Debug, Clone)]
-pub struct DmpDocument;
-
-impl Type for DmpDocument {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "Dmp".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Reference(Self::name().into_owned())
-    }
-
-    fn register(registry: &mut Registry) {
-        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| MetaSchema {
-            description: Some(
-                "A data management plan: the fields the questionnaire posted (free-form), plus \
-                 `_id`, `user` (the owner's username), `purpose` (always a string), and the \
-                 server's `_created`, `_updated` (ISO-8601 UTC) and `_version`.",
-            ),
-            required: vec!["_id", "user", "purpose"],
-            properties: vec![
-                ("_id", string_schema(None, "24-hex-character id")),
-                ("user", string_schema(None, "owner's username")),
-                (
-                    "purpose",
-                    string_schema(None, "purpose of the plan (\"\" when none)"),
-                ),
-                (
-                    "_created",
-                    string_schema(Some("date-time"), "creation time (UTC)"),
-                ),
-                (
-                    "_updated",
-                    string_schema(Some("date-time"), "last change (UTC)"),
-                ),
-                (
-                    "_version",
-                    MetaSchemaRef::Inline(Box::new(MetaSchema {
-                        format: Some("int64"),
-                        description: Some("1 at creation, +1 at every update"),
-                        ..MetaSchema::new("integer")
-                    })),
-                ),
-            ],
-            additional_properties: Some(any_object()),
-            ..MetaSchema::new("object")
-        });
-    }
-
-    raw_value_is_self!();
-}
-
-/// A DMP as sent by a client: any JSON object. `_id`, `user` and the other server keys are
-/// ignored.
-#[derive(Debug, Clone)]
-pub struct DmpInput(pub Value);
-
-impl Type for DmpInput {
-    const IS_REQUIRED: bool = true;
-    type RawValueType = Self;
-    type RawElementValueType = Self;
-
-    fn name() -> Cow<'static, str> {
-        "DmpInput".into()
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        MetaSchemaRef::Reference(Self::name().into_owned())
-    }
-
-    fn register(registry: &mut Registry) {
-        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| MetaSchema {
-            description: Some(
-                "The questionnaire's answers as a JSON object (e.g. name, purpose, description, \
-                 project, sharing, license, ...). Values may be strings, numbers, booleans, lists \
-                 or objects. `_id`, `user`, `_created`, `_updated` and `_version` are ignored.",
-            ),
-            additional_properties: Some(any_object()),
-            example: Some(serde_json::json!({
-                "name": "Night-sky brightness DMP",
-                "purpose": "Collect night-sky brightness measurements from volunteers.",
-                "project": "azotea",
-                "sharing": "Yes",
-                "license": "CC BY",
-                "tags": []
-            })),
-            ..MetaSchema::new("object")
-        });
-    }
-
-    raw_value_is_self!();
-}
-
-impl ParseFromJSON for DmpInput {
-    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
-        match value {
-            Some(v @ Value::Object(_)) => Ok(Self(v)),
-            Some(other) => Err(ParseError::custom(format!(
-                "the body must be a JSON object, not {}",
-                crate::domain::dmp::kind_of(&other)
-            ))),
-            None => Err(ParseError::custom("a JSON object body is required")),
-        }
-    }
-}
-
-/// An optional JSON request body: absent (empty) is `None`; present, it must be JSON.
-pub struct OptionalJson<T>(pub Option<T>);
-
-fn is_json(content_type: &str) -> bool {
-    content_type
-        .parse::<mime::Mime>()
-        .is_ok_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
-}
-
-impl<'a, T: ParseFromJSON> ApiExtractor<'a> for OptionalJson<T> {
-    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
-    type ParamType = ();
-    type ParamRawType = ();
-
-    fn register(registry: &mut Registry) {
-        T::register(registry);
-    }
-
-    fn request_meta() -> Option<MetaRequest> {
-        Some(MetaRequest {
-            description: None,
-            content: vec![MetaMediaType {
-                content_type: "application/json",
-                schema: T::schema_ref(),
-            }],
-            required: false,
-        })
-    }
-
-    async fn from_request(
-        request: &'a Request,
-        body: &mut RequestBody,
-        _param_opts: ExtractParamOptions<Self::ParamType>,
-    ) -> poem::Result<Self> {
-        let bytes = match body.take() {
-            Ok(b) => b
-                .into_bytes()
-                .await
-                .map_err(|e| ApiError::BadRequest(error_body(e.to_string())))?,
-            Err(_) => return Ok(Self(None)),
-        };
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self(None));
-        }
-        if let Some(ct) = request.content_type()
-            && !is_json(ct)
-        {
-            return Err(ApiError::UnsupportedMediaType(error_body(format!(
-                "the body must be application/json, not {ct}"
-            )))
-            .into());
-        }
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| ApiError::BadRequest(error_body(format!("malformed JSON: {e}"))))?;
-        let parsed = T::parse_from_json(Some(value))
-            .map_err(|e| ApiError::BadRequest(error_body(e.into_message())))?;
-        Ok(Self(Some(parsed)))
-    }
-}
 
 /// `Type` for a newtype over `String` whose OpenAPI schema is `$schema` (an inline string
 /// schema): the parts poem-openapi needs that are the same for every such type.
@@ -230,7 +41,7 @@ macro_rules! string_type {
                 poem_openapi::registry::MetaSchemaRef::Inline(Box::new($schema))
             }
 
-            $crate::api::types::raw_value_is_self!();
+            $crate::api::scalars::raw_value_is_self!();
         }
     };
 }

@@ -474,7 +474,7 @@ fn default_count() -> u32 {
 #[derive(Debug, Clone)]
 pub struct LanguageCode(pub String);
 
-super::types::string_type!(
+super::scalars::string_type!(
     LanguageCode,
     "RdaLanguageCode",
     MetaSchema {
