@@ -17,6 +17,9 @@ pub enum LogFormat {
 
 /// A log file that starts anew past `max_bytes`, keeping `keep` older files as
 /// `PATH.1` (newest) … `PATH.keep` (oldest).
+// By hand: tracing-appender rotates by time only, and file-rotate cuts at the exact byte
+// (splitting a line) or only after the limit is passed; this rotates before the line that
+// would pass it, in 60 lines.
 pub struct RotatingFile {
     path: PathBuf,
     max_bytes: u64,
