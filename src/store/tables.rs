@@ -135,4 +135,22 @@ mod tests {
             Some("u64")
         );
     }
+
+    #[test]
+    fn a_new_database_holds_exactly_the_tables_of_the_catalogue() {
+        use redb::TableHandle;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("t.redb")).unwrap();
+        let mut made: Vec<String> = store
+            .read(|tx| {
+                Ok::<_, crate::store::StoreError>(
+                    tx.list_tables()?.map(|t| t.name().to_owned()).collect(),
+                )
+            })
+            .unwrap();
+        made.sort_unstable();
+        let mut listed: Vec<String> = ALL.iter().map(|t| t.name.to_owned()).collect();
+        listed.sort_unstable();
+        assert_eq!(made, listed);
+    }
 }
