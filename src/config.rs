@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::api::middleware::AllowedOrigins;
+pub use crate::logging::LogFormat;
 use crate::service::Settings;
 
 /// Variables read from the environment only (secrets, and the log filter).
@@ -47,13 +48,6 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{0}")]
     Invalid(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 /// The keys a config file may hold; every one is optional.
@@ -132,6 +126,8 @@ pub struct ServeConfig {
 }
 
 /// Parses `3600`, `90s`, `15m`, `8h` or `30d` into seconds.
+// By hand, not humantime: that crate refuses a bare `3600` and takes forms (`1h 30m`, `ms`,
+// years) docs/configuration.md does not promise; these 20 lines are the whole grammar.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let (num, mult) = match s.char_indices().last() {
@@ -152,7 +148,6 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is too long"))
 }
 
-/// Parses `1048576`, `512K`, `1M` or `2MiB` into bytes.
 /// A `public_url`: an absolute `http` or `https` URL without query or fragment; a
 /// trailing `/` is dropped.
 pub fn parse_public_url(s: &str) -> Result<String, String> {
@@ -171,6 +166,9 @@ pub fn parse_public_url(s: &str) -> Result<String, String> {
     Ok(t.to_owned())
 }
 
+/// Parses `1048576`, `512K`, `1M` or `2MiB` into bytes.
+// By hand, not parse-size: that crate reads `1M` as 10^6 unless configured and takes
+// fractions; dmptool's sizes are whole numbers of 1024-based units (docs/configuration.md).
 pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim().trim_end_matches("iB").trim_end_matches('B');
     let (num, mult) = match t.char_indices().last() {

@@ -3,7 +3,7 @@
 // Tests may unwrap: a failure there is the test failing (see `[lints]` in Cargo.toml).
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod admin;
+pub mod admin_socket;
 pub mod api;
 pub mod assets;
 pub mod cli;

@@ -5,10 +5,21 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::config::LogFormat;
+use serde::{Deserialize, Serialize};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
 
 /// A log file that starts anew past `max_bytes`, keeping `keep` older files as
 /// `PATH.1` (newest) … `PATH.keep` (oldest).
+// By hand: tracing-appender rotates by time only, and file-rotate cuts at the exact byte
+// (splitting a line) or only after the limit is passed; this rotates before the line that
+// would pass it, in 60 lines.
 pub struct RotatingFile {
     path: PathBuf,
     max_bytes: u64,

@@ -106,7 +106,7 @@ pub async fn run(
         source,
     })??;
     let services = Arc::new(services);
-    let admin_task = match crate::admin::listener::AdminSocket::bind(&cfg.data_dir) {
+    let admin_task = match crate::admin_socket::listener::AdminSocket::bind(&cfg.data_dir) {
         Ok(socket) => {
             tracing::info!(path = %socket.path().display(), "admin socket ready for `dmptool admin`");
             Some(tokio::spawn(socket.serve(services.clone())))

@@ -8,8 +8,8 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 
 use super::ApiState;
 use super::error::ApiError;
+use super::scalars::Text;
 use super::security::Admin;
-use super::types::Text;
 use crate::domain::time::iso8601;
 use crate::service::admin::ResetSummary;
 use crate::service::{ServiceError, Services};

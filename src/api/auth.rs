@@ -9,8 +9,8 @@ use poem::web::Data;
 
 use super::ApiState;
 use super::error::ApiError;
+use super::payload::OptionalJson;
 use super::security::{Authed, BasicAuth, Refresh, Session};
-use super::types::OptionalJson;
 use crate::service::ServiceError;
 
 #[derive(Tags)]
@@ -66,9 +66,9 @@ pub struct PasswordChanged {
 #[derive(Object)]
 pub struct ChangePasswordBody {
     /// The caller's current password (or the `oldpassword` header).
-    pub oldpassword: Option<super::types::Text>,
+    pub oldpassword: Option<super::scalars::Text>,
     /// The new password (or the `newpassword` header).
-    pub newpassword: Option<super::types::Text>,
+    pub newpassword: Option<super::scalars::Text>,
 }
 
 pub struct AuthApi;

@@ -7,11 +7,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use poem::web::Data;
 
 use super::ApiState;
+use super::dmp_schema::{DmpDocument, DmpInput};
 use super::document;
 use super::error::ApiError;
 use super::payload::JsonText;
 use super::security::Authed;
-use super::types::{DmpDocument, DmpInput};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -214,7 +214,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: Authed,
-        id: Path<super::types::HexId>,
+        id: Path<super::scalars::HexId>,
     ) -> Result<JsonText<DmpDocument>, ApiError> {
         // A point read: on the async worker (redb readers never wait for a writer).
         let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
@@ -230,7 +230,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: Authed,
-        id: Path<super::types::HexId>,
+        id: Path<super::scalars::HexId>,
         body: Json<DmpInput>,
     ) -> Result<Json<DmpChanged>, ApiError> {
         let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
@@ -251,7 +251,7 @@ impl DmpsApi {
         &self,
         state: Data<&ApiState>,
         auth: Authed,
-        id: Path<super::types::HexId>,
+        id: Path<super::scalars::HexId>,
     ) -> Result<Json<DmpChanged>, ApiError> {
         let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
         state.run(move |s| s.delete_dmp(&auth.0, id)).await?;

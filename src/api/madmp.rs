@@ -43,7 +43,7 @@ impl MadmpApi {
         state: Data<&ApiState>,
         req: &Request,
         auth: Authed,
-        id: Path<super::types::HexId>,
+        id: Path<super::scalars::HexId>,
         /// The maDMP version (default 1.3).
         version: Query<Option<super::rda::VersionParam>>,
     ) -> Result<MadmpDocument, ApiError> {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod dmp_schema;
 pub mod dmps;
 pub mod document;
 pub mod error;
@@ -13,10 +14,10 @@ pub mod middleware;
 pub mod payload;
 pub mod rda;
 pub mod resources;
+pub mod scalars;
 pub mod security;
 pub mod tasks;
 pub mod templates;
-pub mod types;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -182,7 +183,15 @@ impl ApiState {
     }
 }
 
-pub type Api = (
+/// Every operation group, listed once: the type of the whole API and its value.
+macro_rules! apis {
+    ($($module:ident::$api:ident),* $(,)?) => {
+        pub type Api = ($($module::$api,)*);
+        const APIS: Api = ($($module::$api,)*);
+    };
+}
+
+apis!(
     auth::AuthApi,
     dmps::DmpsApi,
     tasks::TasksApi,
@@ -196,22 +205,7 @@ pub type Api = (
 
 /// The OpenAPI service: every operation, documented.
 pub fn openapi() -> OpenApiService<Api, ()> {
-    OpenApiService::new(
-        (
-            auth::AuthApi,
-            dmps::DmpsApi,
-            tasks::TasksApi,
-            resources::ResourcesApi,
-            health::HealthApi,
-            templates::TemplatesApi,
-            admin::AdminApi,
-            madmp::MadmpApi,
-            rda::RdaApi,
-        ),
-        "dmptool",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
+    OpenApiService::new(APIS, "dmptool", env!("CARGO_PKG_VERSION")).description(
         "Write, keep and publish data management plans. Log in with `GET /login` (HTTP Basic) \
          to get an access token, then send it as `Authorization: Bearer <token>`. Every error \
          is a JSON object `{\"error\": \"...\"}`.",

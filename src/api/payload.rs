@@ -1,4 +1,5 @@
-//! A JSON response body the server has already written as text.
+//! Bodies poem-openapi's own payloads do not fit: a JSON response body the server has
+//! already written as text (`JsonText`), and an optional JSON request body (`OptionalJson`).
 //!
 //! poem-openapi's `Json<T>` turns a response into a `serde_json::Value` first (`ToJSON`),
 //! which for a DMP means building and copying the whole document before writing it out.
@@ -8,11 +9,16 @@
 
 use std::marker::PhantomData;
 
-use poem::{IntoResponse, Response};
-use poem_openapi::ApiResponse;
+use poem::{IntoResponse, Request, RequestBody, Response};
 use poem_openapi::payload::Payload;
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
-use poem_openapi::types::Type;
+use poem_openapi::registry::{
+    MetaMediaType, MetaRequest, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
+};
+use poem_openapi::types::{ParseFromJSON, Type};
+use poem_openapi::{ApiExtractor, ApiExtractorType, ApiResponse, ExtractParamOptions};
+use serde_json::Value;
+
+use super::error::{ApiError, body as error_body};
 
 const JSON: &str = "application/json; charset=utf-8";
 
@@ -72,5 +78,65 @@ impl<T: Type> ApiResponse for JsonText<T> {
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+    }
+}
+
+/// An optional JSON request body: absent (empty) is `None`; present, it must be JSON.
+pub struct OptionalJson<T>(pub Option<T>);
+
+fn is_json(content_type: &str) -> bool {
+    content_type
+        .parse::<mime::Mime>()
+        .is_ok_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+}
+
+impl<'a, T: ParseFromJSON> ApiExtractor<'a> for OptionalJson<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: "application/json",
+                schema: T::schema_ref(),
+            }],
+            required: false,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let bytes = match body.take() {
+            Ok(b) => b
+                .into_bytes()
+                .await
+                .map_err(|e| ApiError::BadRequest(error_body(e.to_string())))?,
+            Err(_) => return Ok(Self(None)),
+        };
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self(None));
+        }
+        if let Some(ct) = request.content_type()
+            && !is_json(ct)
+        {
+            return Err(ApiError::UnsupportedMediaType(error_body(format!(
+                "the body must be application/json, not {ct}"
+            )))
+            .into());
+        }
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::BadRequest(error_body(format!("malformed JSON: {e}"))))?;
+        let parsed = T::parse_from_json(Some(value))
+            .map_err(|e| ApiError::BadRequest(error_body(e.into_message())))?;
+        Ok(Self(Some(parsed)))
     }
 }

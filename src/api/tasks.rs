@@ -89,7 +89,7 @@ pub struct TaskOut {
 #[derive(Object)]
 pub struct NewTask {
     /// Id of one of the caller's DMPs.
-    pub dmp: super::types::HexId,
+    pub dmp: super::scalars::HexId,
 }
 
 #[derive(Object)]
@@ -161,7 +161,7 @@ impl TasksApi {
         state: Data<&ApiState>,
         auth: Authed,
         /// Only tasks of this DMP.
-        id_dmp: Query<Option<super::types::HexId>>,
+        id_dmp: Query<Option<super::scalars::HexId>>,
         /// Only tasks with this status.
         status: Query<Option<TaskState>>,
         /// How many at most: the maximum page size (1000 unless configured) when absent,
@@ -193,7 +193,7 @@ impl TasksApi {
         &self,
         state: Data<&ApiState>,
         auth: Authed,
-        id: Path<super::types::HexId>,
+        id: Path<super::scalars::HexId>,
     ) -> Result<Json<TaskOut>, ApiError> {
         // A point read (the frontend polls it): on the async worker (redb readers never
         // wait for a writer), where the hand-off to another thread would cost more.

@@ -3,11 +3,13 @@
 
 pub mod dmp;
 pub mod ids;
+pub mod precondition;
 pub mod task;
 pub mod time;
 pub mod values;
 
 pub use ids::{DmpId, ObjectId, ProjectId, TaskId, UserId};
+pub use precondition::Precondition;
 pub use task::{FileKind, TaskStatus};
 pub use values::{Email, Password, ProjectName, Username};
 

@@ -2,6 +2,7 @@
 //! either directly on the database (server stopped) or through the running server's admin
 //! socket. Both paths end in [`Services::execute_admin`], so they behave the same.
 
+use redb::TableHandle;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -10,7 +11,7 @@ use super::{DB_FILE, Services};
 use crate::store::{SCHEMA_VERSION, Store, StoreError, integrity, meta, tables::*};
 
 /// One administrative operation. Backup and restore move a database file, which the
-/// transport carries beside the request (see `admin::protocol`).
+/// transport carries beside the request (see `admin_socket::protocol`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum AdminRequest {
@@ -253,30 +254,13 @@ pub fn sibling_tmp(path: &std::path::Path) -> std::path::PathBuf {
 /// Empties every table but `meta` (schema version and counters stay).
 fn clear_all(tx: &redb::WriteTransaction) -> Result<(), StoreError> {
     macro_rules! clear {
-        ($($t:ident),*) => {$(
-            tx.delete_table($t)?;
-            tx.open_table($t)?;
+        ($(($t:ident, $since:literal)),*) => {$(
+            if $t.name() != META.name() {
+                tx.delete_table($t)?;
+                tx.open_table($t)?;
+            }
         )*};
     }
-    clear!(
-        USERS,
-        USER_BY_NAME,
-        USER_BY_FOLD,
-        PROJECTS,
-        PROJECT_BY_NAME,
-        USER_PROJECTS,
-        PROJECT_USERS,
-        DMPS,
-        DMPS_BY_OWNER,
-        DMPS_BY_CREATED,
-        DMPS_BY_MODIFIED,
-        TASKS,
-        TASKS_BY_DMP,
-        TASKS_BY_OWNER,
-        TASKS_BY_STATUS,
-        TASK_INPUTS,
-        FILES,
-        REVOKED_SESSIONS
-    );
+    each_table!(clear);
     Ok(())
 }

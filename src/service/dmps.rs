@@ -5,11 +5,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::{Result, ServiceError};
-use super::madmp::Precondition;
 use super::{Caller, Services, files};
 use crate::domain::dmp::{check_answers, client_fields};
 use crate::domain::time::now_millis;
-use crate::domain::{DmpId, UserId};
+use crate::domain::{DmpId, Precondition, UserId};
 use crate::store::records::{DmpRecord, DmpRecordText};
 use crate::store::tables::Oid;
 use crate::store::{ReadTx, dmps, users};
@@ -94,7 +93,7 @@ pub(crate) fn delete_own_in(
     let rec = dmps::get(tx, id.bytes())?
         .filter(|r| r.owner == caller.id.0)
         .ok_or_else(|| not_found(id))?;
-    pre.check(id, &rec)?;
+    pre.check(id, rec.version, rec.updated)?;
     Ok(files::delete_dmp_in(tx, id.bytes())?.disk_names)
 }
 

@@ -2,6 +2,7 @@
 //! each variant to a status code in one place (`api::error`); the CLI prints the message.
 
 use crate::domain::InvalidValue;
+use crate::domain::precondition::Stale;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +168,12 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         next = cause.source();
     }
     out
+}
+
+impl From<Stale> for ServiceError {
+    fn from(e: Stale) -> Self {
+        ServiceError::Stale(e.0)
+    }
 }
 
 impl From<InvalidValue> for ServiceError {

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod completion;
 pub mod dmps;
 pub mod error;
 pub mod export;

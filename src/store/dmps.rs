@@ -4,11 +4,10 @@ use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::de::DeserializeOwned;
 
 use super::records::{DmpRecord, DmpRecordText, decode, encode};
-use super::tables::{DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, Oid};
+use super::tables::{
+    DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, OID_MAX, OID_MIN, Oid, oids_under,
+};
 use super::{ReadTx, StoreError};
-
-const MIN: Oid = [0; 12];
-const MAX: Oid = [0xff; 12];
 
 pub fn get(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpRecord>, StoreError> {
     get_as(tx, id)
@@ -87,7 +86,7 @@ pub fn page_by_owner(
     let table = tx.table(DMPS_BY_OWNER)?;
     let mut ids = Vec::new();
     let mut total = 0u64;
-    for row in table.range((owner, MIN)..=(owner, MAX))? {
+    for row in table.range(oids_under(owner))? {
         let key = row?.0.value();
         if total as usize >= offset && ids.len() < limit {
             ids.push(key.1);
@@ -141,7 +140,7 @@ pub fn ids_by_time(
     if from > to {
         return Ok(out);
     }
-    for row in table.range((owner, from, MIN)..=(owner, to, MAX))? {
+    for row in table.range((owner, from, OID_MIN)..=(owner, to, OID_MAX))? {
         let (_, t, id) = row?.0.value();
         out.push((t, id));
     }

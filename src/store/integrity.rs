@@ -248,24 +248,11 @@ where
 
 /// Copies every table of the catalogue from a snapshot into another database.
 pub fn copy_all(from: &ReadTransaction, to: &WriteTransaction) -> Result<(), StoreError> {
-    copy(from, to, META)?;
-    copy(from, to, USERS)?;
-    copy(from, to, USER_BY_NAME)?;
-    copy(from, to, USER_BY_FOLD)?;
-    copy(from, to, PROJECTS)?;
-    copy(from, to, PROJECT_BY_NAME)?;
-    copy(from, to, USER_PROJECTS)?;
-    copy(from, to, PROJECT_USERS)?;
-    copy(from, to, DMPS)?;
-    copy(from, to, DMPS_BY_OWNER)?;
-    copy(from, to, DMPS_BY_CREATED)?;
-    copy(from, to, DMPS_BY_MODIFIED)?;
-    copy(from, to, TASKS)?;
-    copy(from, to, TASKS_BY_DMP)?;
-    copy(from, to, TASKS_BY_OWNER)?;
-    copy(from, to, TASKS_BY_STATUS)?;
-    copy(from, to, TASK_INPUTS)?;
-    copy(from, to, FILES)?;
-    copy(from, to, REVOKED_SESSIONS)?;
+    macro_rules! copy_each {
+        ($(($t:ident, $since:literal)),*) => {$(
+            copy(from, to, $t)?;
+        )*};
+    }
+    each_table!(copy_each);
     Ok(())
 }

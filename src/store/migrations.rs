@@ -14,37 +14,22 @@ type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 /// `MIGRATIONS[n]` brings a database from version `n` to `n + 1`.
 const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
 
-/// Version 1: every table of the catalogue exists.
+/// Version 1: the tables of the first catalogue exist.
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
-    tx.open_table(META)?;
-    tx.open_table(USERS)?;
-    tx.open_table(USER_BY_NAME)?;
-    tx.open_table(PROJECTS)?;
-    tx.open_table(PROJECT_BY_NAME)?;
-    tx.open_table(USER_PROJECTS)?;
-    tx.open_table(PROJECT_USERS)?;
-    tx.open_table(DMPS)?;
-    tx.open_table(DMPS_BY_OWNER)?;
-    tx.open_table(TASKS)?;
-    tx.open_table(TASKS_BY_DMP)?;
-    tx.open_table(TASKS_BY_OWNER)?;
-    tx.open_table(TASKS_BY_STATUS)?;
-    tx.open_table(FILES)?;
-    tx.open_table(REVOKED_SESSIONS)?;
+    create_added_in(tx, 1)?;
     Ok(())
 }
 
 /// Version 2: tasks keep a snapshot of the DMP they render.
 fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
-    tx.open_table(TASK_INPUTS)?;
+    create_added_in(tx, 2)?;
     Ok(())
 }
 
 /// Version 3: each user's DMPs indexed by creation and modification time (the RDA API
 /// pages and filters by them).
 fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
-    tx.open_table(DMPS_BY_CREATED)?;
-    tx.open_table(DMPS_BY_MODIFIED)?;
+    create_added_in(tx, 3)?;
     let mut rows = Vec::new();
     for row in tx.open_table(DMPS)?.iter()? {
         let (k, v) = row?;
@@ -60,6 +45,7 @@ fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
 /// Version 4: usernames are unique in their folded form (NFKC, case folding), indexed here.
 /// Look-alike names an older version let in stay usable under their exact names.
 fn v3_to_v4(tx: &WriteTransaction) -> Result<(), StoreError> {
+    create_added_in(tx, 4)?;
     let left = super::users::index_folded(tx)?;
     if !left.is_empty() {
         tracing::warn!(users = ?left, "these usernames look like an older account's name: they keep working under their exact spelling only");

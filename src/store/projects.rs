@@ -4,7 +4,7 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::records::{ProjectRecord, decode, encode};
-use super::tables::{PROJECT_BY_NAME, PROJECT_USERS, PROJECTS, USER_PROJECTS};
+use super::tables::{PROJECT_BY_NAME, PROJECT_USERS, PROJECTS, USER_PROJECTS, ids_under};
 use super::{ReadTx, StoreError, meta};
 
 pub fn get(tx: &impl ReadTx, id: u64) -> Result<Option<ProjectRecord>, StoreError> {
@@ -96,7 +96,7 @@ pub fn remove_member(tx: &WriteTransaction, user: u64, project: u64) -> Result<b
 pub fn projects_of(tx: &impl ReadTx, user: u64) -> Result<Vec<u64>, StoreError> {
     let table = tx.table(USER_PROJECTS)?;
     let mut out = Vec::new();
-    for row in table.range((user, 0)..=(user, u64::MAX))? {
+    for row in table.range(ids_under(user))? {
         out.push(row?.0.value().1);
     }
     Ok(out)
@@ -106,7 +106,7 @@ pub fn projects_of(tx: &impl ReadTx, user: u64) -> Result<Vec<u64>, StoreError> 
 pub fn members_of(tx: &impl ReadTx, project: u64) -> Result<Vec<u64>, StoreError> {
     let table = tx.table(PROJECT_USERS)?;
     let mut out = Vec::new();
-    for row in table.range((project, 0)..=(project, u64::MAX))? {
+    for row in table.range(ids_under(project))? {
         out.push(row?.0.value().1);
     }
     Ok(out)

@@ -10,60 +10,147 @@ use redb::TableDefinition;
 /// Object ids as stored: 12 raw bytes (time-ordered).
 pub type Oid = [u8; 12];
 
-/// `name → u64`: `schema_version`, `next_user_id`, `next_project_id`, `token_epoch`.
-pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta-1");
+/// One table of the catalogue, as `ALL` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableInfo {
+    /// The redb name, with its layout version.
+    pub name: &'static str,
+    /// The key and value types, as declared.
+    pub key: &'static str,
+    pub value: &'static str,
+    /// The schema version whose migration created it.
+    pub since: u64,
+}
 
-/// `user id → UserRecord (JSON)`.
-pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users-1");
-/// `username → user id`. Uniqueness of usernames is claimed here.
-pub const USER_BY_NAME: TableDefinition<&str, u64> = TableDefinition::new("user-by-name-1");
+/// Declares every table once: its constant, its row in `ALL`, and its place in
+/// `each_table!` (which generic code over tables of different types calls). `$d` is a `$`,
+/// so that the macro can define a macro of its own.
+macro_rules! catalogue {
+    ($d:tt $( $(#[$doc:meta])* $name:ident: $k:ty => $v:ty = $table:literal, since $since:literal; )*) => {
+        $( $(#[$doc])* pub const $name: TableDefinition<$k, $v> = TableDefinition::new($table); )*
 
-/// `folded username → user id` (schema 4): names are unique in their folded form (NFKC, case
-/// folding; see `domain::Username::folded`), so `ADMIN` or fullwidth `ａｄｍｉｎ` cannot sit
-/// beside `admin`. Look-alikes that an older schema let in keep their exact-name row; the
-/// first of them (by id) holds the folded one.
-pub const USER_BY_FOLD: TableDefinition<&str, u64> = TableDefinition::new("user-by-fold-1");
+        /// Every table of the catalogue, in declaration order.
+        pub const ALL: &[TableInfo] = &[$(
+            TableInfo { name: $table, key: stringify!($k), value: stringify!($v), since: $since },
+        )*];
 
-/// `project id → ProjectRecord (JSON)`.
-pub const PROJECTS: TableDefinition<u64, &[u8]> = TableDefinition::new("projects-1");
-/// `project name → project id`. Uniqueness of project names is claimed here.
-pub const PROJECT_BY_NAME: TableDefinition<&str, u64> = TableDefinition::new("project-by-name-1");
-/// `(user id, project id) → ()`: the projects of a user.
-pub const USER_PROJECTS: TableDefinition<(u64, u64), ()> = TableDefinition::new("user-projects-1");
-/// `(project id, user id) → ()`: the members of a project.
-pub const PROJECT_USERS: TableDefinition<(u64, u64), ()> = TableDefinition::new("project-users-1");
+        /// `each_table!(m)` expands to `m!((TABLE, since), ...)` with every table of the
+        /// catalogue: for code that does one thing to each table, whatever its types.
+        macro_rules! each_table {
+            ($d m:ident) => { $d m!($( ($name, $since) ),*) };
+        }
+        pub(crate) use each_table;
+    };
+}
 
-/// `dmp id → DmpRecord (JSON)`.
-pub const DMPS: TableDefinition<Oid, &[u8]> = TableDefinition::new("dmps-1");
-/// `(owner user id, dmp id) → ()`: a user's DMPs, oldest first.
-pub const DMPS_BY_OWNER: TableDefinition<(u64, Oid), ()> = TableDefinition::new("dmps-by-owner-1");
-/// `(owner user id, created millis, dmp id) → ()`: a user's DMPs by creation time (schema 3).
-pub const DMPS_BY_CREATED: TableDefinition<(u64, i64, Oid), ()> =
-    TableDefinition::new("dmps-by-created-1");
-/// `(owner user id, modified millis, dmp id) → ()`: a user's DMPs by last change (schema 3).
-pub const DMPS_BY_MODIFIED: TableDefinition<(u64, i64, Oid), ()> =
-    TableDefinition::new("dmps-by-modified-1");
+catalogue! {$
+    /// `name → u64`: `schema_version`, `next_user_id`, `next_project_id`, `token_epoch`.
+    META: &str => u64 = "meta-1", since 1;
+    /// `user id → UserRecord (JSON)`.
+    USERS: u64 => &[u8] = "users-1", since 1;
+    /// `username → user id`. Uniqueness of usernames is claimed here.
+    USER_BY_NAME: &str => u64 = "user-by-name-1", since 1;
+    /// `folded username → user id` (schema 4): names are unique in their folded form (NFKC, case
+    /// folding; see `domain::Username::folded`), so `ADMIN` or fullwidth `ａｄｍｉｎ` cannot sit
+    /// beside `admin`. Look-alikes that an older schema let in keep their exact-name row; the
+    /// first of them (by id) holds the folded one.
+    USER_BY_FOLD: &str => u64 = "user-by-fold-1", since 4;
+    /// `project id → ProjectRecord (JSON)`.
+    PROJECTS: u64 => &[u8] = "projects-1", since 1;
+    /// `project name → project id`. Uniqueness of project names is claimed here.
+    PROJECT_BY_NAME: &str => u64 = "project-by-name-1", since 1;
+    /// `(user id, project id) → ()`: the projects of a user.
+    USER_PROJECTS: (u64, u64) => () = "user-projects-1", since 1;
+    /// `(project id, user id) → ()`: the members of a project.
+    PROJECT_USERS: (u64, u64) => () = "project-users-1", since 1;
+    /// `dmp id → DmpRecord (JSON)`.
+    DMPS: Oid => &[u8] = "dmps-1", since 1;
+    /// `(owner user id, dmp id) → ()`: a user's DMPs, oldest first.
+    DMPS_BY_OWNER: (u64, Oid) => () = "dmps-by-owner-1", since 1;
+    /// `(owner user id, created millis, dmp id) → ()`: a user's DMPs by creation time (schema 3).
+    DMPS_BY_CREATED: (u64, i64, Oid) => () = "dmps-by-created-1", since 3;
+    /// `(owner user id, modified millis, dmp id) → ()`: a user's DMPs by last change (schema 3).
+    DMPS_BY_MODIFIED: (u64, i64, Oid) => () = "dmps-by-modified-1", since 3;
+    /// `task id → TaskRecord (JSON)`.
+    TASKS: Oid => &[u8] = "tasks-1", since 1;
+    /// `(dmp id, task id) → ()`: a DMP's tasks; read in reverse for newest first.
+    TASKS_BY_DMP: (Oid, Oid) => () = "tasks-by-dmp-1", since 1;
+    /// `(owner user id, task id) → ()`: a user's tasks; read in reverse for newest first.
+    TASKS_BY_OWNER: (u64, Oid) => () = "tasks-by-owner-1", since 1;
+    /// `(status code, task id) → ()`: tasks by status (see `tasks::status_code`), oldest first.
+    TASKS_BY_STATUS: (u8, Oid) => () = "tasks-by-status-1", since 1;
+    /// `task id → TaskInput (JSON)`: the DMP as it was when the task was made, kept until the
+    /// task is done or failed, so a document shows the plan as it was at the request (schema 2).
+    TASK_INPUTS: Oid => &[u8] = "task-inputs-1", since 2;
+    /// `file id → FileRecord (JSON)`: generated documents. The file id is what download URLs
+    /// carry; the record names the file on disk, which the server chose.
+    FILES: &str => &[u8] = "files-1", since 1;
+    /// `session id → expiry (seconds since the epoch)`: logged-out sessions. A session is one
+    /// login: its access and refresh tokens share the id. Rows are purged once expired.
+    REVOKED_SESSIONS: [u8; 16] => u64 = "revoked-sessions-1", since 1;
+}
 
-/// `task id → TaskRecord (JSON)`.
-pub const TASKS: TableDefinition<Oid, &[u8]> = TableDefinition::new("tasks-1");
-/// `(dmp id, task id) → ()`: a DMP's tasks; read in reverse for newest first.
-pub const TASKS_BY_DMP: TableDefinition<(Oid, Oid), ()> = TableDefinition::new("tasks-by-dmp-1");
-/// `(owner user id, task id) → ()`: a user's tasks; read in reverse for newest first.
-pub const TASKS_BY_OWNER: TableDefinition<(u64, Oid), ()> =
-    TableDefinition::new("tasks-by-owner-1");
-/// `(status code, task id) → ()`: tasks by status (see `tasks::status_code`), oldest first.
-pub const TASKS_BY_STATUS: TableDefinition<(u8, Oid), ()> =
-    TableDefinition::new("tasks-by-status-1");
+/// The bounds of object ids: `(prefix, OID_MIN)..=(prefix, OID_MAX)` is every row of an
+/// index under one prefix.
+pub const OID_MIN: Oid = [0; 12];
+pub const OID_MAX: Oid = [0xff; 12];
 
-/// `task id → TaskInput (JSON)`: the DMP as it was when the task was made, kept until the
-/// task is done or failed, so a document shows the plan as it was at the request (schema 2).
-pub const TASK_INPUTS: TableDefinition<Oid, &[u8]> = TableDefinition::new("task-inputs-1");
+/// Every row of a `(prefix, Oid)` index under `prefix`.
+pub fn oids_under<P: Copy>(prefix: P) -> std::ops::RangeInclusive<(P, Oid)> {
+    (prefix, OID_MIN)..=(prefix, OID_MAX)
+}
 
-/// `file id → FileRecord (JSON)`: generated documents. The file id is what download URLs
-/// carry; the record names the file on disk, which the server chose.
-pub const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files-1");
+/// Every row of a `(prefix, u64)` index under `prefix`.
+pub fn ids_under(prefix: u64) -> std::ops::RangeInclusive<(u64, u64)> {
+    (prefix, 0)..=(prefix, u64::MAX)
+}
 
-/// `session id → expiry (seconds since the epoch)`: logged-out sessions. A session is one
-/// login: its access and refresh tokens share the id. Rows are purged once expired.
-pub const REVOKED_SESSIONS: TableDefinition<[u8; 16], u64> =
-    TableDefinition::new("revoked-sessions-1");
+/// Creates the tables that schema version `version` added (a migration's first step).
+pub fn create_added_in(tx: &redb::WriteTransaction, version: u64) -> Result<(), redb::TableError> {
+    macro_rules! create {
+        ($(($t:ident, $since:literal)),*) => {$(
+            if $since == version {
+                tx.open_table($t)?;
+            }
+        )*};
+    }
+    each_table!(create);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_is_listed_once_and_added_by_a_known_version() {
+        let mut names: Vec<&str> = ALL.iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len());
+        let newest = crate::store::SCHEMA_VERSION;
+        assert!(ALL.iter().all(|t| (1..=newest).contains(&t.since)));
+        assert_eq!(
+            ALL.iter().find(|t| t.name == "users-1").map(|t| t.key),
+            Some("u64")
+        );
+    }
+
+    #[test]
+    fn a_new_database_holds_exactly_the_tables_of_the_catalogue() {
+        use redb::TableHandle;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("t.redb")).unwrap();
+        let mut made: Vec<String> = store
+            .read(|tx| {
+                Ok::<_, crate::store::StoreError>(
+                    tx.list_tables()?.map(|t| t.name().to_owned()).collect(),
+                )
+            })
+            .unwrap();
+        made.sort_unstable();
+        let mut listed: Vec<String> = ALL.iter().map(|t| t.name.to_owned()).collect();
+        listed.sort_unstable();
+        assert_eq!(made, listed);
+    }
+}

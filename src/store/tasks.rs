@@ -3,12 +3,11 @@
 use redb::{ReadableTable, WriteTransaction};
 
 use super::records::{TaskInput, TaskRecord, decode, encode};
-use super::tables::{Oid, TASK_INPUTS, TASKS, TASKS_BY_DMP, TASKS_BY_OWNER, TASKS_BY_STATUS};
+use super::tables::{
+    Oid, TASK_INPUTS, TASKS, TASKS_BY_DMP, TASKS_BY_OWNER, TASKS_BY_STATUS, oids_under,
+};
 use super::{ReadTx, StoreError};
 use crate::domain::TaskStatus;
-
-const MIN: Oid = [0; 12];
-const MAX: Oid = [0xff; 12];
 
 /// The status byte used in `TASKS_BY_STATUS` keys. Fixed: changing one needs a migration.
 pub fn status_code(s: TaskStatus) -> u8 {
@@ -100,7 +99,7 @@ pub fn delete_input(tx: &WriteTransaction, id: Oid) -> Result<(), StoreError> {
 pub fn ids_by_dmp(tx: &impl ReadTx, dmp: Oid) -> Result<Vec<Oid>, StoreError> {
     let table = tx.table(TASKS_BY_DMP)?;
     let mut out = Vec::new();
-    for row in table.range((dmp, MIN)..=(dmp, MAX))?.rev() {
+    for row in table.range(oids_under(dmp))?.rev() {
         out.push(row?.0.value().1);
     }
     Ok(out)
@@ -110,7 +109,7 @@ pub fn ids_by_dmp(tx: &impl ReadTx, dmp: Oid) -> Result<Vec<Oid>, StoreError> {
 pub fn ids_by_owner(tx: &impl ReadTx, owner: u64) -> Result<Vec<Oid>, StoreError> {
     let table = tx.table(TASKS_BY_OWNER)?;
     let mut out = Vec::new();
-    for row in table.range((owner, MIN)..=(owner, MAX))?.rev() {
+    for row in table.range(oids_under(owner))?.rev() {
         out.push(row?.0.value().1);
     }
     Ok(out)
@@ -124,7 +123,7 @@ pub fn waiting_of_owner(tx: &impl ReadTx, owner: u64) -> Result<usize, StoreErro
     let mut n = 0;
     for status in [TaskStatus::Pending, TaskStatus::Running] {
         let code = status_code(status);
-        for row in by_status.range((code, MIN)..=(code, MAX))? {
+        for row in by_status.range(oids_under(code))? {
             let id = row?.0.value().1;
             if by_owner.get((owner, id))?.is_some() {
                 n += 1;
@@ -143,7 +142,7 @@ pub fn ids_by_status(
     let table = tx.table(TASKS_BY_STATUS)?;
     let code = status_code(status);
     let mut out = Vec::new();
-    for row in table.range((code, MIN)..=(code, MAX))?.take(limit) {
+    for row in table.range(oids_under(code))?.take(limit) {
         out.push(row?.0.value().1);
     }
     Ok(out)

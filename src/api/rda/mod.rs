@@ -18,8 +18,9 @@ use serde_json::Value;
 
 use super::ApiState;
 use super::security::Authed;
+use crate::domain::Precondition;
 use crate::domain::time::iso8601;
-use crate::service::madmp::{MadmpDoc, MadmpQuery, Precondition, SortKey};
+use crate::service::madmp::{MadmpDoc, MadmpQuery, SortKey};
 pub use errors::{RdaError, RdaErrorBody};
 
 /// The description of the RDA API's own OpenAPI document.
@@ -473,7 +474,7 @@ fn default_count() -> u32 {
 #[derive(Debug, Clone)]
 pub struct LanguageCode(pub String);
 
-super::types::string_type!(
+super::scalars::string_type!(
     LanguageCode,
     "RdaLanguageCode",
     MetaSchema {

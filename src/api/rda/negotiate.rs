@@ -58,6 +58,9 @@ fn quality(ranges: &[(String, u32)], media: &str) -> u32 {
     best.map_or(0, |(_, q)| q)
 }
 
+/// The media ranges of an `Accept` value with their qualities (0-1000).
+// By hand: poem's `Accept` extractor drops the q-values and keeps `q=0` ranges (which here
+// must refuse a type), and `mime` parses one type, not a weighted list.
 fn ranges(accept: &str) -> Vec<(String, u32)> {
     accept
         .split(',')

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{CliError, Target, input};
-use crate::admin::client::AdminClient;
+use crate::admin_socket::client::AdminClient;
 use crate::service::admin::AdminRequest;
 
 #[derive(clap::Args, Debug)]

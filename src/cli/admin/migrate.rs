@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use super::{CliError, Target};
-use crate::admin::client::AdminClient;
+use crate::admin_socket::client::AdminClient;
 use crate::legacy;
 use crate::service::export;
 use crate::service::legacy::{ImportOptions, ImportReport, LegacyImport};

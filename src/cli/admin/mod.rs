@@ -2,7 +2,7 @@
 //!
 //! Each command builds an `AdminRequest` and runs it on the database directly when no server
 //! has it open, or through the running server's admin socket when one does (see
-//! `crate::admin`). Either way the same service code runs.
+//! `crate::admin_socket`). Either way the same service code runs.
 
 mod database;
 mod input;
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use serde_json::Value;
 
-use crate::admin::client::AdminClient;
+use crate::admin_socket::client::AdminClient;
 use crate::service::admin::AdminRequest;
 use crate::service::{DB_FILE, ServiceError, Services, Settings};
 use crate::store::StoreError;

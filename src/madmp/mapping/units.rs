@@ -1,276 +1,15 @@
-//! Field by field: how questionnaire answers become parts of a maDMP document and back.
-//!
-//! The mapping is a list of units. Each unit owns some answer keys and some places in the
-//! `dmp` object, and knows both directions. Export writes a unit into the document; import
-//! reads it back. Because each unit is self-contained, a stored maDMP document can be
-//! brought up to date by re-writing only the units whose answers changed (see `super`).
-//! docs/madmp.md describes every unit for people.
+//! The units, each in both directions: `*_out` writes its answers into the `dmp` object,
+//! `*_in` reads them back. `super::UNITS` lists them with the keys each owns.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::license;
-
-type Obj = Map<String, Value>;
-
-/// What export needs beyond the answers.
-pub struct UnitCtx<'a> {
-    /// The DMP's creation date (`YYYY-MM-DD`): a licence applies from it unless embargoed.
-    pub created_date: &'a str,
-}
-
-pub struct Unit {
-    pub name: &'static str,
-    pub keys: &'static [&'static str],
-    pub export: fn(&Obj, &mut Obj, &UnitCtx),
-    pub import: fn(&Obj, &mut Obj),
-}
-
-pub const UNITS: &[Unit] = &[
-    Unit {
-        name: "title",
-        keys: &["name"],
-        export: title_out,
-        import: title_in,
-    },
-    Unit {
-        name: "purpose",
-        keys: &["purpose"],
-        export: purpose_out,
-        import: purpose_in,
-    },
-    Unit {
-        name: "language",
-        keys: &["language"],
-        export: language_out,
-        import: language_in,
-    },
-    Unit {
-        name: "project",
-        keys: &["project", "project_description"],
-        export: project_out,
-        import: project_in,
-    },
-    Unit {
-        name: "ethics",
-        keys: &[
-            "personal",
-            "personal_text",
-            "protected_geolocation",
-            "protected_geolocation_text",
-        ],
-        export: ethics_out,
-        import: ethics_in,
-    },
-    Unit {
-        name: "description",
-        keys: &["description"],
-        export: description_out,
-        import: description_in,
-    },
-    Unit {
-        name: "keywords",
-        keys: &["keywords"],
-        export: keywords_out,
-        import: keywords_in,
-    },
-    Unit {
-        name: "quality",
-        keys: &["quality", "quality_text"],
-        export: quality_out,
-        import: quality_in,
-    },
-    Unit {
-        name: "vocabulary",
-        keys: &["vocabulary", "vocabulary_text"],
-        export: vocabulary_out,
-        import: vocabulary_in,
-    },
-    Unit {
-        name: "reuse",
-        keys: &["reuse", "reuse_url"],
-        export: reuse_out,
-        import: reuse_in,
-    },
-    Unit {
-        name: "conditions",
-        keys: &["conditions"],
-        export: conditions_out,
-        import: conditions_in,
-    },
-    Unit {
-        name: "distribution",
-        keys: &[
-            "sharing",
-            "embargo",
-            "embargo_date",
-            "license",
-            "use_data",
-            "use_data_url",
-            "size_dataset",
-            "number_contributions",
-            "contribution_size",
-        ],
-        export: distribution_out,
-        import: distribution_in,
-    },
-];
+use super::json::*;
+use super::{Obj, UnitCtx};
+use crate::madmp::license;
 
 pub const PERSONAL_TITLE: &str = "Personal data";
 pub const GEOLOCATION_TITLE: &str = "Protected geolocation";
 pub const DEFAULT_LANGUAGE: &str = "eng";
-
-// ---- reading answers and documents ----------------------------------------------------
-
-/// An answer as text, exactly as given ("" when absent, blank or not text).
-pub fn text<'a>(answers: &'a Obj, key: &str) -> &'a str {
-    match answers.get(key).and_then(Value::as_str) {
-        Some(t) if !t.trim().is_empty() => t,
-        _ => "",
-    }
-}
-
-/// A yes/no answer: `Some(true)` for "Yes", `Some(false)` for "No", else `None`.
-fn yes_no(answers: &Obj, key: &str) -> Option<bool> {
-    match text(answers, key).trim().to_ascii_lowercase().as_str() {
-        "yes" => Some(true),
-        "no" => Some(false),
-        _ => None,
-    }
-}
-
-fn booleanish(v: Option<bool>) -> &'static str {
-    match v {
-        Some(true) => "yes",
-        Some(false) => "no",
-        None => "unknown",
-    }
-}
-
-fn answer_of_booleanish(v: Option<&Value>) -> &'static str {
-    match v.and_then(Value::as_str) {
-        Some("yes") => "Yes",
-        Some("no") => "No",
-        _ => "",
-    }
-}
-
-fn set_text(answers: &mut Obj, key: &str, value: impl Into<String>) {
-    answers.insert(key.to_owned(), Value::String(value.into()));
-}
-
-fn str_at<'a>(v: &'a Obj, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-/// Sets `key` to a string, or removes it when the string is empty.
-fn put_or_remove(obj: &mut Obj, key: &str, value: &str) {
-    if value.is_empty() {
-        obj.remove(key);
-    } else {
-        obj.insert(key.to_owned(), Value::String(value.to_owned()));
-    }
-}
-
-/// The first element of an array member, if it is an object.
-fn first<'a>(obj: &'a Obj, key: &str) -> Option<&'a Obj> {
-    obj.get(key)?.as_array()?.first()?.as_object()
-}
-
-/// The first element of an array member, created (with `seed`) when absent.
-fn first_mut<'a>(obj: &'a mut Obj, key: &str, seed: impl FnOnce() -> Obj) -> &'a mut Obj {
-    let arr = obj.entry(key.to_owned()).or_insert_with(|| json!([]));
-    if !arr.is_array() {
-        *arr = json!([]);
-    }
-    let Value::Array(items) = arr else {
-        unreachable!("made an array above")
-    };
-    if !items.first().is_some_and(Value::is_object) {
-        items.insert(0, Value::Object(seed()));
-    }
-    match items.first_mut() {
-        Some(Value::Object(o)) => o,
-        _ => unreachable!("an object was put first above"),
-    }
-}
-
-/// Removes the first element of an array member, and the member once it is empty.
-fn remove_first(obj: &mut Obj, key: &str) {
-    if let Some(Value::Array(items)) = obj.get_mut(key) {
-        if !items.is_empty() {
-            items.remove(0);
-        }
-        if items.is_empty() {
-            obj.remove(key);
-        }
-    }
-}
-
-/// The first dataset (the questionnaire describes one).
-pub fn dataset(dmp: &Obj) -> Option<&Obj> {
-    first(dmp, "dataset")
-}
-
-fn dataset_mut(dmp: &mut Obj) -> &mut Obj {
-    let title = str_at(dmp, "title").to_owned();
-    let id = dataset_id_for(
-        dmp.get("dmp_id")
-            .and_then(|d| d.get("identifier"))
-            .and_then(Value::as_str),
-    );
-    first_mut(dmp, "dataset", || new_dataset(&title, id))
-}
-
-/// The identifier of the plan's one dataset: `{dmp_id}#dataset-1` (type `url`) when the
-/// plan's identifier is a URL, else `dataset-1` (type `other`).
-pub fn dataset_id_for(dmp_id: Option<&str>) -> Value {
-    match dmp_id.filter(|d| d.starts_with("http://") || d.starts_with("https://")) {
-        Some(url) => json!({"identifier": format!("{url}#dataset-1"), "type": "url"}),
-        None => json!({"identifier": "dataset-1", "type": "other"}),
-    }
-}
-
-/// A dataset with the fields the schema requires.
-pub fn new_dataset(title: &str, dataset_id: Value) -> Obj {
-    let title = if title.is_empty() {
-        "Data of the plan"
-    } else {
-        title
-    };
-    let mut o = Obj::new();
-    o.insert("title".into(), json!(title));
-    o.insert("dataset_id".into(), dataset_id);
-    o.insert("personal_data".into(), json!("unknown"));
-    o.insert("sensitive_data".into(), json!("unknown"));
-    o
-}
-
-fn ds_str<'a>(dmp: &'a Obj, key: &str) -> &'a str {
-    dataset(dmp).map_or("", |d| str_at(d, key))
-}
-
-/// Splits a free-text list on commas, semicolons and line breaks.
-fn split_list(s: &str) -> Vec<String> {
-    s.split([',', ';', '\n'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The strings of a JSON array (nothing for anything else).
-pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-// ---- the units ------------------------------------------------------------------------
 
 pub fn title_text(answers: &Obj) -> &str {
     match text(answers, "name") {
@@ -279,34 +18,34 @@ pub fn title_text(answers: &Obj) -> &str {
     }
 }
 
-fn title_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn title_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     dmp.insert("title".into(), Value::String(title_text(a).to_owned()));
 }
-fn title_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn title_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "name", str_at(dmp, "title"));
 }
 
-fn purpose_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn purpose_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     put_or_remove(dmp, "description", text(a, "purpose"));
 }
-fn purpose_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn purpose_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "purpose", str_at(dmp, "description"));
 }
 
-fn language_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn language_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let lang = text(a, "language").trim();
-    let lang = if super::schema::is_language(lang) {
+    let lang = if crate::madmp::schema::is_language(lang) {
         lang
     } else {
         DEFAULT_LANGUAGE
     };
     dmp.insert("language".into(), Value::String(lang.to_owned()));
 }
-fn language_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn language_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "language", str_at(dmp, "language"));
 }
 
-fn project_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn project_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let (title, description) = (text(a, "project"), text(a, "project_description"));
     if title.is_empty() && description.is_empty() {
         // Drop the project only if it holds nothing but what this unit wrote.
@@ -326,7 +65,7 @@ fn project_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     project.insert("title".into(), Value::String(title.to_owned()));
     put_or_remove(project, "description", description);
 }
-fn project_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn project_in(dmp: &Obj, a: &mut Obj) {
     let p = first(dmp, "project");
     set_text(a, "project", p.map_or("", |p| str_at(p, "title")));
     set_text(
@@ -336,7 +75,7 @@ fn project_in(dmp: &Obj, a: &mut Obj) {
     );
 }
 
-fn ethics_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn ethics_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let personal = yes_no(a, "personal");
     let geo = yes_no(a, "protected_geolocation");
     let exist = match (personal, geo) {
@@ -385,7 +124,7 @@ fn ethics_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
         ds.insert("security_and_privacy".into(), Value::Array(items));
     }
 }
-fn ethics_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn ethics_in(dmp: &Obj, a: &mut Obj) {
     let ds = dataset(dmp);
     set_text(
         a,
@@ -419,14 +158,14 @@ fn ethics_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "protected_geolocation_text", item(GEOLOCATION_TITLE));
 }
 
-fn description_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn description_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     put_or_remove(dataset_mut(dmp), "description", text(a, "description"));
 }
-fn description_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn description_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "description", ds_str(dmp, "description"));
 }
 
-fn keywords_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn keywords_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let words = split_list(text(a, "keywords"));
     let ds = dataset_mut(dmp);
     if words.is_empty() {
@@ -435,7 +174,7 @@ fn keywords_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
         ds.insert("keyword".into(), json!(words));
     }
 }
-fn keywords_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn keywords_in(dmp: &Obj, a: &mut Obj) {
     set_text(
         a,
         "keywords",
@@ -443,7 +182,7 @@ fn keywords_in(dmp: &Obj, a: &mut Obj) {
     );
 }
 
-fn quality_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn quality_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let t = text(a, "quality_text");
     let ds = dataset_mut(dmp);
     if t.is_empty() {
@@ -452,13 +191,13 @@ fn quality_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
         ds.insert("data_quality_assurance".into(), json!([t]));
     }
 }
-fn quality_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn quality_in(dmp: &Obj, a: &mut Obj) {
     let t = strings(dataset(dmp).and_then(|d| d.get("data_quality_assurance"))).join("\n");
     set_text(a, "quality", if t.is_empty() { "" } else { "Yes" });
     set_text(a, "quality_text", t);
 }
 
-fn vocabulary_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn vocabulary_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let items: Vec<Value> = text(a, "vocabulary_text")
         .split([';', '\n'])
         .map(str::trim)
@@ -483,7 +222,7 @@ fn vocabulary_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
         ds.insert("metadata".into(), Value::Array(items));
     }
 }
-fn vocabulary_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn vocabulary_in(dmp: &Obj, a: &mut Obj) {
     let names: Vec<String> = dataset(dmp)
         .and_then(|d| d.get("metadata"))
         .and_then(Value::as_array)
@@ -511,7 +250,7 @@ fn vocabulary_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "vocabulary_text", names.join("; "));
 }
 
-fn reuse_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn reuse_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     let reuse = yes_no(a, "reuse");
     let ds = dataset_mut(dmp);
     match reuse {
@@ -547,9 +286,9 @@ fn reuse_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     }
 }
 
-const DERIVED_FROM: &str = "IsDerivedFrom";
+pub(super) const DERIVED_FROM: &str = "IsDerivedFrom";
 
-fn related(url: &str) -> Value {
+pub(super) fn related(url: &str) -> Value {
     let ty = if url.starts_with("https://doi.org/") {
         "doi"
     } else {
@@ -557,7 +296,7 @@ fn related(url: &str) -> Value {
     };
     json!({"identifier": url, "relation_type": DERIVED_FROM, "type": ty})
 }
-fn reuse_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn reuse_in(dmp: &Obj, a: &mut Obj) {
     let v = dataset(dmp)
         .and_then(|d| d.get("is_reused"))
         .and_then(Value::as_bool);
@@ -584,22 +323,22 @@ fn reuse_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "reuse_url", url);
 }
 
-fn conditions_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
+pub(super) fn conditions_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     put_or_remove(dataset_mut(dmp), "rights", text(a, "conditions"));
 }
-fn conditions_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn conditions_in(dmp: &Obj, a: &mut Obj) {
     set_text(a, "conditions", ds_str(dmp, "rights"));
 }
 
 /// Size labels the frontend offers, with the upper bound used as an estimate.
-const SIZES: [(&str, Option<i64>); 3] = [
+pub(super) const SIZES: [(&str, Option<i64>); 3] = [
     ("Small (less than 100MB)", Some(100_000_000)),
     ("Medium (more than 100MB to 1GB)", Some(1_000_000_000)),
     ("Big (more than 1GB)", None),
 ];
 
 /// `"5 MB"` → 5,000,000 (decimal units; KiB-style binary units too).
-fn parse_size(s: &str) -> Option<f64> {
+pub(super) fn parse_size(s: &str) -> Option<f64> {
     let s = s.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))
@@ -641,7 +380,7 @@ pub fn byte_size(a: &Obj) -> Option<i64> {
         .and_then(|(_, bound)| *bound)
 }
 
-fn size_label(bytes: i64) -> &'static str {
+pub(super) fn size_label(bytes: i64) -> &'static str {
     match bytes {
         b if b <= 100_000_000 => SIZES[0].0,
         b if b <= 1_000_000_000 => SIZES[1].0,
@@ -650,7 +389,7 @@ fn size_label(bytes: i64) -> &'static str {
 }
 
 /// A `YYYY-MM-DD` date (RFC 3339 full-date, strictly), if the answer is one.
-fn date(s: &str) -> Option<&str> {
+pub(super) fn date(s: &str) -> Option<&str> {
     crate::domain::time::is_full_date(s).then_some(s)
 }
 
@@ -667,7 +406,7 @@ pub fn notes(a: &Obj) -> Vec<String> {
     notes
 }
 
-fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
+pub(super) fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
     let sharing = yes_no(a, "sharing");
     let embargo = yes_no(a, "embargo") == Some(true);
     let license_url = license::url_of(text(a, "license"));
@@ -713,7 +452,7 @@ fn distribution_out(a: &Obj, dmp: &mut Obj, ctx: &UnitCtx) {
         None => dist.remove("byte_size"),
     };
 }
-fn distribution_in(dmp: &Obj, a: &mut Obj) {
+pub(super) fn distribution_in(dmp: &Obj, a: &mut Obj) {
     let created = str_at(dmp, "created").get(..10).unwrap_or("");
     let dist = dataset(dmp).and_then(|d| first(d, "distribution"));
     let access = dist.map_or("", |d| str_at(d, "data_access"));
