@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::template::{Section, Template, compose, value_text};
+use super::template::{Section, Template, is_placeholder, own_answer, value_text};
 
 /// Shown wherever a question has no answer yet.
 pub const NOT_ANSWERED: &str = "Not answered yet";
@@ -14,6 +14,8 @@ pub enum Block {
     Section(String),
     /// A subsection (Heading 2).
     Subsection(String),
+    /// A sub-heading of the template inside a section ("Repository").
+    Group(String),
     /// A question of the template (bold).
     Question(String),
     /// One paragraph of an answer.
@@ -63,8 +65,14 @@ pub fn clean(s: &str) -> String {
         .to_owned()
 }
 
+/// A plan field for the title block: "" when not answered or a placeholder (`none`).
 fn field(doc: &Map<String, Value>, name: &str) -> String {
-    clean(&value_text(doc.get(name)))
+    let text = clean(&value_text(doc.get(name)));
+    if is_placeholder(&text) {
+        String::new()
+    } else {
+        text
+    }
 }
 
 impl DocModel {
@@ -100,18 +108,35 @@ impl DocModel {
         ));
 
         let mut blocks = Vec::new();
-        fn walk(s: &Section, depth: usize, doc: &Map<String, Value>, blocks: &mut Vec<Block>) {
-            let heading = clean(&s.title);
+        fn walk(
+            t: &Template,
+            s: &Section,
+            depth: usize,
+            doc: &Map<String, Value>,
+            blocks: &mut Vec<Block>,
+        ) {
+            let heading = match &s.number {
+                Some(n) if !n.trim().is_empty() => clean(&format!("{}. {}", n.trim(), s.title)),
+                _ => clean(&s.title),
+            };
             blocks.push(if depth == 0 {
                 Block::Section(heading)
             } else {
                 Block::Subsection(heading)
             });
+            let mut group: Option<&str> = None;
             for q in &s.questions {
+                let this = q.group.as_deref().map(str::trim).filter(|g| !g.is_empty());
+                if this.is_some() && this != group {
+                    blocks.push(Block::Group(clean(this.unwrap_or_default())));
+                }
+                group = this;
                 blocks.push(Block::Question(clean(&q.question)));
-                let answers: Vec<String> = compose(q, doc)
-                    .iter()
-                    .map(|a| clean(a))
+                // The plan's own words first, then what its fields say (template.rs).
+                let answers: Vec<String> = own_answer(doc, &q.id)
+                    .into_iter()
+                    .chain(t.compose(q, doc))
+                    .map(|a| clean(&a))
                     .filter(|a| !a.is_empty())
                     .collect();
                 if answers.is_empty() {
@@ -121,11 +146,11 @@ impl DocModel {
                 }
             }
             for sub in &s.subsections {
-                walk(sub, depth + 1, doc, blocks);
+                walk(t, sub, depth + 1, doc, blocks);
             }
         }
         for s in &input.template.sections {
-            walk(s, 0, doc, &mut blocks);
+            walk(input.template, s, 0, doc, &mut blocks);
         }
         Self {
             title: clean(&title),
@@ -142,9 +167,11 @@ impl DocModel {
         let mut out = vec![self.title.clone(), self.subtitle.clone()];
         out.extend(self.info.iter().map(|(k, v)| format!("{k}: {v}")));
         out.extend(self.blocks.iter().map(|b| match b {
-            Block::Section(t) | Block::Subsection(t) | Block::Question(t) | Block::Answer(t) => {
-                t.clone()
-            }
+            Block::Section(t)
+            | Block::Subsection(t)
+            | Block::Group(t)
+            | Block::Question(t)
+            | Block::Answer(t) => t.clone(),
             Block::NotAnswered => NOT_ANSWERED.to_owned(),
         }));
         out
