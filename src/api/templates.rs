@@ -1,5 +1,6 @@
 //! `GET /templates`, `GET /templates/{name}`: the funder templates, so a frontend can build
-//! its form from them. No token needed: templates hold no user data.
+//! its form from them; `GET /schemas/plan.json`: the JSON Schema of a plan. No token
+//! needed: neither holds user data.
 
 use std::collections::BTreeMap;
 
@@ -155,10 +156,29 @@ fn service_error(e: TemplateError) -> ServiceError {
     }
 }
 
+/// The plan schema, as committed in assets/schemas/plan.json.
+#[derive(poem_openapi::ApiResponse)]
+pub enum PlanSchema {
+    /// The JSON Schema (draft 2020-12) of a plan's structured parts.
+    #[oai(status = 200, content_type = "application/schema+json")]
+    Ok(poem_openapi::payload::Binary<Vec<u8>>),
+}
+
 pub struct TemplatesApi;
 
 #[OpenApi(tag = "TemplateTags::Templates")]
 impl TemplatesApi {
+    /// The JSON Schema of a plan: the frontend's fields and the structured parts of a
+    /// complete plan (project and funding, contributors, datasets, costs, versions, own
+    /// answers per question). A plan that breaks it is refused with the JSON pointer.
+    #[oai(path = "/schemas/plan.json", method = "get", operation_id = "planSchema")]
+    async fn plan_schema(&self) -> Result<PlanSchema, ApiError> {
+        let bytes = crate::assets::bytes(crate::domain::plan::SCHEMA_PATH).ok_or_else(|| {
+            ServiceError::fault("the plan schema is not built into this binary")
+        })?;
+        Ok(PlanSchema::Ok(poem_openapi::payload::Binary(bytes.to_vec())))
+    }
+
     /// Every template: built in, or from `<data>/templates/`.
     #[oai(path = "/templates", method = "get", operation_id = "listTemplates")]
     async fn list(&self, state: Data<&ApiState>) -> Result<Json<Vec<TemplateSummary>>, ApiError> {
