@@ -893,3 +893,79 @@ fn check_template_accepts_the_builtin_ones_and_lists_a_broken_ones_problems_with
     // Nothing was created: the check needs no data dir.
     assert!(!dir.path().join("none").exists());
 }
+
+#[test]
+fn a_complete_plan_renders_its_cover_datasets_costs_and_people_in_every_template() {
+    let doc = fixture("plan-complete.json");
+    let titles = |key: &str, field: &str| -> Vec<String> {
+        doc[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for template in ["h2020", "horizon-europe", "science-europe"] {
+        let m = model(&doc, template);
+        let (text, _) = check_both(&m);
+        for (label, value) in [
+            ("Project", "Citizen photometers for a darker sky"),
+            ("Acronym", "AZOTEA"),
+            ("Grant agreement", "101094567"),
+            ("Funder", "European Commission"),
+            ("Programme", "Horizon Europe, Cluster 6"),
+            ("Call", "HORIZON-CL6-2023-COMMUNITIES-01"),
+            ("Duration", "1 January 2024 to 31 December 2027"),
+            ("Dissemination level", "Public (PU)"),
+            ("Version", "1.1 of 30 June 2025"),
+        ] {
+            assert!(
+                m.info.iter().any(|(k, v)| k == label && v == value),
+                "{template}: cover lacks {label}: {value} in {:?}",
+                m.info
+            );
+        }
+        let people = &m.info.iter().find(|(k, _)| k == "Contributors").unwrap().1;
+        assert_eq!(
+            people,
+            "Ana García (contact, DMP author); Jaime Zamorano (principal investigator); Lucía Pérez (data steward)"
+        );
+        for t in titles("datasets", "title")
+            .into_iter()
+            .chain(titles("costs", "title"))
+        {
+            assert!(contains_text(&text, &t), "{template}: {t} missing");
+        }
+        for needle in [
+            "Lucía Pérez",
+            "Data steward: Lucía Pérez",
+            "15000 EUR",
+            "covered by the institution",
+        ] {
+            assert!(
+                contains_text(&text, needle),
+                "{template}: {needle:?} missing"
+            );
+        }
+        // Structured parts never leak as JSON.
+        assert!(
+            !text.contains("{\"") && !text.contains("\"title\""),
+            "{template}: JSON in the text"
+        );
+    }
+    // Horizon Europe: a question answered from the datasets, in the plan's order.
+    let m = model(&doc, "horizon-europe");
+    let i = m
+        .blocks
+        .iter()
+        .position(|b| matches!(b, Block::Question(t) if t.starts_with("Will all data be made openly available?")))
+        .unwrap();
+    assert_eq!(
+        m.blocks[i + 2..i + 5],
+        [
+            Block::Answer("Photometer time series: openly accessible.".into()),
+            Block::Answer("Volunteer register: closed. Personal data under the GDPR; kept by the coordinator only.".into()),
+            Block::Answer("All-sky images: restricted access. Embargo until the first paper is published.".into()),
+        ]
+    );
+}

@@ -40,6 +40,9 @@ pub struct TemplateSummary {
 /// are filled from the DMP.
 #[derive(Object)]
 pub struct PartOut {
+    /// When set, the part is composed once per item of this list of the plan
+    /// (`datasets`, `costs`, `contributors`), from the item's fields.
+    pub each: Option<String>,
     /// Field → expected value ("yes"), alternatives (["no", ""]), "*" (answered), "" (not
     /// answered) or "!value" (answered, not that value).
     pub when: BTreeMap<String, Value>,
@@ -62,6 +65,8 @@ pub struct QuestionOut {
     pub per_dataset: bool,
     /// The DMP fields this question's answer is made from.
     pub fields: Vec<String>,
+    /// The lists of the plan it goes through: `datasets`, `costs`, `contributors`.
+    pub lists: Vec<String>,
     pub answers: Vec<PartOut>,
 }
 
@@ -128,10 +133,12 @@ fn question(q: &Question) -> QuestionOut {
         guidance: q.guidance.clone(),
         per_dataset: q.per_dataset,
         fields: q.fields(),
+        lists: q.lists().into_iter().map(str::to_owned).collect(),
         answers: q
             .answers
             .iter()
             .map(|p| PartOut {
+                each: p.each.map(|e| e.key().to_owned()),
                 when: conditions(&p.when),
                 text: p.text.clone(),
             })
@@ -171,12 +178,17 @@ impl TemplatesApi {
     /// The JSON Schema of a plan: the frontend's fields and the structured parts of a
     /// complete plan (project and funding, contributors, datasets, costs, versions, own
     /// answers per question). A plan that breaks it is refused with the JSON pointer.
-    #[oai(path = "/schemas/plan.json", method = "get", operation_id = "planSchema")]
+    #[oai(
+        path = "/schemas/plan.json",
+        method = "get",
+        operation_id = "planSchema"
+    )]
     async fn plan_schema(&self) -> Result<PlanSchema, ApiError> {
-        let bytes = crate::assets::bytes(crate::domain::plan::SCHEMA_PATH).ok_or_else(|| {
-            ServiceError::fault("the plan schema is not built into this binary")
-        })?;
-        Ok(PlanSchema::Ok(poem_openapi::payload::Binary(bytes.to_vec())))
+        let bytes = crate::assets::bytes(crate::domain::plan::SCHEMA_PATH)
+            .ok_or_else(|| ServiceError::fault("the plan schema is not built into this binary"))?;
+        Ok(PlanSchema::Ok(poem_openapi::payload::Binary(
+            bytes.to_vec(),
+        )))
     }
 
     /// Every template: built in, or from `<data>/templates/`.

@@ -29,6 +29,16 @@ pub const PLAN_KEYS: [&str; 10] = [
     "answers",
 ];
 
+/// The keys whose values are structured (objects, lists of objects), not text.
+pub const STRUCTURED_KEYS: [&str; 6] = [
+    "grant",
+    "contributors",
+    "datasets",
+    "costs",
+    "versions",
+    "answers",
+];
+
 /// How many schema violations one error lists.
 const MAX_LISTED: usize = 5;
 
@@ -98,6 +108,33 @@ pub fn check(fields: &Map<String, Value>) -> Result<(), InvalidValue> {
     Ok(())
 }
 
+/// How a document prints an enumerated value of the plan model, for the keys that have
+/// them (`roles`, `pid_type`, `access`, `dissemination`); `None` for any other value.
+pub fn label(key: &str, value: &str) -> Option<&'static str> {
+    Some(match (key, value) {
+        ("roles", "contact") => "contact",
+        ("roles", "dmp_author") => "DMP author",
+        ("roles", "data_steward") => "data steward",
+        ("roles", "principal_investigator") => "principal investigator",
+        ("roles", "project_coordinator") => "project coordinator",
+        ("roles", "data_manager") => "data manager",
+        ("roles", "researcher") => "researcher",
+        ("roles", "other") => "other role",
+        ("pid_type", "doi") => "DOI",
+        ("pid_type", "handle") => "Handle",
+        ("pid_type", "ark") => "ARK",
+        ("pid_type", "purl") => "PURL",
+        ("pid_type", "urn") => "URN",
+        ("pid_type", "other") => "persistent identifier",
+        ("access", "open") => "open",
+        ("access", "restricted") => "restricted",
+        ("access", "closed") => "closed",
+        ("dissemination", "public") => "Public (PU)",
+        ("dissemination", "sensitive") => "Sensitive (SEN)",
+        _ => return None,
+    })
+}
+
 /// ISO 7064 MOD 11-2 over the 15 digits of an ORCID iD, against its last character.
 pub fn orcid_checks(id: &str) -> bool {
     let bare = id.strip_prefix("https://orcid.org/").unwrap_or(id);
@@ -139,14 +176,20 @@ mod tests {
         ] {
             assert!(orcid_checks(good), "{good}");
         }
-        for bad in ["0000-0002-1825-0098", "0000-0002-1825-009", "000a-0002-1825-0097"] {
+        for bad in [
+            "0000-0002-1825-0098",
+            "0000-0002-1825-009",
+            "000a-0002-1825-0097",
+        ] {
             assert!(!orcid_checks(bad), "{bad}");
         }
     }
 
     #[test]
     fn a_complete_plan_passes_and_the_frontends_costs_nothing() {
-        assert!(run(json!({"name": 5, "purpose": ["any", "shape"], "extra": {"kept": true}})).is_ok());
+        assert!(
+            run(json!({"name": 5, "purpose": ["any", "shape"], "extra": {"kept": true}})).is_ok()
+        );
         let plan = json!({
             "language": "es", "dissemination": "public",
             "grant": {"title": "Night sky", "acronym": "AZO", "grant_number": "101000001",
@@ -169,18 +212,48 @@ mod tests {
     fn errors_name_the_json_pointer() {
         for (bad, at) in [
             (json!({"language": "english"}), "/language: "),
-            (json!({"contributors": [{"name": "A", "orcid": "0000-0002-1825-0098"}]}), "/contributors/0/orcid: "),
-            (json!({"contributors": [{"email": "a@b.org"}]}), "/contributors/0: "),
-            (json!({"contributors": [{"name": "A", "roles": ["boss"]}]}), "/contributors/0/roles/0: "),
-            (json!({"datasets": [{"title": "T", "access": "public"}]}), "/datasets/0/access: "),
-            (json!({"datasets": [{"title": "T", "embargo_date": "soon"}]}), "/datasets/0/embargo_date: "),
-            (json!({"costs": [{"title": "T", "amount": -1}]}), "/costs/0/amount: "),
-            (json!({"costs": [{"title": "T", "currency": "euro"}]}), "/costs/0/currency: "),
-            (json!({"grant": {"start": "2025-01-01", "end": "2024-01-01"}}), "/grant/end: "),
-            (json!({"grant": {"funder": {"ror": "not-a-ror"}}}), "/grant/funder/ror: "),
+            (
+                json!({"contributors": [{"name": "A", "orcid": "0000-0002-1825-0098"}]}),
+                "/contributors/0/orcid: ",
+            ),
+            (
+                json!({"contributors": [{"email": "a@b.org"}]}),
+                "/contributors/0: ",
+            ),
+            (
+                json!({"contributors": [{"name": "A", "roles": ["boss"]}]}),
+                "/contributors/0/roles/0: ",
+            ),
+            (
+                json!({"datasets": [{"title": "T", "access": "public"}]}),
+                "/datasets/0/access: ",
+            ),
+            (
+                json!({"datasets": [{"title": "T", "embargo_date": "soon"}]}),
+                "/datasets/0/embargo_date: ",
+            ),
+            (
+                json!({"costs": [{"title": "T", "amount": -1}]}),
+                "/costs/0/amount: ",
+            ),
+            (
+                json!({"costs": [{"title": "T", "currency": "euro"}]}),
+                "/costs/0/currency: ",
+            ),
+            (
+                json!({"grant": {"start": "2025-01-01", "end": "2024-01-01"}}),
+                "/grant/end: ",
+            ),
+            (
+                json!({"grant": {"funder": {"ror": "not-a-ror"}}}),
+                "/grant/funder/ror: ",
+            ),
             (json!({"answers": {"q": 5}}), "/answers/q: "),
             (json!({"answers": {"a/b": "x"}}), "/answers: "),
-            (json!({"versions": [{"date": "2024-01-01"}]}), "/versions/0: "),
+            (
+                json!({"versions": [{"date": "2024-01-01"}]}),
+                "/versions/0: ",
+            ),
         ] {
             let e = run(bad.clone()).unwrap_err();
             assert!(e.0.starts_with(at), "{bad}: {}", e.0);

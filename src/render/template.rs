@@ -98,9 +98,33 @@ pub struct Question {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Part {
+    /// A list of the plan the part is composed for once per item (`datasets`, `costs`,
+    /// `contributors`): its conditions and placeholders then name the item's fields
+    /// (`{repository.name}` reaches into an object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<Each>,
     #[serde(default)]
     pub when: Conditions,
     pub text: String,
+}
+
+/// The lists of a plan a part can go through (docs/plan-model.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Each {
+    Datasets,
+    Costs,
+    Contributors,
+}
+
+impl Each {
+    pub fn key(self) -> &'static str {
+        match self {
+            Each::Datasets => "datasets",
+            Each::Costs => "costs",
+            Each::Contributors => "contributors",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -281,11 +305,23 @@ impl Question {
     /// The fields this question's composed answer reads, sorted.
     pub fn fields(&self) -> Vec<String> {
         let mut out = std::collections::BTreeSet::new();
-        for p in &self.answers {
+        for p in self.answers.iter().filter(|p| p.each.is_none()) {
             out.extend(p.when.keys().cloned());
             out.extend(placeholders(&p.text).unwrap_or_default());
         }
         out.into_iter().collect()
+    }
+
+    /// The lists of the plan its answer goes through (`datasets`, `costs`,
+    /// `contributors`), in the order of first use.
+    pub fn lists(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for key in self.answers.iter().filter_map(|p| p.each.map(Each::key)) {
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        out
     }
 }
 
@@ -328,11 +364,25 @@ fn check_section(
         }
         for (k, p) in q.answers.iter().enumerate() {
             let pat = format!("{qat}/answers/{k}");
-            if let Err(e) = placeholders(&p.text) {
-                problems.push(problem(format!("{pat}/text"), e));
+            match placeholders(&p.text) {
+                Err(e) => problems.push(problem(format!("{pat}/text"), e)),
+                Ok(names) if p.each.is_none() => {
+                    if let Some(dotted) = names.iter().find(|n| n.contains('.')) {
+                        problems.push(problem(
+                            format!("{pat}/text"),
+                            format!("{{{dotted}}} reaches into an object, which only a part with \"each\" can"),
+                        ));
+                    }
+                }
+                Ok(_) => {}
             }
             for field in p.when.keys() {
-                if !is_key(field) {
+                let ok = if p.each.is_some() {
+                    field.split('.').all(is_key)
+                } else {
+                    is_key(field)
+                };
+                if !ok {
                     problems.push(problem(
                         format!("{pat}/when"),
                         format!("'{field}' is not a field name"),
@@ -356,7 +406,10 @@ fn placeholders(text: &str) -> Result<Vec<String>, String> {
             .find('}')
             .ok_or_else(|| format!("unclosed '{{' in {text:?}"))?;
         let name = &after[..end];
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        let segment_ok = |seg: &str| {
+            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !name.split('.').all(segment_ok) {
             return Err(format!("bad placeholder {{{name}}} in {text:?}"));
         }
         out.push(name.to_owned());
@@ -406,8 +459,18 @@ pub fn is_placeholder(text: &str) -> bool {
 
 impl Template {
     /// A field's value as the document may print it: "" when not answered, when a
-    /// placeholder, or when the answer controlling it hides it (see `visibility`).
+    /// placeholder, a structured part, or when the answer controlling it hides it (see
+    /// `visibility`).
     pub fn shown(&self, doc: &Map<String, Value>, field: &str) -> String {
+        // The plan model's structured parts are printed by parts with `each` (and the
+        // title block), never as JSON text.
+        if crate::domain::plan::STRUCTURED_KEYS.contains(&field)
+            && doc
+                .get(field)
+                .is_some_and(|v| v.is_object() || v.is_array())
+        {
+            return String::new();
+        }
         let text = value_text(doc.get(field));
         if is_placeholder(&text) {
             return String::new();
@@ -428,34 +491,110 @@ impl Template {
     /// The paragraphs composed from the plan's fields for `q`; empty when nothing applies.
     pub fn compose(&self, q: &Question, doc: &Map<String, Value>) -> Vec<String> {
         let mut out = Vec::new();
-        'parts: for p in &q.answers {
-            for (field, cond) in &p.when {
-                if !holds(cond, &self.shown(doc, field)) {
-                    continue 'parts;
+        let mut i = 0;
+        while let Some(p) = q.answers.get(i) {
+            let Some(list) = p.each else {
+                out.extend(fill(
+                    p,
+                    |field| self.shown(doc, field),
+                    |field, cond| holds(cond, &self.shown(doc, field)),
+                ));
+                i += 1;
+                continue;
+            };
+            // Consecutive parts over the same list go item by item, so each item's
+            // sentences stay together and the items keep the plan's order.
+            let run = q.answers[i..]
+                .iter()
+                .take_while(|r| r.each == Some(list))
+                .count();
+            if let Some(Value::Array(items)) = doc.get(list.key()) {
+                for item in items.iter().filter(|it| it.is_object()) {
+                    for r in &q.answers[i..i + run] {
+                        out.extend(fill(
+                            r,
+                            |field| item_text(item, field),
+                            |field, cond| item_holds(item, field, cond),
+                        ));
+                    }
                 }
             }
-            let mut text = String::new();
-            let mut rest = p.text.as_str();
-            let mut had_placeholder = false;
-            while let Some(start) = rest.find('{') {
-                text.push_str(&rest[..start]);
-                let after = &rest[start + 1..];
-                let Some(end) = after.find('}') else { break };
-                let value = self.shown(doc, &after[..end]);
-                if value.is_empty() {
-                    continue 'parts;
-                }
-                had_placeholder = true;
-                text.push_str(&value);
-                rest = &after[end + 1..];
-            }
-            text.push_str(rest);
-            let text = text.trim().to_owned();
-            if !text.is_empty() && (had_placeholder || !p.when.is_empty()) {
-                out.push(text);
-            }
+            i += run;
         }
         out
+    }
+}
+
+/// A part's text with its placeholders filled, if its conditions hold and every
+/// placeholder has a value.
+fn fill(
+    p: &Part,
+    value: impl Fn(&str) -> String,
+    cond_holds: impl Fn(&str, &Condition) -> bool,
+) -> Option<String> {
+    if !p.when.iter().all(|(field, cond)| cond_holds(field, cond)) {
+        return None;
+    }
+    let mut text = String::new();
+    let mut rest = p.text.as_str();
+    let mut had_placeholder = false;
+    while let Some(start) = rest.find('{') {
+        text.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after.find('}')?;
+        let v = value(&after[..end]);
+        if v.is_empty() {
+            return None;
+        }
+        had_placeholder = true;
+        text.push_str(&v);
+        rest = &after[end + 1..];
+    }
+    text.push_str(rest);
+    let text = text.trim().to_owned();
+    (!text.is_empty() && (had_placeholder || !p.when.is_empty())).then_some(text)
+}
+
+/// The value at a dotted path inside a list item.
+fn item_value<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(item, |v, seg| v.get(seg))
+}
+
+/// An item's field as printed: enumerated values by their label (`data_steward` → "data
+/// steward", `doi` → "DOI"), lists joined with commas, placeholders as nothing.
+fn item_text(item: &Value, path: &str) -> String {
+    let key = path.rsplit('.').next().unwrap_or(path);
+    let one = |v: &Value| {
+        let t = value_text(Some(v));
+        match crate::domain::plan::label(key, &t) {
+            Some(label) => label.to_owned(),
+            None if is_placeholder(&t) => String::new(),
+            None => t,
+        }
+    };
+    match item_value(item, path) {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(one)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(v) => one(v),
+        None => String::new(),
+    }
+}
+
+/// A condition on an item's field; on a list it holds when it holds for one of its
+/// values (`"roles": "data_steward"`), and `""` when the list is empty.
+fn item_holds(item: &Value, path: &str, cond: &Condition) -> bool {
+    let raw = |v: &Value| {
+        let t = value_text(Some(v));
+        if is_placeholder(&t) { String::new() } else { t }
+    };
+    match item_value(item, path) {
+        Some(Value::Array(list)) if !list.is_empty() => list.iter().any(|v| holds(cond, &raw(v))),
+        Some(Value::Array(_)) | None => holds(cond, ""),
+        Some(v) => holds(cond, &raw(v)),
     }
 }
 
@@ -742,6 +881,67 @@ mod tests {
         assert_eq!(p[0].at, "/sections/0/questions/0/question", "{p:?}");
         let p = Template::check(None, b"{\n  \"name\": \"t\",\n  oops\n}").unwrap_err();
         assert_eq!(p[0].at, "line 3 column 3", "{p:?}");
+    }
+
+    #[test]
+    fn each_parts_go_through_a_list_item_by_item_with_labels_and_list_conditions() {
+        let t = bare(json!({}));
+        let q = question(json!([
+            {"text": "Overall: {costs}"},
+            {"text": "{ethics}"},
+            {"each": "contributors", "when": {"roles": "data_steward"}, "text": "Steward: {name} ({roles})."},
+            {"each": "contributors", "when": {"roles": ""}, "text": "No role: {name}."},
+            {"each": "datasets", "when": {"pid_type": "!none"}, "text": "{title}: {pid_type} by {repository.name}."},
+            {"each": "datasets", "when": {"pid_type": "!none", "repository.name": ""}, "text": "{title}: {pid_type}."},
+            {"each": "datasets", "text": "{title} formats: {formats}."}
+        ]));
+        let d = doc(json!({
+            "costs": [{"title": "never printed as JSON"}],
+            "ethics": "text of a structured key still prints",
+            "contributors": [
+                {"name": "Ana", "roles": ["contact", "data_steward"]},
+                {"name": "Bo", "roles": []},
+                {"name": "Cy", "roles": ["researcher"]},
+                "not an object"
+            ],
+            "datasets": [
+                {"title": "A", "pid_type": "doi", "repository": {"name": "Zenodo"}, "formats": ["CSV", "none", "FITS"]},
+                {"title": "B", "pid_type": "handle"},
+                {"title": "C", "pid_type": "none", "formats": []}
+            ]
+        }));
+        assert_eq!(
+            t.compose(&q, &d),
+            [
+                "text of a structured key still prints",
+                "Steward: Ana (contact, data steward).",
+                "No role: Bo.",
+                "A: DOI by Zenodo.",
+                "A formats: CSV, FITS.",
+                "B: Handle.",
+            ]
+        );
+        // A plan written before the plan model may hold `costs` as text: it still prints.
+        let old = doc(json!({"costs": "about 2000 EUR"}));
+        assert_eq!(t.compose(&q, &old), ["Overall: about 2000 EUR"]);
+        let fields = q.fields();
+        assert_eq!(fields, ["costs", "ethics"]);
+        assert_eq!(q.lists(), ["contributors", "datasets"]);
+    }
+
+    #[test]
+    fn a_dotted_placeholder_outside_an_each_part_is_a_problem() {
+        let bad = json!({"name": "t", "title": "T", "sections": [{"title": "S", "questions": [
+            {"id": "a", "question": "A?", "answers": [{"text": "{grant.title}"}]},
+            {"id": "b", "question": "B?", "answers": [{"each": "datasets", "when": {"repository.name": "*"}, "text": "{repository.url}"}]}
+        ]}]});
+        let p = Template::check(None, bad.to_string().as_bytes()).unwrap_err();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].at, "/sections/0/questions/0/answers/0/text");
+        let bad = json!({"name": "t", "title": "T", "sections": [{"title": "S", "questions": [
+            {"id": "a", "question": "A?", "answers": [{"each": "people", "text": "{name}"}]}]}]});
+        let p = Template::check(None, bad.to_string().as_bytes()).unwrap_err();
+        assert_eq!(p[0].at, "/sections/0/questions/0/answers/0/each", "{p:?}");
     }
 
     #[test]

@@ -311,8 +311,21 @@ async fn a_complete_plan_is_kept_whole_and_a_bad_part_is_refused_with_its_pointe
     let t = app.user("ana").await;
     let plan = fixture("plan-complete.json");
     let id = app.dmp(&t, &plan).await;
-    let got = app.get(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
-    for key in ["grant", "contributors", "datasets", "costs", "versions", "answers", "ethics"] {
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    for key in [
+        "grant",
+        "contributors",
+        "datasets",
+        "costs",
+        "versions",
+        "answers",
+        "ethics",
+    ] {
         assert_eq!(got[key], plan[key], "{key}");
     }
     // Unknown keys inside the parts are kept.
@@ -324,11 +337,24 @@ async fn a_complete_plan_is_kept_whole_and_a_bad_part_is_refused_with_its_pointe
         .send()
         .await
         .ok(200);
-    let got = app.get(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(got["datasets"][0]["lab_notebook"], "NB-12");
     for (path, value, at) in [
-        ("/contributors/1/orcid", json!("0000-0001-5109-3701"), "/contributors/1/orcid: "),
-        ("/datasets/2/access", json!("public"), "/datasets/2/access: "),
+        (
+            "/contributors/1/orcid",
+            json!("0000-0001-5109-3701"),
+            "/contributors/1/orcid: ",
+        ),
+        (
+            "/datasets/2/access",
+            json!("public"),
+            "/datasets/2/access: ",
+        ),
         ("/costs/0/currency", json!("euros"), "/costs/0/currency: "),
         ("/grant/end", json!("2023-01-01"), "/grant/end: "),
         ("/answers/harvesting", json!(42), "/answers/harvesting: "),
@@ -343,11 +369,22 @@ async fn a_complete_plan_is_kept_whole_and_a_bad_part_is_refused_with_its_pointe
             .await
             .error(400);
         assert!(e.starts_with(at), "{path}: {e}");
-        let e = app.post("/dmps").token(&t).json(&bad).send().await.error(400);
+        let e = app
+            .post("/dmps")
+            .token(&t)
+            .json(&bad)
+            .send()
+            .await
+            .error(400);
         assert!(e.starts_with(at), "{path}: {e}");
     }
     // Nothing of the refused writes was kept.
-    let got = app.get(&format!("/dmps/{id}")).token(&t).send().await.ok(200);
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
     assert_eq!(got["datasets"][0]["lab_notebook"], "NB-12");
     assert_eq!(got["_version"], 2);
     let list = app.get("/dmps").token(&t).send().await.ok(200);
