@@ -134,7 +134,7 @@ fn check_both(m: &DocModel) -> (String, Vec<(String, String)>) {
 #[test]
 fn each_template_renders_the_fixture_with_every_answer() {
     let doc = fixture("dmp-from-action-frontend.json");
-    for template in ["h2020", "horizon-europe"] {
+    for template in ["h2020", "horizon-europe", "science-europe"] {
         let m = model(&doc, template);
         let (text, _) = check_both(&m);
         for field in FIXTURE_ANSWERS {
@@ -155,14 +155,14 @@ fn each_template_renders_the_fixture_with_every_answer() {
 #[test]
 fn the_frontends_posted_body_renders_in_both_templates() {
     let doc = fixture("dmp-posted-by-frontend.json");
-    for template in ["h2020", "horizon-europe"] {
+    for template in ["h2020", "horizon-europe", "science-europe"] {
         check_both(&model(&doc, template));
     }
 }
 
 #[test]
 fn an_empty_dmp_renders_every_question_as_not_answered() {
-    for template in ["h2020", "horizon-europe"] {
+    for template in ["h2020", "horizon-europe", "science-europe"] {
         let m = model(&Map::new(), template);
         let questions = m
             .blocks
@@ -715,5 +715,257 @@ fn a_task_past_the_render_time_limit_ends_error_saying_why_and_the_next_renders(
     assert_eq!(
         worker::try_execute_task(&s).unwrap().unwrap(),
         (next, Outcome::Done)
+    );
+}
+
+/// Every value of the frontend's posted plan that its form shows, and the ones it hides.
+fn frontend_plan_with_hidden_values() -> Map<String, Value> {
+    let mut doc = fixture("dmp-posted-by-frontend.json");
+    for (k, v) in [
+        ("personal", "No"),
+        ("personal_text", "HIDDEN-personal-notes"),
+        ("sharing", "Yes"),
+        ("reason", "HIDDEN-sharing-reason"),
+        ("embargo", "No"),
+        ("embargo_date", "2031-02-03"),
+        ("reuse", "No"),
+        ("reuse_url", "https://example.org/HIDDEN-reuse"),
+        ("protected_geolocation", "No"),
+        ("protected_geolocation_text", "HIDDEN-geolocation"),
+        ("project", "none"),
+    ] {
+        doc.insert(k.into(), Value::from(v));
+    }
+    doc
+}
+
+#[test]
+fn a_field_the_form_hides_and_placeholder_values_are_never_printed_in_any_template() {
+    let doc = frontend_plan_with_hidden_values();
+    for template in ["h2020", "horizon-europe", "science-europe"] {
+        let m = model(&doc, template);
+        let (text, paragraphs) = check_both(&m);
+        let docx: String = paragraphs.iter().map(|(_, t)| t.as_str()).collect();
+        for hidden in ["HIDDEN", "2031-02-03", "Project: none", "Notes on personal"] {
+            assert!(!text.contains(hidden), "{template}: PDF prints {hidden:?}");
+            assert!(!docx.contains(hidden), "{template}: DOCX prints {hidden:?}");
+        }
+        assert!(!m.info.iter().any(|(k, _)| k == "Project"), "{template}");
+        assert!(
+            contains_text(&text, "The data include no personal data."),
+            "{template}"
+        );
+        // What the form shows is printed once, in one question only.
+        for field in [
+            "purpose",
+            "description",
+            "community",
+            "conditions",
+            "keywords",
+        ] {
+            let value = dmptool::render::template::value_text(doc.get(field));
+            let squash = |s: &str| s.split_whitespace().collect::<String>();
+            assert_eq!(
+                squash(&text).matches(&squash(&value)).count(),
+                1,
+                "{template}: {field} printed other than once"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_plans_own_answer_comes_first_and_answers_a_question_no_field_does() {
+    let mut doc = fixture("dmp-posted-by-frontend.json");
+    doc.insert(
+        "answers".into(),
+        json!({
+            "harvesting": "Our metadata are harvested over OAI-PMH.\n\nThe catalogue indexes them nightly.",
+            "purpose": "In our own words: the purpose.",
+            "administrative": "Applicant: the azotea consortium.",
+            "naming": "Files are named site_date_sensor.csv."
+        }),
+    );
+    let find = |m: &DocModel, q: &str| {
+        m.blocks
+            .iter()
+            .position(|b| matches!(b, Block::Question(t) if t.starts_with(q)))
+            .unwrap_or_else(|| panic!("no question {q:?}"))
+    };
+    let he = model(&doc, "horizon-europe");
+    let i = find(
+        &he,
+        "Will metadata be offered in such a way that it can be harvested",
+    );
+    assert_eq!(
+        he.blocks[i + 1..i + 3],
+        [
+            Block::Answer("Our metadata are harvested over OAI-PMH.".into()),
+            Block::Answer("The catalogue indexes them nightly.".into())
+        ]
+    );
+    let i = find(&he, "What is the purpose of the data generation");
+    let purpose = dmptool::render::template::value_text(doc.get("purpose"));
+    assert_eq!(
+        he.blocks[i + 1..i + 3],
+        [
+            Block::Answer("In our own words: the purpose.".into()),
+            Block::Answer(purpose)
+        ]
+    );
+    // The HE sub-headings of 2.2 stand before their first question.
+    let groups: Vec<&Block> = he
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Group(_)))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            &Block::Group("Repository".into()),
+            &Block::Group("Data".into()),
+            &Block::Group("Metadata".into())
+        ]
+    );
+    check_both(&he);
+    let h2 = model(&doc, "h2020");
+    let i = find(&h2, "What naming conventions do you follow?");
+    assert_eq!(
+        h2.blocks[i + 1],
+        Block::Answer("Files are named site_date_sensor.csv.".into())
+    );
+    let se = model(&doc, "science-europe");
+    let i = find(&se, "Provide information such as name of applicant");
+    assert_eq!(
+        se.blocks[i + 1],
+        Block::Answer("Applicant: the azotea consortium.".into())
+    );
+    check_both(&se);
+}
+
+#[test]
+fn check_template_accepts_the_builtin_ones_and_lists_a_broken_ones_problems_with_pointers() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/templates");
+    for name in ["h2020", "horizon-europe", "science-europe"] {
+        let out = std::process::Command::new(common::BIN)
+            .args(["admin", "check-template"])
+            .arg(assets.join(format!("{name}.json")))
+            .env("DMPTOOL_DATA", dir.path().join("none"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {out:?}");
+        assert!(
+            stdout.contains(&format!("template '{name}' is valid")),
+            "{stdout}"
+        );
+    }
+    let broken = dir.path().join("mine.json");
+    std::fs::write(
+        &broken,
+        json!({"name": "yours", "title": "T", "sections": [{"title": "S", "questions": [
+            {"id": "a", "question": "A?", "answers": [{"text": "{oops"}]},
+            {"id": "a", "question": "B?"}
+        ]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(common::BIN)
+        .args(["admin", "check-template"])
+        .arg(&broken)
+        .env("DMPTOOL_DATA", dir.path().join("none"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    for at in [
+        "/name",
+        "/sections/0/questions/0/answers/0/text",
+        "/sections/0/questions/1/id",
+    ] {
+        assert!(
+            stderr.contains(&format!("mine.json: {at}: ")),
+            "{at}: {stderr}"
+        );
+    }
+    assert!(stderr.contains("3 problems found"), "{stderr}");
+    // Nothing was created: the check needs no data dir.
+    assert!(!dir.path().join("none").exists());
+}
+
+#[test]
+fn a_complete_plan_renders_its_cover_datasets_costs_and_people_in_every_template() {
+    let doc = fixture("plan-complete.json");
+    let titles = |key: &str, field: &str| -> Vec<String> {
+        doc[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for template in ["h2020", "horizon-europe", "science-europe"] {
+        let m = model(&doc, template);
+        let (text, _) = check_both(&m);
+        for (label, value) in [
+            ("Project", "Citizen photometers for a darker sky"),
+            ("Acronym", "AZOTEA"),
+            ("Grant agreement", "101094567"),
+            ("Funder", "European Commission"),
+            ("Programme", "Horizon Europe, Cluster 6"),
+            ("Call", "HORIZON-CL6-2023-COMMUNITIES-01"),
+            ("Duration", "1 January 2024 to 31 December 2027"),
+            ("Dissemination level", "Public (PU)"),
+            ("Version", "1.1 of 30 June 2025"),
+        ] {
+            assert!(
+                m.info.iter().any(|(k, v)| k == label && v == value),
+                "{template}: cover lacks {label}: {value} in {:?}",
+                m.info
+            );
+        }
+        let people = &m.info.iter().find(|(k, _)| k == "Contributors").unwrap().1;
+        assert_eq!(
+            people,
+            "Ana García (contact, DMP author); Jaime Zamorano (principal investigator); Lucía Pérez (data steward)"
+        );
+        for t in titles("datasets", "title")
+            .into_iter()
+            .chain(titles("costs", "title"))
+        {
+            assert!(contains_text(&text, &t), "{template}: {t} missing");
+        }
+        for needle in [
+            "Lucía Pérez",
+            "Data steward: Lucía Pérez",
+            "15000 EUR",
+            "covered by the institution",
+        ] {
+            assert!(
+                contains_text(&text, needle),
+                "{template}: {needle:?} missing"
+            );
+        }
+        // Structured parts never leak as JSON.
+        assert!(
+            !text.contains("{\"") && !text.contains("\"title\""),
+            "{template}: JSON in the text"
+        );
+    }
+    // Horizon Europe: a question answered from the datasets, in the plan's order.
+    let m = model(&doc, "horizon-europe");
+    let i = m
+        .blocks
+        .iter()
+        .position(|b| matches!(b, Block::Question(t) if t.starts_with("Will all data be made openly available?")))
+        .unwrap();
+    assert_eq!(
+        m.blocks[i + 2..i + 5],
+        [
+            Block::Answer("Photometer time series: openly accessible.".into()),
+            Block::Answer("Volunteer register: closed. Personal data under the GDPR; kept by the coordinator only.".into()),
+            Block::Answer("All-sky images: restricted access. Embargo until the first paper is published.".into()),
+        ]
     );
 }

@@ -46,7 +46,7 @@ pub fn check_answers(fields: &Map<String, Value>) -> Result<(), InvalidValue> {
             }
         }
     }
-    Ok(())
+    super::plan::check(fields)
 }
 
 pub fn kind_of(v: &Value) -> &'static str {

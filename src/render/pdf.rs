@@ -70,6 +70,14 @@ const SUBSECTION: Look = Look {
     before: 14.0,
     leading: 1.25,
 };
+/// A template's sub-heading inside a section ("Repository:").
+const GROUP: Look = Look {
+    style: Style::Bold,
+    size: 11.0,
+    color: (0x1f, 0x3a, 0x5f),
+    before: 12.0,
+    leading: 1.25,
+};
 const QUESTION: Look = Look {
     style: Style::Bold,
     size: 10.5,
@@ -226,6 +234,7 @@ fn layout(model: &DocModel, deadline: Deadline) -> Result<Layout, RenderError> {
             let (text, look) = match b {
                 Block::Section(t) => (t.as_str(), SECTION),
                 Block::Subsection(t) => (t.as_str(), SUBSECTION),
+                Block::Group(t) => (t.as_str(), GROUP),
                 Block::Question(t) => (t.as_str(), QUESTION),
                 Block::Answer(t) => (t.as_str(), ANSWER),
                 Block::NotAnswered => (NOT_ANSWERED, MISSING),
@@ -259,6 +268,10 @@ fn layout(model: &DocModel, deadline: Deadline) -> Result<Layout, RenderError> {
                     y: top,
                     level,
                 });
+            }
+            Block::Group(t) => {
+                let keep = keep_after(&l, i);
+                l.paragraph(t, GROUP, keep)
             }
             Block::Question(t) => {
                 let keep = keep_after(&l, i);

@@ -10,12 +10,23 @@
 //! Conditions map a field to what it must be: `"yes"` (equal, ignoring case and spaces
 //! around), `["no", ""]` (any of these), `""` (not answered), `"*"` (answered), or
 //! `"!others"` (answered, and not that value).
+//!
+//! A template's `visibility` names the detail fields a form shows only under a condition
+//! (`"personal_text": {"personal": "yes"}`): while the condition does not hold the field
+//! counts as not answered, so a value the form had hidden is never printed. Placeholder
+//! values (`none`, `n/a`, `-`, `null`) count as not answered too.
+//!
+//! A plan's own words for a question (`answers.<question id>`) come first, and the text
+//! composed from its fields follows: both are the plan's, so neither replaces the other.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// Conditions on fields, all of which must hold.
+pub type Conditions = BTreeMap<String, Condition>;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,15 +35,35 @@ pub struct Template {
     pub title: String,
     #[serde(default)]
     pub funder: String,
+    /// The official template's version and date, e.g. "1.0" and "2021-05-05".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Where the official template is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub official_document: Option<String>,
+    /// The licence of the template's wording, where it has one (e.g. CC BY 4.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
     #[serde(default)]
     pub description: String,
+    /// Detail field → the conditions under which a form shows it (see the module doc).
+    #[serde(default)]
+    pub visibility: BTreeMap<String, Conditions>,
     pub sections: Vec<Section>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    /// The official number ("2.1"), printed before the title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub title: String,
+    /// Text the official template prints after the section's questions (not a question).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closing_text: Option<String>,
     #[serde(default)]
     pub questions: Vec<Question>,
     #[serde(default)]
@@ -42,17 +73,58 @@ pub struct Section {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
+    /// The key of the plan's own answer (`answers.<id>`): letters, digits, `_` and `-`.
     pub id: String,
+    /// The question's position in the official template ("2.2.4"); not printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    /// The official wording.
     pub question: String,
+    /// A sub-heading of the official template the question stands under ("Repository").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The official guidance for answering, where the template gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<String>,
+    /// Whether the template asks it once per dataset.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_dataset: bool,
+    /// How the answer is composed from the plan's fields; empty when only the plan's own
+    /// words answer it.
+    #[serde(default)]
     pub answers: Vec<Part>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Part {
+    /// A list of the plan the part is composed for once per item (`datasets`, `costs`,
+    /// `contributors`): its conditions and placeholders then name the item's fields
+    /// (`{repository.name}` reaches into an object).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<Each>,
     #[serde(default)]
-    pub when: BTreeMap<String, Condition>,
+    pub when: Conditions,
     pub text: String,
+}
+
+/// The lists of a plan a part can go through (docs/plan-model.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Each {
+    Datasets,
+    Costs,
+    Contributors,
+}
+
+impl Each {
+    pub fn key(self) -> &'static str {
+        match self {
+            Each::Datasets => "datasets",
+            Each::Costs => "costs",
+            Each::Contributors => "contributors",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -81,45 +153,134 @@ pub enum Source {
 /// The default template of a DMP without a `template` field.
 pub const DEFAULT_TEMPLATE: &str = "h2020";
 
+/// One problem of a template file and where it is: a JSON pointer into the file, or its
+/// line and column when the file is not JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub at: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+fn problem(at: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        at: at.into(),
+        message: message.into(),
+    }
+}
+
+/// The JSON pointer of where serde stopped.
+fn pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"))
+            }
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    if out.is_empty() { "/".into() } else { out }
+}
+
+/// A question id or field name: what a plan's `answers` and a placeholder may name.
+fn is_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 impl Template {
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Self, TemplateError> {
-        let invalid = |reason: String| TemplateError::Invalid {
+        Self::check(Some(name), bytes).map_err(|problems| TemplateError::Invalid {
             name: name.to_owned(),
-            reason,
-        };
-        let t: Template = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
-        if t.name != name {
-            return Err(invalid(format!(
-                "its \"name\" is '{}', not '{name}'",
-                t.name
-            )));
+            reason: problems
+                .iter()
+                .map(Problem::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+    }
+
+    /// Reads a template file and lists every problem it has (the template when it has
+    /// none). `name`, when given, is the name the file must declare.
+    pub fn check(name: Option<&str>, bytes: &[u8]) -> Result<Self, Vec<Problem>> {
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            vec![problem(
+                format!("line {} column {}", e.line(), e.column()),
+                format!("not JSON: {e}"),
+            )]
+        })?;
+        let t: Template = serde_path_to_error::deserialize(&value).map_err(|e| {
+            let at = pointer(e.path());
+            vec![problem(at, e.into_inner().to_string())]
+        })?;
+        let mut problems = Vec::new();
+        if let Some(name) = name
+            && t.name != name
+        {
+            problems.push(problem(
+                "/name",
+                format!("it is '{}', but the file must declare '{name}'", t.name),
+            ));
+        }
+        if !is_key(&t.name) {
+            problems.push(problem(
+                "/name",
+                "a name is 1 to 64 letters, digits, '_' or '-'",
+            ));
+        }
+        if t.title.trim().is_empty() {
+            problems.push(problem("/title", "the template has no title"));
         }
         if t.sections.is_empty() {
-            return Err(invalid("it has no sections".into()));
+            problems.push(problem("/sections", "the template has no sections"));
         }
-        fn check(
-            s: &Section,
-            invalid: &dyn Fn(String) -> TemplateError,
-        ) -> Result<(), TemplateError> {
-            if s.title.trim().is_empty() {
-                return Err(invalid("a section has no title".into()));
+        for (field, conds) in &t.visibility {
+            let at = format!(
+                "/visibility/{}",
+                field.replace('~', "~0").replace('/', "~1")
+            );
+            if !is_key(field) {
+                problems.push(problem(&at, format!("'{field}' is not a field name")));
             }
-            if s.questions.is_empty() && s.subsections.is_empty() {
-                return Err(invalid(format!("section '{}' has no questions", s.title)));
+            if conds.is_empty() {
+                problems.push(problem(&at, "names no condition"));
             }
-            for q in &s.questions {
-                if q.question.trim().is_empty() {
-                    return Err(invalid(format!("question '{}' has no text", q.id)));
+            for on in conds.keys() {
+                if on == field {
+                    problems.push(problem(&at, "a field cannot control itself"));
+                } else if !is_key(on) {
+                    problems.push(problem(&at, format!("'{on}' is not a field name")));
                 }
-                for p in &q.answers {
-                    placeholders(&p.text)
-                        .map_err(|e| invalid(format!("question '{}': {e}", q.id)))?;
-                }
             }
-            s.subsections.iter().try_for_each(|sub| check(sub, invalid))
         }
-        t.sections.iter().try_for_each(|s| check(s, &invalid))?;
-        Ok(t)
+        let mut ids = BTreeMap::new();
+        for (i, s) in t.sections.iter().enumerate() {
+            check_section(s, &format!("/sections/{i}"), &mut ids, &mut problems);
+        }
+        if problems.is_empty() {
+            Ok(t)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// How many questions the template asks.
+    pub fn question_count(&self) -> usize {
+        fn count(s: &Section) -> usize {
+            s.questions.len() + s.subsections.iter().map(count).sum::<usize>()
+        }
+        self.sections.iter().map(count).sum()
     }
 
     /// Every field the template reads, sorted: what a form built from it asks for.
@@ -127,15 +288,111 @@ impl Template {
         let mut out = std::collections::BTreeSet::new();
         fn walk(s: &Section, out: &mut std::collections::BTreeSet<String>) {
             for q in &s.questions {
-                for p in &q.answers {
-                    out.extend(p.when.keys().cloned());
-                    out.extend(placeholders(&p.text).unwrap_or_default());
-                }
+                out.extend(q.fields());
             }
             s.subsections.iter().for_each(|sub| walk(sub, out));
         }
         self.sections.iter().for_each(|s| walk(s, &mut out));
+        for (field, conds) in &self.visibility {
+            out.insert(field.clone());
+            out.extend(conds.keys().cloned());
+        }
         out.into_iter().collect()
+    }
+}
+
+impl Question {
+    /// The fields this question's composed answer reads, sorted.
+    pub fn fields(&self) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for p in self.answers.iter().filter(|p| p.each.is_none()) {
+            out.extend(p.when.keys().cloned());
+            out.extend(placeholders(&p.text).unwrap_or_default());
+        }
+        out.into_iter().collect()
+    }
+
+    /// The lists of the plan its answer goes through (`datasets`, `costs`,
+    /// `contributors`), in the order of first use.
+    pub fn lists(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for key in self.answers.iter().filter_map(|p| p.each.map(Each::key)) {
+            if !out.contains(&key) {
+                out.push(key);
+            }
+        }
+        out
+    }
+}
+
+fn check_section(
+    s: &Section,
+    at: &str,
+    ids: &mut BTreeMap<String, String>,
+    problems: &mut Vec<Problem>,
+) {
+    if s.title.trim().is_empty() {
+        problems.push(problem(format!("{at}/title"), "the section has no title"));
+    }
+    if s.questions.is_empty() && s.subsections.is_empty() {
+        problems.push(problem(
+            at,
+            format!("section '{}' has no questions", s.title.trim()),
+        ));
+    }
+    for (j, q) in s.questions.iter().enumerate() {
+        let qat = format!("{at}/questions/{j}");
+        if !is_key(&q.id) {
+            problems.push(problem(
+                format!("{qat}/id"),
+                format!(
+                    "'{}' is not an id: 1 to 64 letters, digits, '_' or '-'",
+                    q.id
+                ),
+            ));
+        } else if let Some(first) = ids.insert(q.id.clone(), qat.clone()) {
+            problems.push(problem(
+                format!("{qat}/id"),
+                format!("'{}' is the id of {first} already", q.id),
+            ));
+        }
+        if q.question.trim().is_empty() {
+            problems.push(problem(
+                format!("{qat}/question"),
+                "the question has no text",
+            ));
+        }
+        for (k, p) in q.answers.iter().enumerate() {
+            let pat = format!("{qat}/answers/{k}");
+            match placeholders(&p.text) {
+                Err(e) => problems.push(problem(format!("{pat}/text"), e)),
+                Ok(names) if p.each.is_none() => {
+                    if let Some(dotted) = names.iter().find(|n| n.contains('.')) {
+                        problems.push(problem(
+                            format!("{pat}/text"),
+                            format!("{{{dotted}}} reaches into an object, which only a part with \"each\" can"),
+                        ));
+                    }
+                }
+                Ok(_) => {}
+            }
+            for field in p.when.keys() {
+                let ok = if p.each.is_some() {
+                    field.split('.').all(is_key)
+                } else {
+                    is_key(field)
+                };
+                if !ok {
+                    problems.push(problem(
+                        format!("{pat}/when"),
+                        format!("'{field}' is not a field name"),
+                    ));
+                }
+            }
+        }
+    }
+    for (j, sub) in s.subsections.iter().enumerate() {
+        check_section(sub, &format!("{at}/subsections/{j}"), ids, problems);
     }
 }
 
@@ -149,7 +406,10 @@ fn placeholders(text: &str) -> Result<Vec<String>, String> {
             .find('}')
             .ok_or_else(|| format!("unclosed '{{' in {text:?}"))?;
         let name = &after[..end];
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        let segment_ok = |seg: &str| {
+            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !name.split('.').all(segment_ok) {
             return Err(format!("bad placeholder {{{name}}} in {text:?}"));
         }
         out.push(name.to_owned());
@@ -192,36 +452,175 @@ fn holds(cond: &Condition, actual: &str) -> bool {
     }
 }
 
-/// The paragraphs answering `q` for this DMP; empty when nothing applies.
-pub fn compose(q: &Question, doc: &Map<String, Value>) -> Vec<String> {
+/// Values that stand for "nothing" in a form: never printed as data.
+pub fn is_placeholder(text: &str) -> bool {
+    matches!(norm(text).as_str(), "" | "none" | "n/a" | "-" | "null")
+}
+
+impl Template {
+    /// A field's value as the document may print it: "" when not answered, when a
+    /// placeholder, a structured part, or when the answer controlling it hides it (see
+    /// `visibility`).
+    pub fn shown(&self, doc: &Map<String, Value>, field: &str) -> String {
+        // The plan model's structured parts are printed by parts with `each` (and the
+        // title block), never as JSON text.
+        if crate::domain::plan::STRUCTURED_KEYS.contains(&field)
+            && doc
+                .get(field)
+                .is_some_and(|v| v.is_object() || v.is_array())
+        {
+            return String::new();
+        }
+        let text = value_text(doc.get(field));
+        if is_placeholder(&text) {
+            return String::new();
+        }
+        if let Some(conds) = self.visibility.get(field) {
+            // One level: the controlling answers are read as given (placeholders aside).
+            let visible = conds.iter().all(|(on, cond)| {
+                let v = value_text(doc.get(on));
+                holds(cond, if is_placeholder(&v) { "" } else { &v })
+            });
+            if !visible {
+                return String::new();
+            }
+        }
+        text
+    }
+
+    /// The paragraphs composed from the plan's fields for `q`; empty when nothing applies.
+    pub fn compose(&self, q: &Question, doc: &Map<String, Value>) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while let Some(p) = q.answers.get(i) {
+            let Some(list) = p.each else {
+                out.extend(fill(
+                    p,
+                    |field| self.shown(doc, field),
+                    |field, cond| holds(cond, &self.shown(doc, field)),
+                ));
+                i += 1;
+                continue;
+            };
+            // Consecutive parts over the same list go item by item, so each item's
+            // sentences stay together and the items keep the plan's order.
+            let run = q.answers[i..]
+                .iter()
+                .take_while(|r| r.each == Some(list))
+                .count();
+            if let Some(Value::Array(items)) = doc.get(list.key()) {
+                for item in items.iter().filter(|it| it.is_object()) {
+                    for r in &q.answers[i..i + run] {
+                        out.extend(fill(
+                            r,
+                            |field| item_text(item, field),
+                            |field, cond| item_holds(item, field, cond),
+                        ));
+                    }
+                }
+            }
+            i += run;
+        }
+        out
+    }
+}
+
+/// A part's text with its placeholders filled, if its conditions hold and every
+/// placeholder has a value.
+fn fill(
+    p: &Part,
+    value: impl Fn(&str) -> String,
+    cond_holds: impl Fn(&str, &Condition) -> bool,
+) -> Option<String> {
+    if !p.when.iter().all(|(field, cond)| cond_holds(field, cond)) {
+        return None;
+    }
+    let mut text = String::new();
+    let mut rest = p.text.as_str();
+    let mut had_placeholder = false;
+    while let Some(start) = rest.find('{') {
+        text.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        let end = after.find('}')?;
+        let v = value(&after[..end]);
+        if v.is_empty() {
+            return None;
+        }
+        had_placeholder = true;
+        text.push_str(&v);
+        rest = &after[end + 1..];
+    }
+    text.push_str(rest);
+    let text = text.trim().to_owned();
+    (!text.is_empty() && (had_placeholder || !p.when.is_empty())).then_some(text)
+}
+
+/// The value at a dotted path inside a list item.
+fn item_value<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(item, |v, seg| v.get(seg))
+}
+
+/// An item's field as printed: enumerated values by their label (`data_steward` → "data
+/// steward", `doi` → "DOI"), lists joined with commas, placeholders as nothing.
+fn item_text(item: &Value, path: &str) -> String {
+    let key = path.rsplit('.').next().unwrap_or(path);
+    let one = |v: &Value| {
+        let t = value_text(Some(v));
+        match crate::domain::plan::label(key, &t) {
+            Some(label) => label.to_owned(),
+            None if is_placeholder(&t) => String::new(),
+            None => t,
+        }
+    };
+    match item_value(item, path) {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(one)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(v) => one(v),
+        None => String::new(),
+    }
+}
+
+/// A condition on an item's field; on a list it holds when it holds for one of its
+/// values (`"roles": "data_steward"`), and `""` when the list is empty.
+fn item_holds(item: &Value, path: &str, cond: &Condition) -> bool {
+    let raw = |v: &Value| {
+        let t = value_text(Some(v));
+        if is_placeholder(&t) { String::new() } else { t }
+    };
+    match item_value(item, path) {
+        Some(Value::Array(list)) if !list.is_empty() => list.iter().any(|v| holds(cond, &raw(v))),
+        Some(Value::Array(_)) | None => holds(cond, ""),
+        Some(v) => holds(cond, &raw(v)),
+    }
+}
+
+/// The plan's own words for question `id` (`answers.<id>`), as paragraphs: blank lines
+/// separate them.
+pub fn own_answer(doc: &Map<String, Value>, id: &str) -> Vec<String> {
+    let text = match doc.get("answers").and_then(|a| a.get(id)) {
+        Some(Value::String(s)) => s.replace("\r\n", "\n").replace('\r', "\n"),
+        _ => return Vec::new(),
+    };
     let mut out = Vec::new();
-    'parts: for p in &q.answers {
-        for (field, cond) in &p.when {
-            if !holds(cond, &value_text(doc.get(field))) {
-                continue 'parts;
+    let mut para: Vec<&str> = Vec::new();
+    for line in text.split('\n') {
+        if line.trim().is_empty() {
+            if !para.is_empty() {
+                out.push(para.join("\n").trim().to_owned());
+                para.clear();
             }
-        }
-        let mut text = String::new();
-        let mut rest = p.text.as_str();
-        let mut had_placeholder = false;
-        while let Some(start) = rest.find('{') {
-            text.push_str(&rest[..start]);
-            let after = &rest[start + 1..];
-            let Some(end) = after.find('}') else { break };
-            let value = value_text(doc.get(&after[..end]));
-            if value.is_empty() {
-                continue 'parts;
-            }
-            had_placeholder = true;
-            text.push_str(&value);
-            rest = &after[end + 1..];
-        }
-        text.push_str(rest);
-        let text = text.trim().to_owned();
-        if !text.is_empty() && (had_placeholder || !p.when.is_empty()) {
-            out.push(text);
+        } else {
+            para.push(line);
         }
     }
+    if !para.is_empty() {
+        out.push(para.join("\n").trim().to_owned());
+    }
+    out.retain(|p| !is_placeholder(p));
     out
 }
 
@@ -308,6 +707,14 @@ mod tests {
         v.as_object().unwrap().clone()
     }
 
+    /// A template with the given visibility and no sections: enough to compose with.
+    fn bare(visibility: Value) -> Template {
+        serde_json::from_value(
+            json!({"name": "t", "title": "T", "visibility": visibility, "sections": []}),
+        )
+        .unwrap()
+    }
+
     #[test]
     fn branches_on_yes_no_and_empty() {
         let q = question(json!([
@@ -315,9 +722,10 @@ mod tests {
             {"when": {"sharing": "no", "embargo": "yes"}, "text": "Closed until {embargo_date}."},
             {"when": {"sharing": ["no", ""]}, "text": "Reason: {reason}"}
         ]));
-        assert_eq!(compose(&q, &doc(json!({"sharing": "Yes"}))), ["Open."]);
+        let t = bare(json!({}));
+        assert_eq!(t.compose(&q, &doc(json!({"sharing": "Yes"}))), ["Open."]);
         assert_eq!(
-            compose(
+            t.compose(
                 &q,
                 &doc(
                     json!({"sharing": "No", "embargo": "Yes", "embargo_date": "2030-01-01", "reason": "privacy"})
@@ -325,8 +733,8 @@ mod tests {
             ),
             ["Closed until 2030-01-01.", "Reason: privacy"]
         );
-        assert!(compose(&q, &doc(json!({}))).is_empty());
-        assert_eq!(compose(&q, &doc(json!({"reason": "r"}))), ["Reason: r"]);
+        assert!(t.compose(&q, &doc(json!({}))).is_empty());
+        assert_eq!(t.compose(&q, &doc(json!({"reason": "r"}))), ["Reason: r"]);
     }
 
     #[test]
@@ -334,10 +742,67 @@ mod tests {
         let q = question(
             json!([{"text": "{a}"}, {"text": "n={n} b={b} l={l}"}, {"when": {"x": "!others"}, "text": "licence {x}"}]),
         );
+        let t = bare(json!({}));
         let d = doc(json!({"a": "  ", "n": 5, "b": true, "l": ["x", "", 2], "x": "CC BY"}));
-        assert_eq!(compose(&q, &d), ["n=5 b=Yes l=x, 2", "licence CC BY"]);
+        assert_eq!(t.compose(&q, &d), ["n=5 b=Yes l=x, 2", "licence CC BY"]);
         let d = doc(json!({"x": "Others"}));
-        assert!(compose(&q, &d).is_empty());
+        assert!(t.compose(&q, &d).is_empty());
+    }
+
+    #[test]
+    fn a_field_its_controlling_answer_hides_is_never_printed() {
+        let t =
+            bare(json!({"personal_text": {"personal": "yes"}, "reason": {"sharing": ["no", ""]}}));
+        let q = question(json!([
+            {"when": {"personal": "no"}, "text": "No personal data."},
+            {"text": "Notes: {personal_text}"},
+            {"when": {"personal_text": "*"}, "text": "There are notes."},
+            {"text": "Reason: {reason}"}
+        ]));
+        let hidden = doc(
+            json!({"personal": "No", "personal_text": "typed, then hidden", "sharing": "Yes", "reason": "old"}),
+        );
+        assert_eq!(t.compose(&q, &hidden), ["No personal data."]);
+        let shown = doc(
+            json!({"personal": "Yes", "personal_text": "anonymised", "sharing": "", "reason": "r"}),
+        );
+        assert_eq!(
+            t.compose(&q, &shown),
+            ["Notes: anonymised", "There are notes.", "Reason: r"]
+        );
+    }
+
+    #[test]
+    fn placeholder_values_are_not_printed_as_data() {
+        let t = bare(json!({}));
+        let q = question(
+            json!([{"text": "Project: {project}"}, {"when": {"project": "*"}, "text": "Has one."}]),
+        );
+        for v in ["none", " None ", "n/a", "-", "null", ""] {
+            assert!(
+                t.compose(&q, &doc(json!({"project": v}))).is_empty(),
+                "{v:?}"
+            );
+        }
+        assert_eq!(
+            t.compose(&q, &doc(json!({"project": "Nonesuch"}))),
+            ["Project: Nonesuch", "Has one."]
+        );
+    }
+
+    #[test]
+    fn a_plans_own_answer_is_split_into_paragraphs() {
+        let d = doc(
+            json!({"answers": {"q": "First line\nsame paragraph\r\n\r\n\nSecond.\n\n  \n", "n": 5, "e": "none"}}),
+        );
+        assert_eq!(
+            own_answer(&d, "q"),
+            ["First line\nsame paragraph", "Second."]
+        );
+        assert!(own_answer(&d, "n").is_empty());
+        assert!(own_answer(&d, "e").is_empty());
+        assert!(own_answer(&d, "missing").is_empty());
+        assert!(own_answer(&doc(json!({"answers": "q"})), "q").is_empty());
     }
 
     #[test]
@@ -345,7 +810,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = Templates::new(dir.path());
         let names: Vec<String> = t.names().into_iter().map(|(n, _)| n).collect();
-        assert_eq!(names, ["h2020", "horizon-europe"]);
+        assert_eq!(names, ["h2020", "horizon-europe", "science-europe"]);
         for n in &names {
             let (tpl, src) = t.get(n).unwrap();
             assert_eq!(src, Source::Builtin);
@@ -380,5 +845,117 @@ mod tests {
             t.get("broken"),
             Err(TemplateError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn check_lists_every_problem_with_its_json_pointer() {
+        let bad = json!({"name": "mine", "title": " ", "visibility": {"x": {}, "y": {"y": "yes"}},
+        "sections": [
+            {"title": "One", "questions": [
+                {"id": "a", "question": "A?", "answers": [{"text": "{unclosed"}]},
+                {"id": "a", "question": "", "answers": []}
+            ]},
+            {"title": "Two", "subsections": [{"title": "", "questions": [{"id": "b c", "question": "B?"}]}]}
+        ]});
+        let problems = Template::check(Some("other"), bad.to_string().as_bytes()).unwrap_err();
+        let at: Vec<&str> = problems.iter().map(|p| p.at.as_str()).collect();
+        assert_eq!(
+            at,
+            [
+                "/name",
+                "/title",
+                "/visibility/x",
+                "/visibility/y",
+                "/sections/0/questions/0/answers/0/text",
+                "/sections/0/questions/1/id",
+                "/sections/0/questions/1/question",
+                "/sections/1/subsections/0/title",
+                "/sections/1/subsections/0/questions/0/id",
+            ],
+            "{problems:?}"
+        );
+        assert!(problems[5].message.contains("/sections/0/questions/0"));
+        // A structural error names where serde stopped; a syntax error its line and column.
+        let wrong_type = json!({"name": "t", "title": "T", "sections": [{"title": "S", "questions": [{"id": "a", "question": 5}]}]});
+        let p = Template::check(None, wrong_type.to_string().as_bytes()).unwrap_err();
+        assert_eq!(p[0].at, "/sections/0/questions/0/question", "{p:?}");
+        let p = Template::check(None, b"{\n  \"name\": \"t\",\n  oops\n}").unwrap_err();
+        assert_eq!(p[0].at, "line 3 column 3", "{p:?}");
+    }
+
+    #[test]
+    fn each_parts_go_through_a_list_item_by_item_with_labels_and_list_conditions() {
+        let t = bare(json!({}));
+        let q = question(json!([
+            {"text": "Overall: {costs}"},
+            {"text": "{ethics}"},
+            {"each": "contributors", "when": {"roles": "data_steward"}, "text": "Steward: {name} ({roles})."},
+            {"each": "contributors", "when": {"roles": ""}, "text": "No role: {name}."},
+            {"each": "datasets", "when": {"pid_type": "!none"}, "text": "{title}: {pid_type} by {repository.name}."},
+            {"each": "datasets", "when": {"pid_type": "!none", "repository.name": ""}, "text": "{title}: {pid_type}."},
+            {"each": "datasets", "text": "{title} formats: {formats}."}
+        ]));
+        let d = doc(json!({
+            "costs": [{"title": "never printed as JSON"}],
+            "ethics": "text of a structured key still prints",
+            "contributors": [
+                {"name": "Ana", "roles": ["contact", "data_steward"]},
+                {"name": "Bo", "roles": []},
+                {"name": "Cy", "roles": ["researcher"]},
+                "not an object"
+            ],
+            "datasets": [
+                {"title": "A", "pid_type": "doi", "repository": {"name": "Zenodo"}, "formats": ["CSV", "none", "FITS"]},
+                {"title": "B", "pid_type": "handle"},
+                {"title": "C", "pid_type": "none", "formats": []}
+            ]
+        }));
+        assert_eq!(
+            t.compose(&q, &d),
+            [
+                "text of a structured key still prints",
+                "Steward: Ana (contact, data steward).",
+                "No role: Bo.",
+                "A: DOI by Zenodo.",
+                "A formats: CSV, FITS.",
+                "B: Handle.",
+            ]
+        );
+        // A plan written before the plan model may hold `costs` as text: it still prints.
+        let old = doc(json!({"costs": "about 2000 EUR"}));
+        assert_eq!(t.compose(&q, &old), ["Overall: about 2000 EUR"]);
+        let fields = q.fields();
+        assert_eq!(fields, ["costs", "ethics"]);
+        assert_eq!(q.lists(), ["contributors", "datasets"]);
+    }
+
+    #[test]
+    fn a_dotted_placeholder_outside_an_each_part_is_a_problem() {
+        let bad = json!({"name": "t", "title": "T", "sections": [{"title": "S", "questions": [
+            {"id": "a", "question": "A?", "answers": [{"text": "{grant.title}"}]},
+            {"id": "b", "question": "B?", "answers": [{"each": "datasets", "when": {"repository.name": "*"}, "text": "{repository.url}"}]}
+        ]}]});
+        let p = Template::check(None, bad.to_string().as_bytes()).unwrap_err();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].at, "/sections/0/questions/0/answers/0/text");
+        let bad = json!({"name": "t", "title": "T", "sections": [{"title": "S", "questions": [
+            {"id": "a", "question": "A?", "answers": [{"each": "people", "text": "{name}"}]}]}]});
+        let p = Template::check(None, bad.to_string().as_bytes()).unwrap_err();
+        assert_eq!(p[0].at, "/sections/0/questions/0/answers/0/each", "{p:?}");
+    }
+
+    #[test]
+    fn the_builtin_templates_ask_every_official_question() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Templates::new(dir.path());
+        for (name, questions, sections) in [
+            ("horizon-europe", 41, 7),
+            ("h2020", 40, 6),
+            ("science-europe", 16, 7),
+        ] {
+            let (tpl, _) = t.get(name).unwrap();
+            assert_eq!(tpl.question_count(), questions, "{name}");
+            assert_eq!(tpl.sections.len(), sections, "{name}");
+        }
     }
 }

@@ -304,3 +304,121 @@ async fn data_survives_a_restart() {
     assert_eq!(got["name"], "kept");
     app.assert_consistent();
 }
+
+#[tokio::test]
+async fn a_complete_plan_is_kept_whole_and_a_bad_part_is_refused_with_its_pointer() {
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    let plan = fixture("plan-complete.json");
+    let id = app.dmp(&t, &plan).await;
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    for key in [
+        "grant",
+        "contributors",
+        "datasets",
+        "costs",
+        "versions",
+        "answers",
+        "ethics",
+    ] {
+        assert_eq!(got[key], plan[key], "{key}");
+    }
+    // Unknown keys inside the parts are kept.
+    let mut with_extra = plan.clone();
+    with_extra["datasets"][0]["lab_notebook"] = json!("NB-12");
+    app.put(&format!("/dmps/{id}"))
+        .token(&t)
+        .json(&with_extra)
+        .send()
+        .await
+        .ok(200);
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(got["datasets"][0]["lab_notebook"], "NB-12");
+    for (path, value, at) in [
+        (
+            "/contributors/1/orcid",
+            json!("0000-0001-5109-3701"),
+            "/contributors/1/orcid: ",
+        ),
+        (
+            "/datasets/2/access",
+            json!("public"),
+            "/datasets/2/access: ",
+        ),
+        ("/costs/0/currency", json!("euros"), "/costs/0/currency: "),
+        ("/grant/end", json!("2023-01-01"), "/grant/end: "),
+        ("/answers/harvesting", json!(42), "/answers/harvesting: "),
+    ] {
+        let mut bad = plan.clone();
+        *bad.pointer_mut(path).unwrap() = value;
+        let e = app
+            .put(&format!("/dmps/{id}"))
+            .token(&t)
+            .json(&bad)
+            .send()
+            .await
+            .error(400);
+        assert!(e.starts_with(at), "{path}: {e}");
+        let e = app
+            .post("/dmps")
+            .token(&t)
+            .json(&bad)
+            .send()
+            .await
+            .error(400);
+        assert!(e.starts_with(at), "{path}: {e}");
+    }
+    // Nothing of the refused writes was kept.
+    let got = app
+        .get(&format!("/dmps/{id}"))
+        .token(&t)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(got["datasets"][0]["lab_notebook"], "NB-12");
+    assert_eq!(got["_version"], 2);
+    let list = app.get("/dmps").token(&t).send().await.ok(200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    app.assert_consistent();
+}
+
+#[tokio::test]
+async fn the_plan_schema_is_served_and_the_fixtures_meet_it() {
+    let app = TestApp::new();
+    let r = app.get("/schemas/plan.json").send().await;
+    assert_eq!(r.header("content-type"), Some("application/schema+json"));
+    let schema = r.ok(200);
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/schemas/plan.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(schema, committed);
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    for f in [
+        "plan-complete.json",
+        "dmp-posted-by-frontend.json",
+        "dmp-from-action-frontend.json",
+    ] {
+        let errors: Vec<String> = validator
+            .iter_errors(&fixture(f))
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{f}: {errors:?}");
+    }
+}

@@ -71,8 +71,38 @@ async fn templates_are_listed_and_described() {
         .iter()
         .map(|t| t["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["h2020", "horizon-europe"]);
+    assert_eq!(names, ["h2020", "horizon-europe", "science-europe"]);
     assert_eq!(list[0]["source"], "builtin");
+    let counts: Vec<u64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["question_count"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts, [40, 41, 16]);
+    let he = app.get("/templates/horizon-europe").send().await.ok(200);
+    assert_eq!(
+        (he["version"].as_str(), he["date"].as_str()),
+        (Some("1.0"), Some("2021-05-05"))
+    );
+    assert_eq!(
+        he["visibility"]["personal_text"],
+        json!({"personal": "yes"})
+    );
+    let access = &he["sections"][1]["subsections"][1];
+    assert_eq!(access["number"], "2.2");
+    assert_eq!(access["questions"][0]["group"], "Repository");
+    assert_eq!(access["questions"][0]["number"], "2.2.1");
+    let se = app.get("/templates/science-europe").send().await.ok(200);
+    let guidance = se["sections"][1]["questions"][0]["guidance"]
+        .as_str()
+        .unwrap();
+    assert!(
+        guidance.starts_with("- Explain which methodologies"),
+        "{guidance}"
+    );
+    assert_eq!(se["sections"][5]["questions"][3]["per_dataset"], true);
+    assert_eq!(se["license"], "CC BY 4.0");
     let t = app.get("/templates/h2020").send().await.ok(200);
     assert_eq!(t["title"], "Horizon 2020 Data Management Plan");
     let sections: Vec<&str> = t["sections"]

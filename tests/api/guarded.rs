@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::helpers::TestApp;
 
 /// The operations anyone may call (no credentials declared, none needed).
-const PUBLIC: &[&str] = &["health", "listTemplates", "getTemplate"];
+const PUBLIC: &[&str] = &["health", "listTemplates", "getTemplate", "planSchema"];
 
 /// A plausible value for every path parameter: an id (also a fine name); the check under
 /// test must answer before the parameter is looked up.

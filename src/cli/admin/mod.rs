@@ -9,6 +9,7 @@ mod input;
 mod migrate;
 mod projects;
 mod relations;
+mod templates;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -100,6 +101,8 @@ pub enum AdminCommand {
     Export(migrate::Export),
     /// Read an export into an empty database.
     Import(migrate::Import),
+    /// Check a template file and list its problems with where they are (no database needed).
+    CheckTemplate(templates::CheckTemplate),
 }
 
 /// Where commands run: on the database file, or through the running server.
@@ -158,6 +161,10 @@ impl Target {
 
 /// Runs an admin command against the data dir.
 pub fn run(data_dir: &Path, command: AdminCommand) -> Result<(), CliError> {
+    let command = match command {
+        AdminCommand::CheckTemplate(args) => return templates::check(args),
+        other => other,
+    };
     let create = matches!(
         command,
         AdminCommand::Init
@@ -184,6 +191,7 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<(), CliError> {
         AdminCommand::ImportLegacy(args) => migrate::import_legacy(&target, data_dir, args),
         AdminCommand::Export(args) => migrate::export(&target, data_dir, args),
         AdminCommand::Import(args) => migrate::import(&target, data_dir, args),
+        AdminCommand::CheckTemplate(args) => templates::check(args),
     }
 }
 
