@@ -410,3 +410,152 @@ fn violation<T: std::fmt::Debug>(r: Result<T, madmp::MadmpError>) -> madmp::Viol
         other => panic!("a violation expected: {other:?}"),
     }
 }
+
+/// The complete plan fixture's fields.
+fn plan_fixture() -> Map<String, Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plan-complete.json");
+    serde_json::from_slice::<Value>(&std::fs::read(path).unwrap())
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_complete_plans_parts_export_as_standard_madmp_and_import_back_without_the_extension() {
+    let plan = plan_fixture();
+    for version in [Version::V1_3, Version::V1_2] {
+        let doc =
+            madmp::export(&plan, &ctx(1_700_000_000_000, 1_700_000_100_000), version).unwrap();
+        let dmp = &doc["dmp"];
+        // Contributors, with their ORCID iDs and DataCite roles.
+        let people = dmp["contributor"].as_array().unwrap();
+        assert_eq!(people.len(), 3);
+        assert_eq!(people[0]["name"], "Ana García");
+        assert_eq!(
+            people[0]["contributor_id"],
+            json!({"identifier": "https://orcid.org/0000-0002-1825-0097", "type": "orcid"})
+        );
+        assert_eq!(people[0]["role"], json!(["ContactPerson", "dmp_author"]));
+        assert_eq!(people[2]["contributor_id"]["type"], "other");
+        assert_eq!(people[2]["role"], json!(["DataCurator"]));
+        // Costs.
+        let costs = dmp["cost"].as_array().unwrap();
+        assert_eq!(costs.len(), 2);
+        assert_eq!(costs[0]["value"], 1800);
+        assert_eq!(costs[0]["currency_code"], "EUR");
+        // Project and funding.
+        let project = &dmp["project"][0];
+        assert_eq!(project["title"], "Citizen photometers for a darker sky");
+        assert_eq!(
+            (project["start"].as_str(), project["end"].as_str()),
+            (Some("2024-01-01"), Some("2027-12-31"))
+        );
+        assert_eq!(
+            project["funding"][0]["funder_id"],
+            json!({"identifier": "00k4n6c32", "type": "ror"})
+        );
+        assert_eq!(project["funding"][0]["funding_status"], "granted");
+        assert_eq!(project["funding"][0]["grant_id"]["identifier"], "101094567");
+        // The questionnaire's dataset first, then the plan's three with distributions.
+        let datasets = dmp["dataset"].as_array().unwrap();
+        assert_eq!(datasets.len(), 4, "{datasets:#?}");
+        let sky = &datasets[3];
+        assert_eq!(
+            sky["dataset_id"]["identifier"],
+            "http://localhost:8080/rda/dmps/0123456789abcdef01234567#datasets/skyimages"
+        );
+        assert_eq!(sky["distribution"][0]["byte_size"], 2_000_000_000_000_i64);
+        assert_eq!(sky["distribution"][0]["format"], json!(["FITS", "JPEG"]));
+        assert_eq!(
+            sky["distribution"][0]["host"]["title"],
+            "UCM e-cienciaDatos"
+        );
+        let access = if version == Version::V1_2 {
+            "shared"
+        } else {
+            "restricted"
+        };
+        assert_eq!(sky["distribution"][0]["data_access"], access);
+        assert_eq!(
+            sky["distribution"][0]["license"][0]["start_date"],
+            "2026-06-30"
+        );
+        assert_eq!(datasets[2]["personal_data"], "yes");
+
+        // Another tool keeps only the standard parts: import them back.
+        let mut foreign = doc.clone();
+        foreign["dmp"]
+            .as_object_mut()
+            .unwrap()
+            .remove(madmp::EXTENSION);
+        let back = madmp::import(foreign, version).unwrap().fields;
+        let people = back["contributors"].as_array().unwrap();
+        assert_eq!(people.len(), 3);
+        for (got, want) in people.iter().zip(plan["contributors"].as_array().unwrap()) {
+            assert_eq!(got["name"], want["name"]);
+            assert_eq!(got["email"], want["email"]);
+            let mut want_roles: Vec<&str> = want["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            want_roles.sort_unstable();
+            assert_eq!(got["roles"], json!(want_roles));
+        }
+        assert_eq!(people[0]["orcid"], "https://orcid.org/0000-0002-1825-0097");
+        assert_eq!(
+            people[0]["affiliation"],
+            "Universidad Complutense de Madrid"
+        );
+        let costs = back["costs"].as_array().unwrap();
+        assert_eq!(costs[1]["title"], "Data steward, 3 person-months");
+        assert_eq!(costs[1]["amount"], 15000);
+        assert_eq!(costs[1]["currency"], "EUR");
+        assert_eq!(costs[1]["covered_by"], "the institution");
+        let grant = &back["grant"];
+        assert_eq!(grant["grant_number"], "101094567");
+        assert_eq!(grant["funder"]["ror"], "https://ror.org/00k4n6c32");
+        assert_eq!(grant["end"], "2027-12-31");
+        let datasets = back["datasets"].as_array().unwrap();
+        assert_eq!(datasets.len(), 3);
+        let ids: Vec<&str> = datasets.iter().map(|d| d["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["photometry", "volunteers", "skyimages"]);
+        assert_eq!(datasets[2]["access"], "restricted");
+        assert_eq!(datasets[2]["expected_size"], "2 TB");
+        assert_eq!(datasets[2]["repository"]["name"], "UCM e-cienciaDatos");
+        assert_eq!(datasets[0]["metadata_standard"], "DataCite");
+        assert_eq!(datasets[1]["personal_data"], "yes");
+        // The imported plan meets the plan schema.
+        dmptool::domain::plan::check(&back).unwrap();
+        // And a dmptool document (extension kept) gives the plan's parts exactly.
+        let whole = madmp::import(doc, version).unwrap().fields;
+        for key in ["contributors", "costs", "datasets", "grant"] {
+            assert_eq!(whole[key], plan[key], "{key}");
+        }
+    }
+}
+
+#[test]
+fn removing_a_plans_datasets_removes_theirs_and_keeps_an_imported_documents_others() {
+    let plan = plan_fixture();
+    let doc = madmp::export(
+        &plan,
+        &ctx(1_700_000_000_000, 1_700_000_100_000),
+        Version::V1_3,
+    )
+    .unwrap();
+    let mut fields = madmp::import(doc, Version::V1_3).unwrap().fields;
+    fields.remove("datasets");
+    fields.remove("costs");
+    let again = madmp::export(
+        &fields,
+        &ctx(1_700_000_000_000, 1_700_000_200_000),
+        Version::V1_3,
+    )
+    .unwrap();
+    assert_eq!(again["dmp"]["dataset"].as_array().unwrap().len(), 1);
+    assert!(again["dmp"].get("cost").is_none());
+    assert_eq!(again["dmp"]["contributor"].as_array().unwrap().len(), 3);
+}

@@ -3,6 +3,7 @@
 
 pub mod dmp;
 pub mod ids;
+pub mod language;
 pub mod plan;
 pub mod precondition;
 pub mod task;

@@ -212,6 +212,7 @@ mod tests {
     fn errors_name_the_json_pointer() {
         for (bad, at) in [
             (json!({"language": "english"}), "/language: "),
+            (json!({"language": "e1"}), "/language: "),
             (
                 json!({"contributors": [{"name": "A", "orcid": "0000-0002-1825-0098"}]}),
                 "/contributors/0/orcid: ",

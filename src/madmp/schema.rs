@@ -113,6 +113,7 @@ struct Compiled {
     lenient: jsonschema::Validator,
     languages: Vec<String>,
     pid_systems: Vec<String>,
+    currencies: Vec<String>,
 }
 
 fn strings_at(schema: &Value, pointer: &str) -> Vec<String> {
@@ -141,6 +142,7 @@ fn compile(version: Version) -> Result<Compiled, String> {
         lenient: build(&relaxed)?,
         languages: strings_at(&schema, "/$defs/LanguageCode/enum"),
         pid_systems: strings_at(&schema, "/$defs/PIDSystemType/enum"),
+        currencies: strings_at(&schema, "/$defs/CurrencyCode/enum"),
     })
 }
 
@@ -191,6 +193,12 @@ pub fn validate(doc: &Value) -> Result<(), MadmpError> {
 pub fn validate_input(doc: &Value, version: Version) -> Result<(), MadmpError> {
     let c = compiled(version)?;
     check(&c.lenient, doc, version)
+}
+
+/// Whether the schema's ISO 4217 list has this currency code (the same in 1.2 and 1.3).
+pub fn is_currency(code: &str) -> bool {
+    compiled(Version::V1_2).is_ok_and(|c| c.currencies.iter().any(|x| x == code))
+        && compiled(Version::V1_3).is_ok_and(|c| c.currencies.iter().any(|x| x == code))
 }
 
 /// The ISO 639-3 codes the schema allows for `language` (the same in 1.2 and 1.3).

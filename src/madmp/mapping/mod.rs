@@ -11,12 +11,17 @@
 //! document parts, `units.rs` holds each unit's two directions.
 
 mod json;
+mod parts;
 mod units;
 
 use serde_json::{Map, Value};
 
 pub(crate) use json::strings;
 pub use json::{dataset, dataset_id_for, new_dataset, text};
+use parts::{
+    contributors_in, contributors_out, costs_in, costs_out, datasets_in, datasets_out, grant_in,
+    grant_out,
+};
 pub use units::{byte_size, notes, title_text};
 use units::{
     conditions_in, conditions_out, description_in, description_out, distribution_in,
@@ -127,5 +132,31 @@ pub const UNITS: &[Unit] = &[
         ],
         export: distribution_out,
         import: distribution_in,
+    },
+    // The structured parts of a complete plan (parts.rs): after `project`, whose project
+    // they complete, and after `distribution`, which writes the first dataset.
+    Unit {
+        name: "grant",
+        keys: &["grant"],
+        export: grant_out,
+        import: grant_in,
+    },
+    Unit {
+        name: "contributors",
+        keys: &["contributors"],
+        export: contributors_out,
+        import: contributors_in,
+    },
+    Unit {
+        name: "costs",
+        keys: &["costs"],
+        export: costs_out,
+        import: costs_in,
+    },
+    Unit {
+        name: "datasets",
+        keys: &["datasets"],
+        export: datasets_out,
+        import: datasets_in,
     },
 ];

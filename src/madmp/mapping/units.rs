@@ -33,7 +33,9 @@ pub(super) fn purpose_in(dmp: &Obj, a: &mut Obj) {
 }
 
 pub(super) fn language_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
-    let lang = text(a, "language").trim();
+    let given = text(a, "language").trim();
+    // A plan names its language by ISO 639-1 (`en`), maDMP by ISO 639-3 (`eng`).
+    let lang = crate::domain::language::to_639_3(given).unwrap_or(given);
     let lang = if crate::madmp::schema::is_language(lang) {
         lang
     } else {
@@ -42,7 +44,12 @@ pub(super) fn language_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
     dmp.insert("language".into(), Value::String(lang.to_owned()));
 }
 pub(super) fn language_in(dmp: &Obj, a: &mut Obj) {
-    set_text(a, "language", str_at(dmp, "language"));
+    let code = str_at(dmp, "language");
+    set_text(
+        a,
+        "language",
+        crate::domain::language::to_639_1(code).unwrap_or(code),
+    );
 }
 
 pub(super) fn project_out(a: &Obj, dmp: &mut Obj, _: &UnitCtx) {
