@@ -3,6 +3,7 @@
 //! written from it, so they never disagree. No external tool runs: everything is in-process.
 
 pub mod docx;
+pub mod markdown;
 pub mod model;
 pub mod pdf;
 pub mod template;
