@@ -134,11 +134,10 @@ fn closes(after: &str, mark: &str) -> bool {
     {
         return false;
     }
+    let single = mark.len() == 1;
     after.match_indices(mark).any(|(j, _)| {
-        j > 0
-            && !after[..j].ends_with(char::is_whitespace)
-            && !(mark.len() == 1 && after[j + 1..].starts_with(mark))
-            && !(mark.len() == 1 && after[..j].ends_with(mark))
+        let doubled = single && (after[j + 1..].starts_with(mark) || after[..j].ends_with(mark));
+        j > 0 && !after[..j].ends_with(char::is_whitespace) && !doubled
     })
 }
 
@@ -174,16 +173,15 @@ pub fn inline(text: &str) -> Vec<Run> {
         let rest = &text[i..];
         let c = rest.chars().next().unwrap_or(' ');
         // A backslash makes the next mark literal.
-        if c == '\\' {
-            if let Some(next) = rest[1..]
+        if c == '\\'
+            && let Some(next) = rest[1..]
                 .chars()
                 .next()
                 .filter(|n| "\\*_`[]()".contains(*n))
-            {
-                buf.push(next);
-                i += 1 + next.len_utf8();
-                continue;
-            }
+        {
+            buf.push(next);
+            i += 1 + next.len_utf8();
+            continue;
         }
         if rest.starts_with("**") && (bold || closes(&rest[2..], "**")) {
             push(&mut out, &mut buf, bold, italic.is_some());
