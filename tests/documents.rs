@@ -969,3 +969,34 @@ fn a_complete_plan_renders_its_cover_datasets_costs_and_people_in_every_template
         ]
     );
 }
+
+#[test]
+fn markdown_in_answers_prints_as_paragraphs_and_list_items_without_its_marks() {
+    let doc = fixture("plan-complete.json");
+    let m = model(&doc, "horizon-europe");
+    let (text, paragraphs) = check_both(&m);
+    for raw in ["**", "](", "`OAI-PMH`", "- HTTPS"] {
+        assert!(!text.contains(raw), "PDF prints {raw:?}");
+        assert!(
+            !paragraphs.iter().any(|(_, t)| t.contains(raw)),
+            "DOCX prints {raw:?}"
+        );
+    }
+    let answers: Vec<&str> = paragraphs
+        .iter()
+        .filter(|(s, _)| s == "Answer")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    for want in [
+        "The UCM repository is indexed by BASE and Google Dataset Search.",
+        "• HTTPS downloads",
+        "• OAI-PMH for metadata",
+        "1. A README per dataset",
+        "3. The calibration notebook, see the project wiki (https://example.org/azotea/wiki/calibration?version=3&lang=en).",
+    ] {
+        assert!(
+            answers.contains(&want),
+            "{want:?} not a paragraph of its own in {answers:#?}"
+        );
+    }
+}

@@ -267,32 +267,50 @@ pub fn inline(text: &str) -> Vec<Run> {
     out
 }
 
-/// The text a reader sees, marks removed (list items one per line, numbered or with "•").
-pub fn plain(text: &str) -> String {
-    let runs = |r: &[Run]| r.iter().map(|x| x.text.as_str()).collect::<String>();
-    parse(text)
-        .iter()
-        .map(|b| match b {
-            MdBlock::Paragraph(r) => runs(r),
+/// The text of runs, marks removed; a link whose text is not its address is followed by
+/// the address in parentheses, so a reader of plain text still has it.
+pub fn runs_text(runs: &[Run]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        out.push_str(&r.text);
+        if let Some(url) = &r.link {
+            let shown = url.strip_prefix("mailto:").unwrap_or(url);
+            if shown != r.text {
+                out.push_str(&format!(" ({shown})"));
+            }
+        }
+    }
+    out
+}
+
+/// The paragraphs a reader sees, marks removed: one per paragraph and one per list item
+/// ("• item", "3. item").
+pub fn plain_paragraphs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in parse(text) {
+        match b {
+            MdBlock::Paragraph(r) => out.push(runs_text(&r)),
             MdBlock::List {
                 ordered,
                 start,
                 items,
-            } => items
-                .iter()
-                .enumerate()
-                .map(|(k, item)| {
-                    if *ordered {
-                        format!("{}. {}", start + k as u64, runs(item))
+            } => {
+                for (k, item) in items.iter().enumerate() {
+                    out.push(if ordered {
+                        format!("{}. {}", start + k as u64, runs_text(item))
                     } else {
-                        format!("• {}", runs(item))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+                        format!("• {}", runs_text(item))
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// [`plain_paragraphs`] joined by line breaks.
+pub fn plain(text: &str) -> String {
+    plain_paragraphs(text).join("\n")
 }
 
 #[cfg(test)]
@@ -396,5 +414,14 @@ mod tests {
             ]
         );
         assert_eq!(plain("- a\n- **b**\n\n2. c"), "• a\n• b\n2. c");
+        assert_eq!(
+            plain_paragraphs(
+                "See [the wiki](https://e.org/w) and https://e.org/x.\n\n1. [a@b.org](mailto:a@b.org)"
+            ),
+            [
+                "See the wiki (https://e.org/w) and https://e.org/x.",
+                "1. a@b.org"
+            ]
+        );
     }
 }

@@ -227,9 +227,12 @@ impl DocModel {
                 group = this;
                 blocks.push(Block::Question(clean(&q.question)));
                 // The plan's own words first, then what its fields say (template.rs).
+                // Answers are the Markdown subset (markdown.rs): printed here as plain
+                // paragraphs, one per paragraph or list item, marks removed.
                 let answers: Vec<String> = own_answer(doc, &q.id)
                     .into_iter()
                     .chain(t.compose(q, doc))
+                    .flat_map(|a| super::markdown::plain_paragraphs(&a))
                     .map(|a| clean(&a))
                     .filter(|a| !a.is_empty())
                     .collect();
