@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::support::{PASSWORD, TestApp};
 
 #[tokio::test]
 async fn login_returns_profile_and_tokens() {

@@ -7,7 +7,7 @@
 use poem::http::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 /// The operations anyone may call (no credentials declared, none needed).
 const PUBLIC: &[&str] = &["health", "listTemplates", "getTemplate"];
@@ -58,7 +58,7 @@ fn operations(spec: &Value) -> Vec<Op> {
     out
 }
 
-async fn call(app: &TestApp, op: &Op, token: &str) -> crate::helpers::Resp {
+async fn call(app: &TestApp, op: &Op, token: &str) -> crate::support::Resp {
     let mut req = app.req(op.method.clone(), &op.path).token(token);
     if op.has_body {
         req = req.json(&json!({}));
@@ -67,7 +67,7 @@ async fn call(app: &TestApp, op: &Op, token: &str) -> crate::helpers::Resp {
 }
 
 /// Asserts a 401 with a JSON error body (the plain or the RDA shape).
-fn refused(op: &Op, what: &str, r: &crate::helpers::Resp) {
+fn refused(op: &Op, what: &str, r: &crate::support::Resp) {
     assert_eq!(
         r.status.as_u16(),
         401,

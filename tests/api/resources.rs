@@ -1,7 +1,7 @@
 use dmptool::domain::TaskId;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 const DOCX: &[u8] = b"PK\x03\x04 pretend docx";
 const PDF: &[u8] = b"%PDF-1.7 pretend pdf";

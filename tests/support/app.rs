@@ -299,18 +299,6 @@ impl TestApp {
 
     /// Every index agrees with its records.
     pub fn assert_consistent(&self) {
-        let problems = self
-            .services
-            .store
-            .read(dmptool::store::integrity::check)
-            .unwrap();
-        assert!(problems.is_empty(), "index problems: {problems:#?}");
+        super::consistent(&self.services);
     }
-}
-
-pub fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
