@@ -14,7 +14,7 @@ use redb::WriteTransaction;
 use super::error::{Result, ServiceError};
 use super::links::LinkCheck;
 use super::{Caller, Services};
-use crate::domain::time::{now_millis, now_secs};
+use crate::domain::time::now_millis;
 use crate::domain::{FileKind, ObjectId, TaskId, TaskStatus};
 use crate::store::records::{FileRecord, TaskRecord};
 use crate::store::tables::Oid;
@@ -300,7 +300,7 @@ impl Services {
 
     /// The `sig` capability for a download link to `file_id`, valid for the configured time.
     pub fn sign_download(&self, kind: FileKind, file_id: &str) -> String {
-        let expires = now_secs() + self.settings.link_ttl;
+        let expires = self.now_secs() + self.settings.link_ttl;
         self.links.sign(kind.extension(), file_id, expires)
     }
 
@@ -337,7 +337,10 @@ impl Services {
             DownloadAuth::Caller(c) if c.id.0 == rec.owner || c.admin => {}
             DownloadAuth::Caller(_) => return Err(no_file()),
             DownloadAuth::Signature(sig) => {
-                match self.links.check(kind.extension(), file_id, sig, now_secs()) {
+                match self
+                    .links
+                    .check(kind.extension(), file_id, sig, self.now_secs())
+                {
                     LinkCheck::Valid => {}
                     LinkCheck::Expired => {
                         return Err(ServiceError::Unauthorized(
