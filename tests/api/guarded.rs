@@ -95,15 +95,15 @@ async fn every_protected_operation_refuses_revoked_deleted_and_wrong_kind_tokens
     app.create_user("revoked", true);
     app.create_user("deleted", true);
     app.create_user("holder", true);
-    let (revoked_access, revoked_refresh) = app.login("revoked").await;
+    let (revoked_access, revoked_refresh) = app.tokens("revoked").await;
     app.delete("/logout")
         .token(&revoked_access)
         .send()
         .await
         .ok(200);
-    let (deleted_access, deleted_refresh) = app.login("deleted").await;
+    let (deleted_access, deleted_refresh) = app.tokens("deleted").await;
     app.services.delete_user("deleted").unwrap();
-    let (access, refresh) = app.login("holder").await;
+    let (access, refresh) = app.tokens("holder").await;
 
     let mut checked = 0;
     for doc in ["/openapi.json", "/rda/openapi.json"] {

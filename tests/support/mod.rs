@@ -1,9 +1,11 @@
 //! What the tests share, one set of names for both ways of running the app:
-//! - the real binary (this module): `start`/`start_with` give a `Server`; `login` answers
-//!   with the status and JSON, `token` is the access token of a login that must succeed,
-//!   `call` is one request with a bearer token;
-//! - the app in process through poem's TestClient (`app`): `TestApp`, whose `login_with`,
-//!   `login` and `Req::token` are the same three;
+//! - the real binary (this module): `start`/`start_with` give a `Server`; `login(s, user,
+//!   password)` is GET /login's answer (status and JSON), `token(s, user, password)` the
+//!   access token of a login that must succeed, `call(s, method, path, token, body)` one
+//!   request with a bearer token;
+//! - the app in process through poem's TestClient (`app`): `TestApp`, whose
+//!   `login(user, password)` is the answer, `tokens(user)` (access, refresh) of a login that
+//!   must succeed, `req(method, path).token(t)` a request with a bearer token;
 //! - reading documents back (`docs`), fixtures and checks on a `Services`.
 #![allow(dead_code)]
 
