@@ -1,14 +1,11 @@
 //! `dmptool admin import-legacy`, `export` and `import` through the real binary, on the
 //! legacy deployment fixture (tests/fixtures/legacy-deployment, with its manifest).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{BIN, free_port, start};
+use crate::support::{BIN, consistent, free_port, start};
 use dmptool::domain::{DmpId, FileKind, TaskId, TaskStatus};
 use dmptool::service::files::DownloadAuth;
 use dmptool::service::{Caller, Services, Settings};
@@ -71,11 +68,6 @@ fn manifest() -> Value {
 
 fn open(data: &Path) -> Services {
     Services::open(data, Settings::default(), None).unwrap()
-}
-
-fn consistent(s: &Services) {
-    let problems = s.store.read(dmptool::store::integrity::check).unwrap();
-    assert!(problems.is_empty(), "{problems:#?}");
 }
 
 fn caller(s: &Services, name: &str) -> Caller {

@@ -215,6 +215,7 @@ pub fn resolve(
                 )));
             }
         },
+        clock: defaults.clock,
     };
     let body_limit = args
         .body_limit

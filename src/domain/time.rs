@@ -12,6 +12,37 @@ pub fn now_secs() -> u64 {
     u64::try_from(Utc::now().timestamp()).unwrap_or(0)
 }
 
+/// The time every expiry decision reads (tokens, download links, session revocations): the
+/// system clock, moved forward by what [`Clock::advance`] added. Clones share the offset,
+/// so a test holding a clone of the services' `Settings::clock` moves their time instead
+/// of sleeping. Nothing but tests advances it; the default is the system clock.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_millis: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// Moves this clock (and every clone of it) forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.offset_millis
+            .fetch_add(by, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Milliseconds since the Unix epoch, by this clock.
+    pub fn now_millis(&self) -> i64 {
+        now_millis().saturating_add(
+            self.offset_millis
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Seconds since the Unix epoch, by this clock.
+    pub fn now_secs(&self) -> u64 {
+        u64::try_from(self.now_millis() / 1000).unwrap_or(0)
+    }
+}
+
 /// `2026-11-27T01:29:57.123Z`
 pub fn iso8601(millis: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(millis)
@@ -40,6 +71,20 @@ pub fn is_full_date(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_clock_and_its_clones_move_together_by_what_is_added() {
+        let clock = Clock::default();
+        let clone = clock.clone();
+        let before = clock.now_secs();
+        assert!(
+            before.abs_diff(now_secs()) <= 1,
+            "the default is the system clock"
+        );
+        clone.advance(std::time::Duration::from_secs(3600));
+        assert!(clock.now_secs() >= before + 3600);
+        assert!(clock.now_secs() <= now_secs() + 3601);
+    }
 
     #[test]
     fn full_dates_are_strict() {

@@ -7,7 +7,7 @@ use rand::RngCore;
 use super::error::{Result, ServiceError};
 use super::tokens::{Claims, TokenKind, parse_sid};
 use super::{Caller, Services, passwords};
-use crate::domain::time::{now_millis, now_secs};
+use crate::domain::time::now_millis;
 use crate::domain::{UserId, Username};
 use crate::store::{ReadTx, meta, projects, sessions, users};
 
@@ -117,7 +117,7 @@ impl Services {
         kind: TokenKind,
         sid: &str,
     ) -> Claims {
-        let now = now_secs();
+        let now = self.now_secs();
         let ttl = match kind {
             TokenKind::Access => self.settings.access_ttl,
             TokenKind::Refresh => self.settings.refresh_ttl,
@@ -169,7 +169,7 @@ impl Services {
     /// Checks a token's signature, algorithm, expiry and kind. Pure computation: the
     /// session and the user are checked by [`Services::caller`].
     pub fn verify_token(&self, token: &str, expected: TokenKind) -> Result<Claims> {
-        let claims = self.tokens.verify(token)?;
+        let claims = self.tokens.verify(token, self.now_secs())?;
         if claims.typ != expected {
             return Err(match expected {
                 TokenKind::Access => unauthorized("a refresh token is accepted only at /refresh"),
@@ -237,7 +237,7 @@ impl Services {
     /// stay revoked across restarts.
     pub fn logout(&self, claims: &Claims) -> Result<()> {
         let sid = parse_sid(&claims.sid)?;
-        let now = now_secs();
+        let now = self.now_secs();
         let until = now + self.settings.refresh_ttl.max(self.settings.access_ttl);
         self.store.write(|tx| {
             sessions::revoke(tx, sid, until)?;
@@ -249,7 +249,7 @@ impl Services {
     /// Forgets revocations whose sessions have expired anyway (run at start-up).
     pub fn purge_expired_sessions(&self) -> Result<usize> {
         self.store
-            .write(|tx| Ok(sessions::purge_expired(tx, now_secs())?))
+            .write(|tx| Ok(sessions::purge_expired(tx, self.now_secs())?))
     }
 
     /// Sets a new password for the caller, who must give the current one (a stolen token

@@ -14,7 +14,6 @@ use super::error::{Result, ServiceError};
 use super::links::LinkCheck;
 use super::{Caller, Services};
 use crate::domain::FileKind;
-use crate::domain::time::now_secs;
 use crate::store::records::TaskRecord;
 use crate::store::tables::Oid;
 use crate::store::{StoreError, dmps, files, tasks};
@@ -167,7 +166,7 @@ impl Services {
 
     /// The `sig` capability for a download link to `file_id`, valid for the configured time.
     pub fn sign_download(&self, kind: FileKind, file_id: &str) -> String {
-        let expires = now_secs() + self.settings.link_ttl;
+        let expires = self.now_secs() + self.settings.link_ttl;
         self.links.sign(kind.extension(), file_id, expires)
     }
 
@@ -204,7 +203,10 @@ impl Services {
             DownloadAuth::Caller(c) if c.id.0 == rec.owner || c.admin => {}
             DownloadAuth::Caller(_) => return Err(no_file()),
             DownloadAuth::Signature(sig) => {
-                match self.links.check(kind.extension(), file_id, sig, now_secs()) {
+                match self
+                    .links
+                    .check(kind.extension(), file_id, sig, self.now_secs())
+                {
                     LinkCheck::Valid => {}
                     LinkCheck::Expired => {
                         return Err(ServiceError::Unauthorized(

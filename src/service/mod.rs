@@ -58,6 +58,8 @@ pub struct Settings {
     pub render_limit: std::time::Duration,
     /// Document tasks one user may have waiting (pending or running) at once.
     pub max_pending_tasks: usize,
+    /// The time tokens, download links and revocations expire by (tests advance it).
+    pub clock: crate::domain::time::Clock,
 }
 
 impl Default for Settings {
@@ -68,6 +70,7 @@ impl Default for Settings {
             link_ttl: 3600,
             render_limit: DEFAULT_RENDER_LIMIT,
             max_pending_tasks: DEFAULT_MAX_PENDING_TASKS,
+            clock: crate::domain::time::Clock::default(),
         }
     }
 }
@@ -150,6 +153,11 @@ impl Services {
 
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Unix seconds by the settings' clock: what tokens, links and revocations expire by.
+    fn now_secs(&self) -> u64 {
+        self.settings.clock.now_secs()
     }
 
     pub fn documents_dir(&self) -> PathBuf {

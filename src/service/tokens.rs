@@ -33,6 +33,9 @@ pub struct Claims {
     pub jti: String,
 }
 
+/// Seconds a token is still accepted after its `exp` (clocks of clients and servers differ).
+const LEEWAY_SECS: u64 = 5;
+
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -42,7 +45,8 @@ pub struct TokenKeys {
 impl TokenKeys {
     pub fn new(secret: &Secret) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
+        // `exp` is checked in `verify` against the services' clock, not the system's.
+        validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         Self {
             encoding: EncodingKey::from_secret(secret.bytes()),
@@ -55,16 +59,18 @@ impl TokenKeys {
         encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(ServiceError::Token)
     }
 
-    /// Checks signature, algorithm and expiry. Revocation is checked by the caller.
-    pub fn verify(&self, token: &str) -> Result<Claims> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+    /// Checks signature, algorithm and expiry at `now` (Unix seconds, the services' clock).
+    /// Revocation is checked by the caller.
+    pub fn verify(&self, token: &str, now: u64) -> Result<Claims> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    ServiceError::Unauthorized("token has expired; log in again".into())
-                }
-                _ => ServiceError::Unauthorized("invalid token".into()),
-            })
+            .map_err(|_| ServiceError::Unauthorized("invalid token".into()))?;
+        if claims.exp.saturating_add(LEEWAY_SECS) < now {
+            return Err(ServiceError::Unauthorized(
+                "token has expired; log in again".into(),
+            ));
+        }
+        Ok(claims)
     }
 }
 
@@ -103,16 +109,24 @@ mod tests {
         let k = keys(&[7; 32]);
         let now = crate::domain::time::now_secs();
         let t = k.sign(&claims(now + 60)).unwrap();
-        assert_eq!(k.verify(&t).unwrap().name, "ann");
+        assert_eq!(k.verify(&t, now).unwrap().name, "ann");
         // wrong key
-        assert!(keys(&[8; 32]).verify(&t).is_err());
+        assert!(keys(&[8; 32]).verify(&t, now).is_err());
         // expired
         let old = k.sign(&claims(now - 100)).unwrap();
-        assert!(k.verify(&old).is_err());
+        assert!(k.verify(&old, now).is_err());
+        // expiry is decided by the `now` given, not by the system clock
+        assert!(k.verify(&old, now - 200).is_ok());
+        assert!(k.verify(&t, now + 60 + LEEWAY_SECS).is_ok());
+        let msg = k
+            .verify(&t, now + 61 + LEEWAY_SECS)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("expired"), "{msg}");
         // alg=none with the same claims
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let header = b64.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let payload = b64.encode(serde_json::to_vec(&claims(now + 60)).unwrap());
-        assert!(k.verify(&format!("{header}.{payload}.")).is_err());
+        assert!(k.verify(&format!("{header}.{payload}."), now).is_err());
     }
 }

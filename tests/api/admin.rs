@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn non_admins_get_403_on_every_admin_route() {
@@ -99,7 +99,7 @@ async fn admins_manage_users_projects_and_members() {
     let projects = app.get("/admin/projects").token(&root).send().await.ok(200);
     assert_eq!(projects[0]["members"], 1);
 
-    let v = app.login_with("ana", "pw-ana").await.ok(200);
+    let v = app.login("ana", "pw-ana").await.ok(200);
     let ana_token = v["access_token"].as_str().unwrap().to_owned();
     app.put("/admin/users/ana/password")
         .token(&root)
@@ -108,7 +108,7 @@ async fn admins_manage_users_projects_and_members() {
         .await
         .ok(200);
     app.get("/dmps").token(&ana_token).send().await.error(401);
-    app.login_with("ana", "changed").await.ok(200);
+    app.login("ana", "changed").await.ok(200);
 
     app.delete("/admin/projects/azotea/members/ana")
         .token(&root)

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::support::{PASSWORD, TestApp};
 
 #[tokio::test]
 async fn login_returns_profile_and_tokens() {
@@ -14,7 +14,7 @@ async fn login_returns_profile_and_tokens() {
         .unwrap();
     app.services.add_member("ana", "azotea").unwrap();
     app.services.add_member("ana", "street-spectra").unwrap();
-    let r = app.login_with("ana", PASSWORD).await;
+    let r = app.login("ana", PASSWORD).await;
     assert!(
         r.header("content-type")
             .unwrap()
@@ -34,7 +34,7 @@ async fn login_returns_profile_and_tokens() {
 async fn user_without_project_gets_none() {
     let app = TestApp::new();
     app.create_user("solo", false);
-    let v = app.login_with("solo", PASSWORD).await.ok(200);
+    let v = app.login("solo", PASSWORD).await.ok(200);
     assert_eq!(v["project"], "none");
     assert_eq!(v["project_description"], "");
     assert_eq!(v["projects"], json!([]));
@@ -44,8 +44,8 @@ async fn user_without_project_gets_none() {
 async fn wrong_password_and_unknown_user_look_the_same() {
     let app = TestApp::new();
     app.create_user("ana", false);
-    let wrong = app.login_with("ana", "nope").await.error(401);
-    let unknown = app.login_with("nobody", "nope").await.error(401);
+    let wrong = app.login("ana", "nope").await.error(401);
+    let unknown = app.login("nobody", "nope").await.error(401);
     assert_eq!(wrong, unknown);
     app.get("/login").send().await.error(401);
     app.get("/login")
@@ -61,22 +61,22 @@ async fn repeated_failures_are_throttled_then_released_per_account() {
     app.create_user("ana", false);
     app.create_user("bob", false);
     for _ in 0..6 {
-        app.login_with("ana", "guess").await.error(401);
+        app.login("ana", "guess").await.error(401);
     }
-    let r = app.login_with("ana", PASSWORD).await;
+    let r = app.login("ana", PASSWORD).await;
     r.error(429);
     let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "retry-after {retry}");
     // Another account is not affected.
-    app.login_with("bob", PASSWORD).await.ok(200);
+    app.login("bob", PASSWORD).await.ok(200);
 }
 
 #[tokio::test]
 async fn logout_revokes_access_and_refresh_tokens_across_a_restart() {
     let app = TestApp::new();
     app.create_user("ana", false);
-    let (access, refresh) = app.login("ana").await;
-    let (other_access, _) = app.login("ana").await;
+    let (access, refresh) = app.tokens("ana").await;
+    let (other_access, _) = app.tokens("ana").await;
     app.get("/dmps").token(&access).send().await.ok(200);
     app.delete("/logout").token(&access).send().await.ok(200);
     app.get("/dmps").token(&access).send().await.error(401);
@@ -94,7 +94,7 @@ async fn logout_revokes_access_and_refresh_tokens_across_a_restart() {
 async fn refresh_accepts_only_refresh_tokens_and_they_work_nowhere_else() {
     let app = TestApp::new();
     app.create_user("ana", false);
-    let (access, refresh) = app.login("ana").await;
+    let (access, refresh) = app.tokens("ana").await;
     let v = app.get("/refresh").token(&refresh).send().await.ok(200);
     let fresh = v["access_token"].as_str().unwrap().to_owned();
     app.get("/dmps").token(&fresh).send().await.ok(200);
@@ -116,7 +116,7 @@ async fn refresh_accepts_only_refresh_tokens_and_they_work_nowhere_else() {
 async fn change_password_by_header_ends_older_tokens() {
     let app = TestApp::new();
     app.create_user("ana", false);
-    let (access, refresh) = app.login("ana").await;
+    let (access, refresh) = app.tokens("ana").await;
     let v = app
         .put("/changepassword")
         .token(&access)
@@ -129,8 +129,8 @@ async fn change_password_by_header_ends_older_tokens() {
     app.get("/dmps").token(&access).send().await.error(401);
     app.get("/refresh").token(&refresh).send().await.error(401);
     app.get("/dmps").token(&new_access).send().await.ok(200);
-    app.login_with("ana", PASSWORD).await.error(401);
-    app.login_with("ana", "n3w-pass").await.ok(200);
+    app.login("ana", PASSWORD).await.error(401);
+    app.login("ana", "n3w-pass").await.ok(200);
 }
 
 #[tokio::test]
@@ -164,7 +164,7 @@ async fn change_password_by_json_body_and_refusals() {
         .send()
         .await
         .ok(200);
-    app.login_with("ana", "via-body").await.ok(200);
+    app.login("ana", "via-body").await.ok(200);
 }
 
 #[tokio::test]
@@ -222,7 +222,10 @@ async fn expired_tokens_are_refused() {
     );
     let t = app.user("ana").await;
     app.get("/dmps").token(&t).send().await.ok(200);
-    tokio::time::sleep(std::time::Duration::from_millis(7200)).await;
+    // Past the lifetime and the 5 s leeway by the services' clock (no sleeping).
+    app.settings
+        .clock
+        .advance(std::time::Duration::from_secs(7));
     let msg = app.get("/dmps").token(&t).send().await.error(401);
     assert!(msg.contains("expired"), "{msg}");
 }
@@ -244,7 +247,7 @@ async fn first_start_creates_one_admin() {
     let pw = admin.generated_password.unwrap();
     assert!(pw.len() >= 16);
     assert!(app.services.ensure_initial_admin(None).unwrap().is_none());
-    let v = app.login_with("admin", &pw).await.ok(200);
+    let v = app.login("admin", &pw).await.ok(200);
     assert_eq!(v["admin"], true);
 }
 
@@ -302,10 +305,10 @@ async fn look_alike_usernames_cannot_be_created_and_log_in_as_the_one_account() 
         .error(400);
     assert!(msg.contains("mixes scripts"), "{msg}");
     // Login takes the same folded form: ALICE is alice, with alice's password only.
-    let v = app.login_with("ALICE", PASSWORD).await.ok(200);
+    let v = app.login("ALICE", PASSWORD).await.ok(200);
     assert_eq!(v["username"], "alice");
-    app.login_with("\u{ff41}lice", PASSWORD).await.ok(200);
-    app.login_with("ALICE", "wrong").await.error(401);
+    app.login("\u{ff41}lice", PASSWORD).await.ok(200);
+    app.login("ALICE", "wrong").await.error(401);
     app.assert_consistent();
 }
 
@@ -315,15 +318,15 @@ async fn a_login_with_a_name_no_account_can_have_is_refused_before_any_work() {
     app.create_user("ana", false);
     // Over 64 characters (and under the request-head limit, which refuses far longer ones).
     let long = "a".repeat(3_000);
-    let msg = app.login_with(&long, PASSWORD).await.error(400);
+    let msg = app.login(&long, PASSWORD).await.error(400);
     assert!(msg.contains("at most 64"), "{msg}");
-    let msg = app.login_with("a b", PASSWORD).await.error(400);
+    let msg = app.login("a b", PASSWORD).await.error(400);
     assert!(msg.contains("letters, digits"), "{msg}");
     // Refused names leave no throttle state: many of them, then the real user gets in.
     for i in 0..50 {
-        app.login_with(&format!("{long}{i}"), "x").await.error(400);
+        app.login(&format!("{long}{i}"), "x").await.error(400);
     }
-    app.login_with("ana", PASSWORD).await.ok(200);
+    app.login("ana", PASSWORD).await.ok(200);
 }
 
 #[tokio::test]
@@ -356,8 +359,8 @@ async fn changing_a_password_needs_the_current_one_and_a_wrong_one_changes_nothi
         .await
         .error(403);
     // Nothing changed: the old password works, the token too, the new one does not.
-    app.login_with("ana", "taken-over").await.error(401);
-    app.login_with("ana", PASSWORD).await.ok(200);
+    app.login("ana", "taken-over").await.error(401);
+    app.login("ana", PASSWORD).await.ok(200);
     app.get("/dmps").token(&t).send().await.ok(200);
     // Guessing the current password through this route is throttled like logins.
     let mut throttled = false;

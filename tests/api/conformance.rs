@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use dmptool::madmp::{Version, schema};
 use serde_json::{Value, json};
 
-use crate::helpers::{Resp, TestApp, fixture};
+use crate::support::{Resp, TestApp, fixture};
 
 const V13: &str = "application/vnd.org.rd-alliance.dmp-common.v1.3+json";
 const V12: &str = "application/vnd.org.rd-alliance.dmp-common.v1.2+json";

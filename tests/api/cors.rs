@@ -1,7 +1,7 @@
 use dmptool::api::middleware::AllowedOrigins;
 use dmptool::service::Settings;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 const ORIGIN: &str = "https://app.example.org";
 

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fixture};
+use crate::support::{TestApp, fixture};
 
 #[tokio::test]
 async fn frontend_flow_create_list_get_update_delete() {

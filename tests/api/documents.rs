@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{TestApp, fixture};
+use crate::support::{TestApp, fixture};
 
 /// Runs the worker until the queue is empty.
 fn drain(app: &TestApp) -> usize {

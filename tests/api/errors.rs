@@ -3,7 +3,7 @@ use dmptool::service::Settings;
 use poem::http::Method;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 #[tokio::test]
 async fn health_needs_no_token() {

@@ -7,7 +7,7 @@
 use poem::http::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 /// The operations anyone may call (no credentials declared, none needed).
 const PUBLIC: &[&str] = &["health", "listTemplates", "getTemplate", "planSchema"];
@@ -58,7 +58,7 @@ fn operations(spec: &Value) -> Vec<Op> {
     out
 }
 
-async fn call(app: &TestApp, op: &Op, token: &str) -> crate::helpers::Resp {
+async fn call(app: &TestApp, op: &Op, token: &str) -> crate::support::Resp {
     let mut req = app.req(op.method.clone(), &op.path).token(token);
     if op.has_body {
         req = req.json(&json!({}));
@@ -67,7 +67,7 @@ async fn call(app: &TestApp, op: &Op, token: &str) -> crate::helpers::Resp {
 }
 
 /// Asserts a 401 with a JSON error body (the plain or the RDA shape).
-fn refused(op: &Op, what: &str, r: &crate::helpers::Resp) {
+fn refused(op: &Op, what: &str, r: &crate::support::Resp) {
     assert_eq!(
         r.status.as_u16(),
         401,
@@ -95,15 +95,15 @@ async fn every_protected_operation_refuses_revoked_deleted_and_wrong_kind_tokens
     app.create_user("revoked", true);
     app.create_user("deleted", true);
     app.create_user("holder", true);
-    let (revoked_access, revoked_refresh) = app.login("revoked").await;
+    let (revoked_access, revoked_refresh) = app.tokens("revoked").await;
     app.delete("/logout")
         .token(&revoked_access)
         .send()
         .await
         .ok(200);
-    let (deleted_access, deleted_refresh) = app.login("deleted").await;
+    let (deleted_access, deleted_refresh) = app.tokens("deleted").await;
     app.services.delete_user("deleted").unwrap();
-    let (access, refresh) = app.login("holder").await;
+    let (access, refresh) = app.tokens("holder").await;
 
     let mut checked = 0;
     for doc in ["/openapi.json", "/rda/openapi.json"] {

@@ -3,7 +3,7 @@
 use dmptool::madmp::{EXTENSION, schema};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, fixture};
+use crate::support::{TestApp, comparable, fixture};
 
 pub fn example(name: &str) -> Value {
     fixture(&format!("madmp/{name}"))
@@ -19,15 +19,6 @@ pub const EXAMPLES: [&str; 8] = [
     "ex8-dmp-minimal-content.json",
     "ex9-dmp-long.json",
 ];
-
-/// A document without what the server sets on every export.
-pub fn comparable(mut doc: Value) -> Value {
-    if let Some(dmp) = doc.get_mut("dmp").and_then(Value::as_object_mut) {
-        dmp.remove("modified");
-        dmp.remove(EXTENSION);
-    }
-    doc
-}
 
 #[tokio::test]
 async fn the_fixture_and_an_empty_dmp_export_valid_documents() {

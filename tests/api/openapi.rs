@@ -1,4 +1,4 @@
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 #[test]
 fn committed_openapi_yaml_matches_the_code() {

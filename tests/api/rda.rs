@@ -4,8 +4,8 @@
 use dmptool::madmp::{MEDIA_TYPE, schema};
 use serde_json::{Value, json};
 
-use crate::helpers::{Resp, TestApp, fixture};
-use crate::madmp::{EXAMPLES, comparable, example};
+use super::madmp::{EXAMPLES, example};
+use crate::support::{Resp, TestApp, comparable, fixture};
 
 /// Asserts the RDA error shape and code; returns the message.
 fn rda_error(r: &Resp, status: u16, code: &str) -> String {

@@ -1,7 +1,7 @@
 use dmptool::domain::TaskId;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::support::TestApp;
 
 const DOCX: &[u8] = b"PK\x03\x04 pretend docx";
 const PDF: &[u8] = b"%PDF-1.7 pretend pdf";
@@ -122,7 +122,10 @@ async fn signed_links_expire() {
     let (_, _, task) = rendered(&app, "ana").await;
     let url = format!("/resources/docx/{}", task["url_docx"].as_str().unwrap());
     assert_eq!(app.get(&url).send().await.status.as_u16(), 200);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    // Past the link's lifetime by the services' clock (no sleeping).
+    app.settings
+        .clock
+        .advance(std::time::Duration::from_secs(2));
     let msg = app.get(&url).send().await.error(401);
     assert!(msg.contains("expired"), "{msg}");
 }

@@ -244,7 +244,8 @@ impl TestApp {
             .unwrap();
     }
 
-    pub async fn login_with(&self, name: &str, password: &str) -> Resp {
+    /// GET /login with Basic credentials: the answer, whatever it is.
+    pub async fn login(&self, name: &str, password: &str) -> Resp {
         use base64::Engine;
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"));
         self.get("/login")
@@ -253,9 +254,9 @@ impl TestApp {
             .await
     }
 
-    /// Logs in; returns (access, refresh).
-    pub async fn login(&self, name: &str) -> (String, String) {
-        let v = self.login_with(name, PASSWORD).await.ok(200);
+    /// A login (with `PASSWORD`) that must succeed: (access, refresh).
+    pub async fn tokens(&self, name: &str) -> (String, String) {
+        let v = self.login(name, PASSWORD).await.ok(200);
         (
             v["access_token"].as_str().unwrap().to_owned(),
             v["refresh_token"].as_str().unwrap().to_owned(),
@@ -265,12 +266,12 @@ impl TestApp {
     /// A new user, logged in: their access token.
     pub async fn user(&self, name: &str) -> String {
         self.create_user(name, false);
-        self.login(name).await.0
+        self.tokens(name).await.0
     }
 
     pub async fn admin(&self, name: &str) -> String {
         self.create_user(name, true);
-        self.login(name).await.0
+        self.tokens(name).await.0
     }
 
     /// Creates a DMP from a JSON object; returns its id.
@@ -299,18 +300,6 @@ impl TestApp {
 
     /// Every index agrees with its records.
     pub fn assert_consistent(&self) {
-        let problems = self
-            .services
-            .store
-            .read(dmptool::store::integrity::check)
-            .unwrap();
-        assert!(problems.is_empty(), "index problems: {problems:#?}");
+        super::consistent(&self.services);
     }
-}
-
-pub fn fixture(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }

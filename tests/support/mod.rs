@@ -1,7 +1,18 @@
-//! Helpers shared by the tests that run the real binary.
+//! What the tests share, one set of names for both ways of running the app:
+//! - the real binary (this module): `start`/`start_with` give a `Server`; `login(s, user,
+//!   password)` is GET /login's answer (status and JSON), `token(s, user, password)` the
+//!   access token of a login that must succeed, `call(s, method, path, token, body)` one
+//!   request with a bearer token;
+//! - the app in process through poem's TestClient (`app`): `TestApp`, whose
+//!   `login(user, password)` is the answer, `tokens(user)` (access, refresh) of a login that
+//!   must succeed, `req(method, path).token(t)` a request with a bearer token;
+//! - reading documents back (`docs`), fixtures and checks on a `Services`.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod docs;
+
+pub use app::{PASSWORD, Resp, TestApp};
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -186,4 +197,27 @@ pub fn token(s: &Server, user: &str, password: &str) -> String {
     let (status, v) = login(s, user, password);
     assert_eq!(status, 200, "{v}");
     v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A JSON fixture from tests/fixtures.
+pub fn fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// A maDMP document without what the server sets on every export.
+pub fn comparable(mut doc: Value) -> Value {
+    if let Some(dmp) = doc.get_mut("dmp").and_then(Value::as_object_mut) {
+        dmp.remove("modified");
+        dmp.remove(dmptool::madmp::EXTENSION);
+    }
+    doc
+}
+
+/// Every index agrees with its records.
+pub fn consistent(s: &dmptool::service::Services) {
+    let problems = s.store.read(dmptool::store::integrity::check).unwrap();
+    assert!(problems.is_empty(), "index problems: {problems:#?}");
 }

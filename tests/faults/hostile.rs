@@ -1,15 +1,12 @@
 //! Hostile input against the real binary: slow clients, many idle connections, oversized
 //! headers and bodies, deeply nested JSON, invalid UTF-8, huge numbers of keys. After each,
 //! the server still answers others promptly and has lost nothing.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Server, agent, login, start_with};
+use crate::support::{self, Server, agent, start_with};
 use serde_json::Value;
 
 const PW: &str = "hostile-admin-pw";
@@ -17,7 +14,7 @@ const PW: &str = "hostile-admin-pw";
 fn server(dir: &std::path::Path) -> Server {
     let mut s = start_with(
         dir,
-        common::free_port(),
+        support::free_port(),
         Some(PW),
         &["--request-timeout", "2s", "--idle-timeout", "3s"],
     );
@@ -26,9 +23,7 @@ fn server(dir: &std::path::Path) -> Server {
 }
 
 fn token(s: &Server) -> String {
-    let (status, v) = login(s, "admin", PW);
-    assert_eq!(status, 200);
-    v["access_token"].as_str().unwrap().to_owned()
+    support::token(s, "admin", PW)
 }
 
 /// GET /health answers within two seconds (the machine may be busy with other tests).
@@ -238,8 +233,8 @@ fn malformed_json_bodies_get_clear_400s() {
 #[test]
 fn a_broken_log_pipe_does_not_break_requests() {
     let dir = tempfile::tempdir().unwrap();
-    let port = common::free_port();
-    let mut child = std::process::Command::new(common::BIN)
+    let port = support::free_port();
+    let mut child = std::process::Command::new(support::BIN)
         .args(["--data"])
         .arg(dir.path())
         .args(["serve", "--port", &port.to_string()])
@@ -270,10 +265,10 @@ fn a_broken_log_pipe_does_not_break_requests() {
 /// A server with `serve` flags and DMPTOOL_* variables (variables, so that the same test
 /// can run against a build without the setting).
 fn server_env(dir: &std::path::Path, flags: &[&str], env: &[(&str, &str)]) -> Server {
-    let port = common::free_port();
-    let mut cmd = common::command(dir, port, Some(PW), flags);
+    let port = support::free_port();
+    let mut cmd = support::command(dir, port, Some(PW), flags);
     cmd.envs(env.iter().copied());
-    let mut s = common::spawn(cmd, port);
+    let mut s = support::spawn(cmd, port);
     s.ready();
     s
 }
@@ -622,8 +617,8 @@ fn idle_sockets_at_the_open_file_limit_leave_room_for_new_clients_and_the_admin(
         lim.rlim_cur = lim.rlim_max.min(8192);
         libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
     }
-    let port = common::free_port();
-    let mut cmd = common::command(dir.path(), port, Some(PW), &["--idle-timeout", "60s"]);
+    let port = support::free_port();
+    let mut cmd = support::command(dir.path(), port, Some(PW), &["--idle-timeout", "60s"]);
     // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
     unsafe {
         cmd.pre_exec(|| {
@@ -637,7 +632,7 @@ fn idle_sockets_at_the_open_file_limit_leave_room_for_new_clients_and_the_admin(
             Ok(())
         });
     }
-    let mut s = common::spawn(cmd, port);
+    let mut s = support::spawn(cmd, port);
     s.ready();
     let idle: Vec<TcpStream> = (0..1100)
         .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
@@ -662,7 +657,7 @@ fn idle_sockets_at_the_open_file_limit_leave_room_for_new_clients_and_the_admin(
         start.elapsed()
     );
     // So is the administrator, over the admin socket.
-    let mut admin = std::process::Command::new(common::BIN)
+    let mut admin = std::process::Command::new(support::BIN)
         .arg("--data")
         .arg(dir.path())
         .args(["admin", "list-users"])
@@ -763,7 +758,7 @@ fn login_at(port: u16, user: &str, password: &str, client: &str) -> (u16, Value)
 
 fn proxied_server(dir: &std::path::Path, extra: &[&str]) -> Server {
     let flags: Vec<&str> = ["--trust-proxy"].iter().chain(extra).copied().collect();
-    let mut s = start_with(dir, common::free_port(), Some(PW), &flags);
+    let mut s = start_with(dir, support::free_port(), Some(PW), &flags);
     s.ready();
     s
 }

@@ -1,7 +1,6 @@
 //! Storage tests on real redb files: indexes agree with records through create, update and
 //! delete; the consistency check does catch a broken index; key encodings are pinned; a
 //! database from a newer dmptool is refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use dmptool::domain::{TaskId, UserId};
 use dmptool::service::madmp::Served;

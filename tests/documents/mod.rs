@@ -1,15 +1,15 @@
 //! Documents: each template rendered with the fixture DMP, an empty DMP and 50 KB answers,
 //! read back (DOCX parts, PDF text); and the worker's behaviour on success, failure,
 //! panics, write errors, crashes and bursts.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod madmp;
 
 use std::sync::Arc;
 
-use common::docs::{
+use crate::support::docs::{
     contains_text, docx_paragraphs, docx_part, head, pdf_body_text, pdf_info, pdf_text,
 };
+use crate::support::{self, consistent};
 use dmptool::domain::TaskId;
 use dmptool::render::model::{Block, NOT_ANSWERED};
 use dmptool::render::template::Templates;
@@ -19,14 +19,7 @@ use dmptool::worker::{self, Outcome};
 use serde_json::{Map, Value, json};
 
 fn fixture(name: &str) -> Map<String, Value> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    serde_json::from_str::<Value>(&std::fs::read_to_string(path).unwrap())
-        .unwrap()
-        .as_object()
-        .unwrap()
-        .clone()
+    support::fixture(name).as_object().unwrap().clone()
 }
 
 fn model(doc: &Map<String, Value>, template: &str) -> DocModel {
@@ -300,11 +293,6 @@ fn task(s: &Services, c: &Caller, doc: Value) -> (String, TaskId) {
     (dmp.to_string(), t)
 }
 
-fn consistent(s: &Services) {
-    let problems = s.store.read(dmptool::store::integrity::check).unwrap();
-    assert!(problems.is_empty(), "{problems:#?}");
-}
-
 #[test]
 fn a_task_renders_the_dmp_as_it_was_when_requested() {
     let (_d, s, c) = services();
@@ -493,7 +481,7 @@ fn a_dmp_deleted_meanwhile_leaves_no_files() {
 }
 
 /// A burst of tasks queues in the database and drains with at most `concurrency` renders
-/// at once. (The 1,000-task variant: `cargo test --test documents -- --ignored`.)
+/// at once. (The 1,000-task variant: `cargo test --test integration documents:: -- --ignored`.)
 fn burst(n: usize, concurrency: usize) {
     // One user's burst: past the per-user cap of waiting tasks for this test.
     let (_d, s, c) = services_with(Settings {
@@ -579,27 +567,27 @@ fn a_burst_of_a_thousand_tasks() {
 }
 
 /// A user of the real server, with an access token.
-fn http_user(s: &common::Server, admin: &str, name: &str) -> String {
+fn http_user(s: &support::Server, admin: &str, name: &str) -> String {
     let body = json!({"username": name, "email": format!("{name}@example.org"), "password": "pw-of-a-user"});
-    let (status, v) = common::call(s, "POST", "/admin/users", admin, Some(&body));
+    let (status, v) = support::call(s, "POST", "/admin/users", admin, Some(&body));
     assert_eq!(status, 201, "{v}");
-    common::token(s, name, "pw-of-a-user")
+    support::token(s, name, "pw-of-a-user")
 }
 
 /// Creates a plan and asks for its documents; returns the task id.
-fn http_task(s: &common::Server, token: &str, doc: &Value) -> String {
-    let (status, v) = common::call(s, "POST", "/dmps", token, Some(doc));
+fn http_task(s: &support::Server, token: &str, doc: &Value) -> String {
+    let (status, v) = support::call(s, "POST", "/dmps", token, Some(doc));
     assert_eq!(status, 201, "{v}");
-    let (status, v) = common::call(s, "POST", "/tasks", token, Some(&json!({ "dmp": v["id"] })));
+    let (status, v) = support::call(s, "POST", "/tasks", token, Some(&json!({ "dmp": v["id"] })));
     assert!((200..300).contains(&status), "{status}");
     v["id"].as_str().unwrap().to_owned()
 }
 
 /// Polls a task until it is done or failed (or `limit` passes); returns its record.
-fn http_task_end(s: &common::Server, token: &str, id: &str, limit: std::time::Duration) -> Value {
+fn http_task_end(s: &support::Server, token: &str, id: &str, limit: std::time::Duration) -> Value {
     let start = std::time::Instant::now();
     loop {
-        let (_, v) = common::call(s, "GET", &format!("/tasks/{id}"), token, None);
+        let (_, v) = support::call(s, "GET", &format!("/tasks/{id}"), token, None);
         if matches!(v["status"].as_str(), Some("done" | "error")) || start.elapsed() > limit {
             return v;
         }
@@ -611,14 +599,14 @@ fn http_task_end(s: &common::Server, token: &str, id: &str, limit: std::time::Du
 fn a_plan_of_one_huge_grapheme_cluster_cannot_hold_the_workers_from_other_users() {
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
-    let mut s = common::start_with(
+    let mut s = support::start_with(
         dir.path(),
-        common::free_port(),
+        support::free_port(),
         Some("cluster-admin-pw"),
         &["--workers", "2", "--render-timeout", "3s"],
     );
     s.ready();
-    let admin = common::token(&s, "admin", "cluster-admin-pw");
+    let admin = support::token(&s, "admin", "cluster-admin-pw");
     let eve = http_user(&s, &admin, "eve");
     let bob = http_user(&s, &admin, "bob");
     // One letter and 250,000 combining accents (then as many zero-width joiners): ~500 KB,
@@ -848,7 +836,7 @@ fn check_template_accepts_the_builtin_ones_and_lists_a_broken_ones_problems_with
     let dir = tempfile::tempdir().unwrap();
     let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/templates");
     for name in ["h2020", "horizon-europe", "science-europe"] {
-        let out = std::process::Command::new(common::BIN)
+        let out = std::process::Command::new(support::BIN)
             .args(["admin", "check-template"])
             .arg(assets.join(format!("{name}.json")))
             .env("DMPTOOL_DATA", dir.path().join("none"))
@@ -871,7 +859,7 @@ fn check_template_accepts_the_builtin_ones_and_lists_a_broken_ones_problems_with
         .to_string(),
     )
     .unwrap();
-    let out = std::process::Command::new(common::BIN)
+    let out = std::process::Command::new(support::BIN)
         .args(["admin", "check-template"])
         .arg(&broken)
         .env("DMPTOOL_DATA", dir.path().join("none"))

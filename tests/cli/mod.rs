@@ -1,15 +1,15 @@
 //! The real binary: help, configuration errors, and a server run end to end (start, log in,
 //! write, log out, SIGTERM, restart, a second instance refused).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+mod admin;
+mod config_reference;
 
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 
-use common::{BIN, Server, agent, free_port, login, start, start_with};
+use crate::support::{BIN, Server, agent, free_port, login, start, start_with};
 use serde_json::{Value, json};
 
 fn dmptool(args: &[&str]) -> Output {

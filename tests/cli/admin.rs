@@ -1,9 +1,6 @@
 //! `dmptool admin` through the real binary: every command with the server stopped and with
 //! it running on the same data dir, prompts on a pseudo-terminal, the error cases, and a
 //! backup taken under write load.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -11,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{BIN, Server, agent, free_port, login, start};
+use crate::support::{self, BIN, Server, agent, free_port, login, start};
 use dmptool::domain::TaskId;
 use dmptool::service::{Caller, Services, Settings};
 use serde_json::{Value, json};
@@ -882,7 +879,7 @@ fn create_user(data: &Path, name: &str, pw: &str) {
 }
 
 fn bearer_status(s: &Server, token: &str, path: &str) -> (u16, Value) {
-    common::call(s, "GET", path, token, None)
+    support::call(s, "GET", path, token, None)
 }
 
 #[test]
@@ -893,17 +890,17 @@ fn a_restore_ends_every_earlier_session_and_never_reuses_an_account_id() {
     let mut s = start(&data, free_port(), Some("root-pw"));
     s.ready();
     create_user(&data, "ana", "pw-ana");
-    let ana = common::token(&s, "ana", "pw-ana");
+    let ana = support::token(&s, "ana", "pw-ana");
     ok(&admin(&data, &["backup", backup.to_str().unwrap()], ""));
 
     // Scenario 1: a token logged out after the backup must stay dead after the restore.
-    assert_eq!(common::call(&s, "DELETE", "/logout", &ana, None).0, 200);
+    assert_eq!(support::call(&s, "DELETE", "/logout", &ana, None).0, 200);
     assert_eq!(bearer_status(&s, &ana, "/dmps").0, 401);
 
     // Scenario 2: a user made after the backup vanishes with the restore; the next new
     // user must not receive that id, and the vanished user's token must not read their plans.
     create_user(&data, "vic", "pw-vic");
-    let vic = common::token(&s, "vic", "pw-vic");
+    let vic = support::token(&s, "vic", "pw-vic");
     let vic_id = users_json(&data)
         .iter()
         .find(|u| u["username"] == "vic")
@@ -931,9 +928,9 @@ fn a_restore_ends_every_earlier_session_and_never_reuses_an_account_id() {
         .unwrap()["id"]
         .clone();
     assert_ne!(wes_id, vic_id, "an account id was handed out twice");
-    let wes = common::token(&s, "wes", "pw-wes");
+    let wes = support::token(&s, "wes", "pw-wes");
     let plan = json!({"name": "wes's private plan"});
-    assert_eq!(common::call(&s, "POST", "/dmps", &wes, Some(&plan)).0, 201);
+    assert_eq!(support::call(&s, "POST", "/dmps", &wes, Some(&plan)).0, 201);
     let (status, v) = bearer_status(&s, &vic, "/dmps");
     assert_eq!(
         status, 401,
@@ -941,7 +938,7 @@ fn a_restore_ends_every_earlier_session_and_never_reuses_an_account_id() {
     );
     // Logging in again works as usual.
     assert_eq!(
-        bearer_status(&s, &common::token(&s, "ana", "pw-ana"), "/dmps").0,
+        bearer_status(&s, &support::token(&s, "ana", "pw-ana"), "/dmps").0,
         200
     );
 }
@@ -955,7 +952,7 @@ fn a_reset_and_an_import_end_every_earlier_session() {
     let mut s = start(&data, port, Some("root-pw"));
     s.ready();
     create_user(&data, "ana", "pw-ana");
-    let before_reset = common::token(&s, "ana", "pw-ana");
+    let before_reset = support::token(&s, "ana", "pw-ana");
     ok(&admin(
         &data,
         &["export", export.to_str().unwrap(), "--with-hashes"],
@@ -966,7 +963,7 @@ fn a_reset_and_an_import_end_every_earlier_session() {
     // An account made after the reset, then the export imported (it takes a stopped server
     // and an empty database): no earlier token answers for the import's accounts.
     create_user(&data, "ana", "pw-other");
-    let between = common::token(&s, "ana", "pw-other");
+    let between = support::token(&s, "ana", "pw-other");
     assert_eq!(bearer_status(&s, &between, "/dmps").0, 200);
     let (status, _) = s.terminate();
     assert!(status.success());
@@ -977,7 +974,7 @@ fn a_reset_and_an_import_end_every_earlier_session() {
     assert_eq!(bearer_status(&s, &before_reset, "/dmps").0, 401);
     assert_eq!(bearer_status(&s, &between, "/dmps").0, 401);
     assert_eq!(
-        bearer_status(&s, &common::token(&s, "ana", "pw-ana"), "/dmps").0,
+        bearer_status(&s, &support::token(&s, "ana", "pw-ana"), "/dmps").0,
         200
     );
 }

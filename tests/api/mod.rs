@@ -1,8 +1,5 @@
 //! HTTP API tests: the real app on a real redb file in a temp dir, through poem's
-//! TestClient. One binary, one module per resource.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod helpers;
+//! TestClient, one module per resource.
 
 mod admin;
 mod auth;

@@ -1,17 +1,14 @@
 //! Crash consistency: writers POST, PUT and DELETE plans and note what was acknowledged;
 //! the server is killed with SIGKILL at a random moment; on reopening, the database passes
 //! the index check and every acknowledged write is there. 3 rounds here; the long variant
-//! runs 20: `cargo test --test crash -- --ignored`.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+//! runs 20: `cargo test --test integration faults::crash -- --ignored`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{agent, login, start};
+use crate::support::{self, agent, login, start};
 use dmptool::service::{Caller, Services, Settings};
 use dmptool::store::integrity;
 use serde_json::{Value, json};
@@ -103,7 +100,7 @@ fn writer(
 
 fn round(seed: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = start(dir.path(), common::free_port(), Some(PW));
+    let mut s = start(dir.path(), support::free_port(), Some(PW));
     s.ready();
     let (status, v) = login(&s, "admin", PW);
     assert_eq!(status, 200);

@@ -3,15 +3,12 @@
 //! freed. A document that cannot be written marks its task `error`, never `done`.
 //! Needs root (to mount a tmpfs), as CI has; elsewhere it says so and stops, unless
 //! DMPTOOL_REQUIRE_ROOT_TESTS=1 (set by .ci/run) makes that a failure.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Server, call, login, start};
+use crate::support::{self, Server, call, login, start};
 use serde_json::{Value, json};
 
 const PW: &str = "disk-full-admin-pw";
@@ -69,7 +66,7 @@ fn a_full_disk_refuses_writes_with_507_keeps_what_was_acknowledged_and_recovers(
     };
     let data = root.path().join("data");
     std::fs::create_dir(&data).unwrap();
-    let mut s = start(&data, common::free_port(), Some(PW));
+    let mut s = start(&data, support::free_port(), Some(PW));
     s.ready();
     let (status, v) = login(&s, "admin", PW);
     assert_eq!(status, 200);
@@ -166,7 +163,7 @@ fn a_full_disk_refuses_writes_with_507_keeps_what_was_acknowledged_and_recovers(
     s.child.kill().unwrap();
     s.child.wait().unwrap();
     drop(s);
-    let mut s = start(&data, common::free_port(), Some(PW));
+    let mut s = start(&data, support::free_port(), Some(PW));
     s.ready();
     let (_, v) = login(&s, "admin", PW);
     let t = v["access_token"].as_str().unwrap().to_owned();
@@ -188,7 +185,7 @@ fn a_document_that_cannot_be_written_marks_its_task_error_never_done() {
         return;
     };
     std::fs::write(docs.join("ballast"), vec![1u8; 12 * 1024]).unwrap_or(());
-    let mut s = start(&data, common::free_port(), Some(PW));
+    let mut s = start(&data, support::free_port(), Some(PW));
     s.ready();
     let (_, v) = login(&s, "admin", PW);
     let t = v["access_token"].as_str().unwrap().to_owned();

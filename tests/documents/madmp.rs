@@ -1,11 +1,11 @@
 //! maDMP 1.3 and 1.2 mapping, without HTTP: every official example of both versions
 //! imports and exports back equal and valid; answers export to documents that validate;
 //! the versions convert into each other without loss.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::time::Instant;
 
+use crate::support::comparable;
 use dmptool::madmp::{self, ExportCtx, Version, schema};
 use serde_json::{Map, Value, json};
 
@@ -48,15 +48,6 @@ fn ctx(created: i64, modified: i64) -> ExportCtx<'static> {
         created,
         modified,
     }
-}
-
-/// A document without what the server sets on every export.
-pub fn comparable(mut doc: Value) -> Value {
-    if let Some(dmp) = doc.get_mut("dmp").and_then(Value::as_object_mut) {
-        dmp.remove("modified");
-        dmp.remove(madmp::EXTENSION);
-    }
-    doc
 }
 
 /// Imports `doc` as `from` and exports it as `to`, checking the result against the

@@ -1,5 +1,4 @@
 //! docs/configuration.md lists every flag, environment variable and config-file key.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 
