@@ -215,6 +215,7 @@ pub fn resolve(
                 )));
             }
         },
+        system_font_dirs: defaults.system_font_dirs,
     };
     let body_limit = args
         .body_limit

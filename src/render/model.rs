@@ -34,6 +34,9 @@ pub struct DocModel {
     /// The plan's owner, for the document properties.
     pub author: String,
     pub created: DateTime<Utc>,
+    /// The plan's language (its `language` field: an ISO 639-1 code, two lowercase
+    /// letters; anything else means "en"). Sets the DOCX `w:lang` and the PDF `/Lang`.
+    pub language: String,
 }
 
 /// What a rendering needs: the DMP as it was when the task was made, and its context.
@@ -61,6 +64,14 @@ pub fn clean(s: &str) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// The plan's `language`: two lowercase ASCII letters (ISO 639-1), else "en".
+pub fn language(doc: &Map<String, Value>) -> String {
+    match doc.get("language").and_then(Value::as_str).map(str::trim) {
+        Some(l) if l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()) => l.to_owned(),
+        _ => "en".to_owned(),
+    }
 }
 
 fn field(doc: &Map<String, Value>, name: &str) -> String {
@@ -134,6 +145,7 @@ impl DocModel {
             blocks,
             author: clean(input.owner),
             created: input.rendered_at,
+            language: language(doc),
         }
     }
 
@@ -158,5 +170,27 @@ mod tests {
     #[test]
     fn control_characters_go_line_breaks_stay() {
         assert_eq!(clean("a\u{0}b\u{7}c\td\r\ne\u{FEFF}"), "abc d\ne");
+    }
+
+    #[test]
+    fn the_language_is_two_lowercase_letters_else_english() {
+        let doc = |v: Value| {
+            let mut m = Map::new();
+            m.insert("language".into(), v);
+            m
+        };
+        assert_eq!(language(&doc(Value::from("he"))), "he");
+        assert_eq!(language(&doc(Value::from(" ar "))), "ar");
+        for bad in [
+            Value::from("EN"),
+            Value::from("eng"),
+            Value::from("e1"),
+            Value::from("\"/>"),
+            Value::from(3),
+            Value::Null,
+        ] {
+            assert_eq!(language(&doc(bad)), "en");
+        }
+        assert_eq!(language(&Map::new()), "en");
     }
 }

@@ -407,6 +407,7 @@ impl Services {
                     pdf,
                     error: str_field(t, "error").map(str::to_owned),
                     superseded_by: None,
+                    warnings: Vec::new(),
                 };
                 tasks::insert(tx, id.bytes(), &rec)?;
                 r.tasks.imported += 1;

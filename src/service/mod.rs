@@ -57,6 +57,9 @@ pub struct Settings {
     pub render_limit: std::time::Duration,
     /// Document tasks one user may have waiting (pending or running) at once.
     pub max_pending_tasks: usize,
+    /// Font folders searched, after `DATA/fonts`, for characters the bundled fonts lack
+    /// (default: the system folders, see `render::system_font_dirs`).
+    pub system_font_dirs: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -67,6 +70,7 @@ impl Default for Settings {
             link_ttl: 3600,
             render_limit: DEFAULT_RENDER_LIMIT,
             max_pending_tasks: DEFAULT_MAX_PENDING_TASKS,
+            system_font_dirs: crate::render::system_font_dirs(),
         }
     }
 }
