@@ -92,6 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     pdf: None,
                     error: None,
                     superseded_by: None,
+                    warnings: Vec::new(),
                 };
                 tasks::insert(tx, TaskId::generate().bytes(), &rec)?;
             }

@@ -6,7 +6,7 @@
 # Usage: bash packaging/build-static.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET_MB=${BUDGET_MB:-25}
+BUDGET_MB=${BUDGET_MB:-32}
 RUSTFLAGS='-C target-feature=+crt-static --cfg getrandom_backend="linux_getrandom"' cargo build --release --locked --target x86_64-unknown-linux-gnu
 bin=${CARGO_TARGET_DIR:-target}/x86_64-unknown-linux-gnu/release/dmptool
 size=$(stat -c %s "$bin")

@@ -83,6 +83,11 @@ pub struct TaskOut {
     /// Anything else the task's owner should know, for a person to read.
     #[oai(skip_serializing_if_is_none)]
     pub note: Option<String>,
+    /// When done: what the documents could not show as written (e.g. characters no font
+    /// on the server covers, drawn as U+FFFD in the PDF), each for a person to read.
+    /// Absent when there is nothing to say.
+    #[oai(default, skip_serializing_if_is_empty)]
+    pub warnings: Vec<String>,
 }
 
 /// A new task: which DMP to render. Other fields are ignored.
@@ -126,6 +131,7 @@ pub fn task_out(s: &Services, t: TaskView) -> TaskOut {
             format!("the documents of this task were replaced by those of the newer task {newer}")
         }),
         superseded_by: t.superseded_by,
+        warnings: t.warnings,
     }
 }
 

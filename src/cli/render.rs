@@ -48,7 +48,12 @@ pub fn run(data_dir: &std::path::Path, args: RenderArgs) -> Result<(), CliError>
         version: 1,
         rendered_at: chrono::Utc::now(),
     });
-    let out = crate::render::render(&model).map_err(|e| CliError(e.to_string()))?;
+    let fonts = crate::render::FontPaths::new(data_dir, &crate::render::system_font_dirs());
+    let out = crate::render::render_with(&model, crate::render::Deadline::none(), &fonts)
+        .map_err(|e| CliError(e.to_string()))?;
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
     let stem = args
         .file
         .file_stem()

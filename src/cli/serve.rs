@@ -216,6 +216,7 @@ pub fn resolve(
             }
         },
         clock: defaults.clock,
+        system_font_dirs: defaults.system_font_dirs,
     };
     let body_limit = args
         .body_limit

@@ -1,6 +1,10 @@
 //! The DOCX: WordprocessingML written straight into a zip. Real styles (Title, Heading 1,
 //! Heading 2, and Question / Not answered for the body), so Word's navigation pane and a
 //! table of contents work; A4 pages numbered "Page X of Y"; core properties.
+//!
+//! The plan's language is the documents' default `w:lang`. A paragraph whose base
+//! direction is right to left carries `w:bidi`; its right-to-left pieces (by the Unicode
+//! bidirectional algorithm) are runs with `w:rtl` and a `w:lang w:bidi` for their script.
 
 use std::io::{Cursor, Write};
 
@@ -8,7 +12,38 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::model::{Block, DocModel, NOT_ANSWERED};
+use super::text::{directional_runs, is_rtl};
 use super::{Deadline, RenderError};
+
+/// Languages written right to left, for the complex-script language of the defaults.
+const RTL_LANGUAGES: [&str; 10] = ["ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ku"];
+/// Of those, the ones written in the Arabic script.
+const ARABIC_SCRIPT: [&str; 7] = ["ar", "fa", "ur", "ps", "sd", "ug", "ku"];
+
+/// The complex-script language of a right-to-left piece: its script's, the plan's own
+/// when the plan's language is written in that script.
+fn bidi_lang(piece: &str, lang: &str) -> &'static str {
+    use unicode_script::{Script, UnicodeScript};
+    let script = piece
+        .chars()
+        .map(|c| c.script())
+        .find(|s| !matches!(s, Script::Common | Script::Inherited));
+    match script {
+        Some(Script::Hebrew) => "he",
+        Some(Script::Arabic) => ARABIC_SCRIPT
+            .iter()
+            .find(|l| **l == lang)
+            .copied()
+            .unwrap_or("ar"),
+        Some(Script::Syriac) => "syr",
+        Some(Script::Thaana) => "dv",
+        _ => RTL_LANGUAGES
+            .iter()
+            .find(|l| **l == lang)
+            .copied()
+            .unwrap_or("ar"),
+    }
+}
 
 /// Escapes text for XML content and attributes.
 fn esc(s: &str) -> String {
@@ -26,50 +61,72 @@ fn esc(s: &str) -> String {
     out
 }
 
-/// Runs of `text` with `\n` as line breaks.
-fn runs(text: &str, props: &str) -> String {
+/// Runs of `text` with `\n` as line breaks; `props` are run properties (`<w:b/>`...),
+/// `rtl` the paragraph's base direction, `lang` the plan's language.
+fn runs(text: &str, props: &str, rtl: bool, lang: &str) -> String {
     let mut out = String::new();
     for (i, line) in text.split('\n').enumerate() {
-        out.push_str("<w:r>");
-        out.push_str(props);
-        if i > 0 {
-            out.push_str("<w:br/>");
+        for (k, (piece, piece_rtl)) in directional_runs(line, rtl).into_iter().enumerate() {
+            out.push_str("<w:r>");
+            if piece_rtl {
+                out.push_str(&format!(
+                    "<w:rPr>{props}<w:rtl/><w:lang w:bidi=\"{}\"/></w:rPr>",
+                    bidi_lang(piece, lang)
+                ));
+            } else if !props.is_empty() {
+                out.push_str(&format!("<w:rPr>{props}</w:rPr>"));
+            }
+            if i > 0 && k == 0 {
+                out.push_str("<w:br/>");
+            }
+            out.push_str(&format!(
+                "<w:t xml:space=\"preserve\">{}</w:t></w:r>",
+                esc(piece)
+            ));
         }
-        out.push_str(&format!(
-            "<w:t xml:space=\"preserve\">{}</w:t></w:r>",
-            esc(line)
-        ));
     }
     out
 }
 
-fn para(style: &str, text: &str) -> String {
+/// `<w:pPr>` with a style, and `w:bidi` when `text` reads right to left.
+fn ppr(style: &str, rtl: bool) -> String {
     format!(
-        "<w:p><w:pPr><w:pStyle w:val=\"{style}\"/></w:pPr>{}</w:p>",
-        runs(text, "")
+        "<w:pPr><w:pStyle w:val=\"{style}\"/>{}</w:pPr>",
+        if rtl { "<w:bidi/>" } else { "" }
+    )
+}
+
+fn para(style: &str, text: &str, lang: &str) -> String {
+    let rtl = is_rtl(text);
+    format!(
+        "<w:p>{}{}</w:p>",
+        ppr(style, rtl),
+        runs(text, "", rtl, lang)
     )
 }
 
 fn document_xml(m: &DocModel, deadline: Deadline) -> Result<String, RenderError> {
+    let lang = m.language.as_str();
     let mut body = String::new();
-    body.push_str(&para("Title", &m.title));
-    body.push_str(&para("Subtitle", &m.subtitle));
+    body.push_str(&para("Title", &m.title, lang));
+    body.push_str(&para("Subtitle", &m.subtitle, lang));
     for (k, v) in &m.info {
         body.push_str(&format!(
-            "<w:p><w:pPr><w:pStyle w:val=\"Info\"/></w:pPr>{}{}</w:p>",
-            runs(&format!("{k}: "), "<w:rPr><w:b/></w:rPr>"),
-            runs(v, "")
+            "<w:p>{}{}{}</w:p>",
+            ppr("Info", false),
+            runs(&format!("{k}: "), "<w:b/><w:bCs/>", false, lang),
+            runs(v, "", is_rtl(v), lang)
         ));
     }
     for b in &m.blocks {
         deadline.check()?;
         body.push_str(&match b {
-            Block::Section(t) => para("Heading1", t),
-            Block::Subsection(t) => para("Heading2", t),
-            Block::Group(t) => para("Heading3", t),
-            Block::Question(t) => para("Question", t),
-            Block::Answer(t) => para("Answer", t),
-            Block::NotAnswered => para("NotAnswered", NOT_ANSWERED),
+            Block::Section(t) => para("Heading1", t, lang),
+            Block::Subsection(t) => para("Heading2", t, lang),
+            Block::Group(t) => para("Heading3", t, lang),
+            Block::Question(t) => para("Question", t, lang),
+            Block::Answer(t) => para("Answer", t, lang),
+            Block::NotAnswered => para("NotAnswered", NOT_ANSWERED, lang),
         });
     }
     Ok(format!(
@@ -80,19 +137,31 @@ fn document_xml(m: &DocModel, deadline: Deadline) -> Result<String, RenderError>
 
 const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
-<w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii="Arial" w:hAnsi="Arial" w:eastAsia="Arial" w:cs="Arial"/><w:sz w:val="21"/><w:szCs w:val="21"/><w:lang w:val="en-GB"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="80" w:line="276" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>
+<w:docDefaults><w:rPrDefault><w:rPr><w:rFonts w:ascii="Arial" w:hAnsi="Arial" w:eastAsia="Arial" w:cs="Arial"/><w:sz w:val="21"/><w:szCs w:val="21"/><w:lang w:val="{LANG}" w:bidi="{BIDI}"/></w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="80" w:line="276" w:lineRule="auto"/></w:pPr></w:pPrDefault></w:docDefaults>
 <w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/><w:qFormat/></w:style>
-<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/><w:basedOn w:val="Normal"/><w:next w:val="Subtitle"/><w:qFormat/><w:pPr><w:spacing w:after="80"/></w:pPr><w:rPr><w:b/><w:color w:val="1F3A5F"/><w:sz w:val="44"/><w:szCs w:val="44"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/><w:basedOn w:val="Normal"/><w:next w:val="Subtitle"/><w:qFormat/><w:pPr><w:spacing w:after="80"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/><w:sz w:val="44"/><w:szCs w:val="44"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="Subtitle"><w:name w:val="Subtitle"/><w:basedOn w:val="Normal"/><w:next w:val="Info"/><w:qFormat/><w:pPr><w:spacing w:after="240"/></w:pPr><w:rPr><w:color w:val="555F6D"/><w:sz w:val="26"/><w:szCs w:val="26"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="Info"><w:name w:val="Title Block"/><w:basedOn w:val="Normal"/><w:pPr><w:spacing w:after="40"/></w:pPr><w:rPr><w:sz w:val="20"/><w:szCs w:val="20"/></w:rPr></w:style>
-<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="400" w:after="120"/><w:outlineLvl w:val="0"/></w:pPr><w:rPr><w:b/><w:color w:val="1F3A5F"/><w:sz w:val="30"/><w:szCs w:val="30"/></w:rPr></w:style>
-<w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="280" w:after="100"/><w:outlineLvl w:val="1"/></w:pPr><w:rPr><w:b/><w:color w:val="1F3A5F"/><w:sz w:val="25"/><w:szCs w:val="25"/></w:rPr></w:style>
-<w:style w:type="paragraph" w:styleId="Heading3"><w:name w:val="heading 3"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60"/><w:outlineLvl w:val="2"/></w:pPr><w:rPr><w:b/><w:color w:val="1F3A5F"/><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>
-<w:style w:type="paragraph" w:customStyle="1" w:styleId="Question"><w:name w:val="Question"/><w:basedOn w:val="Normal"/><w:next w:val="Answer"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60"/></w:pPr><w:rPr><w:b/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="400" w:after="120"/><w:outlineLvl w:val="0"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/><w:sz w:val="30"/><w:szCs w:val="30"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="280" w:after="100"/><w:outlineLvl w:val="1"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/><w:sz w:val="25"/><w:szCs w:val="25"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:styleId="Heading3"><w:name w:val="heading 3"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60"/><w:outlineLvl w:val="2"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="Question"><w:name w:val="Question"/><w:basedOn w:val="Normal"/><w:next w:val="Answer"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60"/></w:pPr><w:rPr><w:b/><w:bCs/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="Answer"><w:name w:val="Answer"/><w:basedOn w:val="Normal"/><w:qFormat/></w:style>
-<w:style w:type="paragraph" w:customStyle="1" w:styleId="NotAnswered"><w:name w:val="Not Answered"/><w:basedOn w:val="Answer"/><w:rPr><w:i/><w:color w:val="8A8A8A"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="NotAnswered"><w:name w:val="Not Answered"/><w:basedOn w:val="Answer"/><w:rPr><w:i/><w:iCs/><w:color w:val="8A8A8A"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="Footer"><w:name w:val="footer"/><w:basedOn w:val="Normal"/><w:pPr><w:jc w:val="center"/></w:pPr><w:rPr><w:color w:val="777777"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>
 </w:styles>"#;
+
+/// The styles, with the plan's language as the default (and as the complex-script
+/// language when it is written right to left).
+fn styles_xml(m: &DocModel) -> String {
+    let lang = m.language.as_str();
+    let bidi = RTL_LANGUAGES
+        .iter()
+        .find(|l| **l == lang)
+        .copied()
+        .unwrap_or("ar-SA");
+    STYLES.replace("{LANG}", lang).replace("{BIDI}", bidi)
+}
 
 const FOOTER: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:ftr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:p><w:pPr><w:pStyle w:val="Footer"/></w:pPr><w:r><w:t xml:space="preserve">Page </w:t></w:r><w:fldSimple w:instr=" PAGE "><w:r><w:t>1</w:t></w:r></w:fldSimple><w:r><w:t xml:space="preserve"> of </w:t></w:r><w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple></w:p></w:ftr>"#;
@@ -113,10 +182,11 @@ fn core_xml(m: &DocModel) -> String {
     let when = m.created.format("%Y-%m-%dT%H:%M:%SZ");
     format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{}</dc:title><dc:subject>{}</dc:subject><dc:creator>{}</dc:creator><cp:lastModifiedBy>{}</cp:lastModifiedBy><dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified></cp:coreProperties>"#,
+<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:title>{}</dc:title><dc:subject>{}</dc:subject><dc:creator>{}</dc:creator><dc:language>{}</dc:language><cp:lastModifiedBy>{}</cp:lastModifiedBy><dcterms:created xsi:type="dcterms:W3CDTF">{when}</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">{when}</dcterms:modified></cp:coreProperties>"#,
         esc(&m.title),
         esc(&m.subtitle),
         esc(&m.author),
+        esc(&m.language),
         esc(&m.author)
     )
 }
@@ -142,7 +212,7 @@ pub fn write_until(m: &DocModel, deadline: Deadline) -> Result<Vec<u8>, RenderEr
         ("[Content_Types].xml", CONTENT_TYPES.to_owned()),
         ("_rels/.rels", ROOT_RELS.to_owned()),
         ("word/document.xml", document_xml(m, deadline)?),
-        ("word/styles.xml", STYLES.to_owned()),
+        ("word/styles.xml", styles_xml(m)),
         ("word/settings.xml", SETTINGS.to_owned()),
         ("word/footer1.xml", FOOTER.to_owned()),
         ("word/_rels/document.xml.rels", DOCUMENT_RELS.to_owned()),

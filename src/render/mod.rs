@@ -10,6 +10,7 @@ pub mod template;
 mod text;
 
 pub use model::{DocModel, RenderInput};
+pub use text::{FontPaths, system_font_dirs};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -57,22 +58,63 @@ impl Deadline {
     }
 }
 
-/// Both documents of one model.
+/// Both documents of one model, and what the owner should know about them.
 pub struct Rendered {
     pub docx: Vec<u8>,
     pub pdf: Vec<u8>,
+    /// Things the documents could not show as written (characters no font has), each a
+    /// sentence saying what to do about it. Empty when all went well.
+    pub warnings: Vec<String>,
 }
 
+/// Both documents, with the bundled fonts only and no time limit.
 pub fn render(model: &DocModel) -> Result<Rendered, RenderError> {
     render_until(model, Deadline::none())
 }
 
-/// Both documents, or [`RenderError::TimeLimit`] once `deadline` has passed.
+/// Both documents with the bundled fonts only, or [`RenderError::TimeLimit`] once
+/// `deadline` has passed.
 pub fn render_until(model: &DocModel, deadline: Deadline) -> Result<Rendered, RenderError> {
+    render_with(model, deadline, &FontPaths::none())
+}
+
+/// Both documents; characters the bundled fonts lack are looked for in `fonts`' folders.
+pub fn render_with(
+    model: &DocModel,
+    deadline: Deadline,
+    fonts: &FontPaths,
+) -> Result<Rendered, RenderError> {
     let docx = docx::write_until(model, deadline)?;
     deadline.check()?;
+    let pdf = pdf::write_with(model, deadline, fonts)?;
+    let mut warnings = Vec::new();
+    if let Some(w) = missing_warning(&pdf.missing) {
+        warnings.push(w);
+    }
     Ok(Rendered {
         docx,
-        pdf: pdf::write_until(model, deadline)?,
+        pdf: pdf.bytes,
+        warnings,
     })
+}
+
+/// The warning for characters no font has: which (U+XXXX, at most 20 named) and what to do.
+fn missing_warning(missing: &std::collections::BTreeSet<char>) -> Option<String> {
+    if missing.is_empty() {
+        return None;
+    }
+    let mut names: Vec<String> = missing
+        .iter()
+        .take(20)
+        .map(|c| format!("U+{:04X}", *c as u32))
+        .collect();
+    if missing.len() > 20 {
+        names.push(format!("and {} more", missing.len() - 20));
+    }
+    Some(format!(
+        "the PDF shows the replacement mark U+FFFD for {} character{} that no available font covers ({}): add a font covering them to DATA/fonts (the data directory's fonts folder) and render again",
+        missing.len(),
+        if missing.len() == 1 { "" } else { "s" },
+        names.join(", ")
+    ))
 }

@@ -36,6 +36,9 @@ pub struct DocModel {
     /// The plan's owner, for the document properties.
     pub author: String,
     pub created: DateTime<Utc>,
+    /// The plan's language (its `language` field: an ISO 639-1 code, two lowercase
+    /// letters; anything else means "en"). Sets the DOCX `w:lang` and the PDF `/Lang`.
+    pub language: String,
 }
 
 /// What a rendering needs: the DMP as it was when the task was made, and its context.
@@ -62,6 +65,16 @@ pub fn clean(s: &str) -> String {
         })
         .collect::<String>()
         .trim()
+        .to_owned()
+}
+
+/// The plan's `language` as ISO 639-1 (`en`; a maDMP ISO 639-3 code such as `eng` is
+/// converted), else "en".
+pub fn language(doc: &Map<String, Value>) -> String {
+    doc.get("language")
+        .and_then(Value::as_str)
+        .and_then(crate::domain::language::as_639_1)
+        .unwrap_or("en")
         .to_owned()
 }
 
@@ -256,6 +269,7 @@ impl DocModel {
             blocks,
             author: clean(input.owner),
             created: input.rendered_at,
+            language: language(doc),
         }
     }
 
@@ -282,5 +296,27 @@ mod tests {
     #[test]
     fn control_characters_go_line_breaks_stay() {
         assert_eq!(clean("a\u{0}b\u{7}c\td\r\ne\u{FEFF}"), "abc d\ne");
+    }
+
+    #[test]
+    fn the_language_is_two_lowercase_letters_else_english() {
+        let doc = |v: Value| {
+            let mut m = Map::new();
+            m.insert("language".into(), v);
+            m
+        };
+        assert_eq!(language(&doc(Value::from("he"))), "he");
+        assert_eq!(language(&doc(Value::from(" ar "))), "ar");
+        for bad in [
+            Value::from("EN"),
+            Value::from("eng"),
+            Value::from("e1"),
+            Value::from("\"/>"),
+            Value::from(3),
+            Value::Null,
+        ] {
+            assert_eq!(language(&doc(bad)), "en");
+        }
+        assert_eq!(language(&Map::new()), "en");
     }
 }

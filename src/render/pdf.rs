@@ -1,10 +1,18 @@
 //! The PDF: A4 pages laid out here (wrapping, page breaks that keep a question with the
 //! start of its answer, "Page X of Y"), written by krilla with subsetted embedded fonts,
-//! an outline of the sections, and document metadata.
+//! an outline of the sections, and document metadata. Text is ordered and shaped by
+//! [`super::text`]; right-to-left paragraphs are set flush right.
+//!
+//! The file is tagged (PDF/UA-1: headings H1-H3 with their titles, paragraphs, page numbers
+//! and rules as artifacts) and PDF/A-2u, both checked by krilla's validators; the title is
+//! shown as the window title and the plan's language is the document's `/Lang`.
 
 use chrono::{Datelike, Timelike};
-use krilla::Document;
+use std::collections::BTreeSet;
+use std::num::NonZeroU16;
+
 use krilla::color::rgb;
+use krilla::configure::{Accessibility, Archival, ConfigurationBuilder};
 use krilla::destination::XyzDestination;
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::{DateTime, Metadata};
@@ -12,9 +20,13 @@ use krilla::num::NormalizedF32;
 use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule};
+use krilla::tagging::{
+    Artifact, ArtifactType, ContentTag, Identifier, SpanTag, Tag, TagGroup, TagTree,
+};
+use krilla::{Document, SerializeSettings};
 
 use super::model::{Block, DocModel, NOT_ANSWERED};
-use super::text::{Fonts, Style, fonts};
+use super::text::{FontPaths, Style, Typesetter, is_rtl};
 use super::{Deadline, RenderError};
 
 const PAGE_W: f32 = 595.28;
@@ -106,6 +118,12 @@ struct Placed {
     baseline: f32,
     text: String,
     look: Look,
+    /// The paragraph reads right to left.
+    rtl: bool,
+    /// Set flush right (`x` is then the right edge).
+    right: bool,
+    /// The structure element the line belongs to (an index into `Layout::groups`).
+    group: usize,
 }
 
 struct Heading {
@@ -115,16 +133,23 @@ struct Heading {
     level: u8,
 }
 
-struct Layout {
-    fonts: &'static Fonts,
+/// A structure element of the tag tree: a heading (level, title) or a paragraph.
+enum Group {
+    Heading(u16, String),
+    Paragraph,
+}
+
+struct Layout<'a> {
+    ts: Typesetter<'a>,
     deadline: Deadline,
     pages: Vec<Vec<Placed>>,
     rules: Vec<(usize, f32)>,
     headings: Vec<Heading>,
+    groups: Vec<Group>,
     y: f32,
 }
 
-impl Layout {
+impl Layout<'_> {
     fn line_height(look: Look) -> f32 {
         look.size * look.leading
     }
@@ -138,15 +163,20 @@ impl Layout {
         self.pages.len() - 1
     }
 
-    fn lines(&self, text: &str, look: Look, first: f32, rest: f32) -> Vec<String> {
-        self.fonts
+    fn lines(&mut self, text: &str, look: Look, first: f32, rest: f32) -> Vec<String> {
+        self.ts
             .wrap(text, look.style, look.size, first - SLACK, rest - SLACK)
     }
 
     /// Places a paragraph, breaking pages between lines. `keep` is extra height that must
     /// fit below the paragraph's first lines on the same page (what must not be orphaned).
-    fn paragraph(&mut self, text: &str, look: Look, keep: f32) {
+    fn paragraph(&mut self, text: &str, look: Look, keep: f32, group: Group) {
         let lines = self.lines(text, look, WIDTH, WIDTH);
+        let rtl = is_rtl(text);
+        let group = {
+            self.groups.push(group);
+            self.groups.len() - 1
+        };
         let lh = Self::line_height(look);
         let on_top = self.y <= MARGIN_TOP + 0.5;
         let head = lh * lines.len().min(2) as f32;
@@ -162,10 +192,13 @@ impl Layout {
             let baseline = self.y + look.size;
             if let Some(page) = self.pages.last_mut() {
                 page.push(Placed {
-                    x: MARGIN_X,
+                    x: if rtl { MARGIN_X + WIDTH } else { MARGIN_X },
                     baseline,
-                    text: line,
                     look,
+                    rtl,
+                    right: rtl,
+                    text: line,
+                    group,
                 });
             }
             self.y += lh;
@@ -175,8 +208,11 @@ impl Layout {
     /// A "Label: value" line of the title block, the value wrapping under itself.
     fn info(&mut self, label: &str, value: &str) {
         let label = format!("{label}: ");
-        let lw = self.fonts.width(&label, Style::Bold) * INFO.size;
+        let lw = self.ts.width(&label, Style::Bold) * INFO.size;
         let lines = self.lines(value, INFO, WIDTH - lw, WIDTH - lw);
+        let rtl = is_rtl(value);
+        self.groups.push(Group::Paragraph);
+        let group = self.groups.len() - 1;
         let lh = Self::line_height(INFO);
         self.y += INFO.before;
         for (i, line) in lines.into_iter().enumerate() {
@@ -194,30 +230,74 @@ impl Layout {
                         style: Style::Bold,
                         ..INFO
                     },
+                    rtl: false,
+                    right: false,
+                    group,
                 });
             }
             self.pages[page].push(Placed {
                 x: MARGIN_X + lw,
                 baseline,
-                text: line,
                 look: INFO,
+                rtl,
+                right: false,
+                text: line,
+                group,
             });
             self.y += lh;
         }
     }
 }
 
-fn layout(model: &DocModel, deadline: Deadline) -> Result<Layout, RenderError> {
+fn look_of(b: &Block) -> (&str, Look) {
+    match b {
+        Block::Section(t) => (t.as_str(), SECTION),
+        Block::Subsection(t) => (t.as_str(), SUBSECTION),
+        Block::Group(t) => (t.as_str(), GROUP),
+        Block::Question(t) => (t.as_str(), QUESTION),
+        Block::Answer(t) => (t.as_str(), ANSWER),
+        Block::NotAnswered => (NOT_ANSWERED, MISSING),
+    }
+}
+
+/// What must follow block `i` on its page: the chain of headings and questions after it,
+/// up to and including the first two lines of the answer.
+fn keep_after(l: &mut Layout<'_>, blocks: &[Block], i: usize) -> f32 {
+    let mut need = 0.0;
+    for b in &blocks[i + 1..] {
+        let (text, look) = look_of(b);
+        let lines = l.lines(text, look, WIDTH, WIDTH).len();
+        let heading = !matches!(b, Block::Answer(_) | Block::NotAnswered);
+        need += look.before
+            + Layout::line_height(look) * if heading { lines } else { lines.min(2) } as f32;
+        if !heading {
+            break;
+        }
+    }
+    need
+}
+
+fn layout<'a>(
+    model: &DocModel,
+    deadline: Deadline,
+    paths: &'a FontPaths,
+) -> Result<Layout<'a>, RenderError> {
     let mut l = Layout {
-        fonts: fonts()?,
+        ts: Typesetter::new(paths)?,
         deadline,
         pages: vec![Vec::new()],
         rules: Vec::new(),
         headings: Vec::new(),
+        groups: Vec::new(),
         y: MARGIN_TOP,
     };
-    l.paragraph(&model.title, TITLE, 0.0);
-    l.paragraph(&model.subtitle, SUBTITLE, 0.0);
+    l.paragraph(
+        &model.title,
+        TITLE,
+        0.0,
+        Group::Heading(1, model.title.clone()),
+    );
+    l.paragraph(&model.subtitle, SUBTITLE, 0.0, Group::Paragraph);
     l.y += 10.0;
     for (k, v) in &model.info {
         l.info(k, v);
@@ -226,29 +306,6 @@ fn layout(model: &DocModel, deadline: Deadline) -> Result<Layout, RenderError> {
     l.rules.push((l.page(), l.y));
     l.y += 4.0;
 
-    // What must follow a heading or question on its page: the chain of headings and
-    // questions after it, up to and including the first two lines of the answer.
-    let keep_after = |l: &Layout, i: usize| -> f32 {
-        let mut need = 0.0;
-        for b in &model.blocks[i + 1..] {
-            let (text, look) = match b {
-                Block::Section(t) => (t.as_str(), SECTION),
-                Block::Subsection(t) => (t.as_str(), SUBSECTION),
-                Block::Group(t) => (t.as_str(), GROUP),
-                Block::Question(t) => (t.as_str(), QUESTION),
-                Block::Answer(t) => (t.as_str(), ANSWER),
-                Block::NotAnswered => (NOT_ANSWERED, MISSING),
-            };
-            let lines = l.lines(text, look, WIDTH, WIDTH).len();
-            let heading = !matches!(b, Block::Answer(_) | Block::NotAnswered);
-            need += look.before
-                + Layout::line_height(look) * if heading { lines } else { lines.min(2) } as f32;
-            if !heading {
-                break;
-            }
-        }
-        need
-    };
     for (i, block) in model.blocks.iter().enumerate() {
         l.deadline.check()?;
         match block {
@@ -258,27 +315,27 @@ fn layout(model: &DocModel, deadline: Deadline) -> Result<Layout, RenderError> {
                 } else {
                     (SUBSECTION, 2)
                 };
-                let keep = keep_after(&l, i);
-                l.paragraph(t, look, keep);
+                let keep = keep_after(&mut l, &model.blocks, i);
+                l.paragraph(t, look, keep, Group::Heading(level + 1, t.clone()));
                 let lines = l.lines(t, look, WIDTH, WIDTH).len() as f32;
                 let top = l.y - lines * Layout::line_height(look);
                 l.headings.push(Heading {
                     text: t.clone(),
                     page: l.page(),
                     y: top,
-                    level,
+                    level: level as u8,
                 });
             }
             Block::Group(t) => {
-                let keep = keep_after(&l, i);
-                l.paragraph(t, GROUP, keep)
+                let keep = keep_after(&mut l, &model.blocks, i);
+                l.paragraph(t, GROUP, keep, Group::Heading(4, t.clone()))
             }
             Block::Question(t) => {
-                let keep = keep_after(&l, i);
-                l.paragraph(t, QUESTION, keep)
+                let keep = keep_after(&mut l, &model.blocks, i);
+                l.paragraph(t, QUESTION, keep, Group::Paragraph)
             }
-            Block::Answer(t) => l.paragraph(t, ANSWER, 0.0),
-            Block::NotAnswered => l.paragraph(NOT_ANSWERED, MISSING, 0.0),
+            Block::Answer(t) => l.paragraph(t, ANSWER, 0.0, Group::Paragraph),
+            Block::NotAnswered => l.paragraph(NOT_ANSWERED, MISSING, 0.0, Group::Paragraph),
         }
     }
     Ok(l)
@@ -292,15 +349,72 @@ fn fill(c: (u8, u8, u8)) -> Fill {
     }
 }
 
+/// A written PDF and what the renderer could not do as asked.
+pub struct Pdf {
+    pub bytes: Vec<u8>,
+    /// Characters no font has, drawn as U+FFFD.
+    pub missing: BTreeSet<char>,
+    /// Why the file is not PDF/A-2u and PDF/UA-1 after all (krilla's validators refused it),
+    /// if they did; the file is then written without the claim.
+    pub not_conforming: Option<String>,
+}
+
 pub fn write(model: &DocModel) -> Result<Vec<u8>, RenderError> {
     write_until(model, Deadline::none())
 }
 
-/// The PDF, or [`RenderError::TimeLimit`] once `deadline` has passed.
+/// The PDF with the bundled fonts only, or [`RenderError::TimeLimit`] once `deadline` has
+/// passed.
 pub fn write_until(model: &DocModel, deadline: Deadline) -> Result<Vec<u8>, RenderError> {
-    let l = layout(model, deadline)?;
+    Ok(write_with(model, deadline, &FontPaths::none())?.bytes)
+}
+
+/// The PDF, with fonts from `paths` for characters the bundled fonts lack.
+pub fn write_with(
+    model: &DocModel,
+    deadline: Deadline,
+    paths: &FontPaths,
+) -> Result<Pdf, RenderError> {
+    let mut l = layout(model, deadline, paths)?;
+    match serialize(model, &mut l, deadline, true)? {
+        Ok(bytes) => Ok(Pdf {
+            bytes,
+            missing: l.ts.missing().clone(),
+            not_conforming: None,
+        }),
+        Err(why) => {
+            tracing::warn!(reason = %why, "the PDF does not pass the PDF/A-2u and PDF/UA-1 checks; written without them");
+            let bytes = serialize(model, &mut l, deadline, false)?.map_err(RenderError::Pdf)?;
+            Ok(Pdf {
+                bytes,
+                missing: l.ts.missing().clone(),
+                not_conforming: Some(why),
+            })
+        }
+    }
+}
+
+/// Writes the laid-out pages; the inner error is krilla's refusal (validation) as text.
+fn serialize(
+    model: &DocModel,
+    l: &mut Layout<'_>,
+    deadline: Deadline,
+    conforming: bool,
+) -> Result<Result<Vec<u8>, String>, RenderError> {
+    let mut settings = SerializeSettings {
+        enable_tagging: true,
+        ..SerializeSettings::default()
+    };
+    if conforming {
+        settings.configuration = ConfigurationBuilder::new()
+            .with_archival_validator(Archival::A2_U)
+            .with_accessibility_validator(Accessibility::UA1)
+            .finish()
+            .map_err(|e| RenderError::Pdf(format!("{e:?}")))?;
+    }
     let total = l.pages.len();
-    let mut document = Document::new();
+    let mut document = Document::new_with(settings);
+    let mut ids: Vec<Vec<Identifier>> = l.groups.iter().map(|_| Vec::new()).collect();
     for (index, lines) in l.pages.iter().enumerate() {
         let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
             .ok_or_else(|| RenderError::Pdf("page size".into()))?;
@@ -312,45 +426,69 @@ pub fn write_until(model: &DocModel, deadline: Deadline) -> Result<Vec<u8>, Rend
                 pb.push_rect(rect);
             }
             if let Some(path) = pb.finish() {
+                surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(
+                    ArtifactType::Other,
+                )));
                 surface.set_fill(Some(fill((0x1f, 0x3a, 0x5f))));
                 surface.draw_path(&path);
+                surface.end_tagged();
             }
         }
+        for placed in lines {
+            deadline.check()?;
+            // No ActualText: poppler drops text marked with it on right-to-left lines; each
+            // glyph's own text (ToUnicode) is already the logical text of its cluster.
+            let id = surface.start_tagged(ContentTag::Span(SpanTag::empty()));
+            draw(&mut surface, &mut l.ts, placed);
+            surface.end_tagged();
+            if let Some(group) = ids.get_mut(placed.group) {
+                group.push(id);
+            }
+        }
+        let text = format!("Page {} of {total}", index + 1);
+        let size = 9.0;
         let footer = Placed {
-            x: 0.0,
+            x: (PAGE_W - l.ts.width(&text, Style::Regular) * size) / 2.0,
             baseline: PAGE_H - 40.0,
-            text: format!("Page {} of {total}", index + 1),
+            text,
             look: Look {
                 style: Style::Regular,
-                size: 9.0,
+                size,
                 color: (0x77, 0x77, 0x77),
                 before: 0.0,
                 leading: 1.0,
             },
+            rtl: false,
+            right: false,
+            group: usize::MAX,
         };
-        let footer_x = (PAGE_W - l.fonts.width(&footer.text, Style::Regular) * 9.0) / 2.0;
-        for placed in lines.iter().chain(std::iter::once(&Placed {
-            x: footer_x,
-            ..footer
-        })) {
-            deadline.check()?;
-            surface.set_fill(Some(fill(placed.look.color)));
-            let mut x = placed.x;
-            for run in l.fonts.runs(&placed.text, placed.look.style) {
-                surface.draw_glyphs(
-                    Point::from_xy(x, placed.baseline),
-                    &run.glyphs,
-                    run.face.font.clone(),
-                    &run.text,
-                    placed.look.size,
-                    false,
-                );
-                x += run.width * placed.look.size;
-            }
-        }
+        surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(
+            ArtifactType::PageNumber,
+        )));
+        draw(&mut surface, &mut l.ts, &footer);
+        surface.end_tagged();
         surface.finish();
         page.finish();
     }
+
+    let mut tree = TagTree::new().with_lang(Some(model.language.clone()));
+    for (group, children) in l.groups.iter().zip(ids) {
+        if children.is_empty() {
+            continue;
+        }
+        let mut g = match group {
+            Group::Heading(level, title) => TagGroup::new(Tag::Hn(
+                NonZeroU16::new(*level).unwrap_or(NonZeroU16::MIN),
+                Some(title.clone()),
+            )),
+            Group::Paragraph => TagGroup::new(Tag::P),
+        };
+        for id in children {
+            g.push(id);
+        }
+        tree.push(g);
+    }
+    document.set_tag_tree(tree);
 
     let mut outline = Outline::new();
     let mut current: Option<OutlineNode> = None;
@@ -373,6 +511,13 @@ pub fn write_until(model: &DocModel, deadline: Deadline) -> Result<Vec<u8>, Rend
     if let Some(done) = current {
         outline.push_child(done);
     }
+    if l.headings.is_empty() {
+        // PDF/UA wants an outline: a document without sections gets its title as one.
+        outline.push_child(OutlineNode::new(
+            model.title.clone(),
+            XyzDestination::new(0, Point::from_xy(MARGIN_X, MARGIN_TOP)),
+        ));
+    }
     document.set_outline(outline);
 
     let c = model.created;
@@ -384,17 +529,43 @@ pub fn write_until(model: &DocModel, deadline: Deadline) -> Result<Vec<u8>, Rend
         .second(c.second() as u8)
         .utc_offset_hour(0)
         .utc_offset_minute(0);
-    document.set_metadata(
-        Metadata::new()
-            .title(model.title.clone())
-            .description(model.subtitle.clone())
-            .authors(vec![model.author.clone()])
-            .creator("dmptool".to_owned())
-            .producer(format!("dmptool {}", env!("CARGO_PKG_VERSION")))
-            .creation_date(date)
-            .language("en".to_owned()),
-    );
-    document
-        .finish()
-        .map_err(|e| RenderError::Pdf(format!("{e:?}")))
+    let mut metadata = Metadata::new()
+        .title(model.title.clone())
+        .description(model.subtitle.clone())
+        .creator("dmptool".to_owned())
+        .producer(format!("dmptool {}", env!("CARGO_PKG_VERSION")))
+        .creation_date(date)
+        .language(model.language.clone());
+    if !model.author.is_empty() {
+        metadata = metadata.authors(vec![model.author.clone()]);
+    }
+    document.set_metadata(metadata);
+    match document.finish() {
+        Ok(bytes) => Ok(Ok(bytes)),
+        Err(krilla::error::KrillaError::Validation(errors)) => Ok(Err(format!("{errors:?}"))),
+        Err(e) => Err(RenderError::Pdf(format!("{e:?}"))),
+    }
+}
+
+/// Draws one placed line: shaped and ordered, flush right when asked.
+fn draw(surface: &mut krilla::surface::Surface<'_>, ts: &mut Typesetter<'_>, placed: &Placed) {
+    let size = placed.look.size;
+    surface.set_fill(Some(fill(placed.look.color)));
+    let line = ts.line(&placed.text, placed.look.style, placed.rtl);
+    let mut x = if placed.right {
+        placed.x - line.width * size
+    } else {
+        placed.x
+    };
+    for run in &line.runs {
+        surface.draw_glyphs(
+            Point::from_xy(x, placed.baseline),
+            &run.glyphs,
+            run.face.font.clone(),
+            &run.text,
+            size,
+            false,
+        );
+        x += run.width * size;
+    }
 }

@@ -96,6 +96,17 @@ impl Services {
         docx: &[u8],
         pdf: &[u8],
     ) -> Result<()> {
+        self.complete_task_with_documents_and_warnings(task, docx, pdf, &[])
+    }
+
+    /// `complete_task_with_documents`, recording the render's `warnings` on the task.
+    pub fn complete_task_with_documents_and_warnings(
+        &self,
+        task: TaskId,
+        docx: &[u8],
+        pdf: &[u8],
+        warnings: &[String],
+    ) -> Result<()> {
         let dir = self.documents_dir();
         let docx_id = format!("{}.docx", ObjectId::generate());
         let pdf_id = format!("{}.pdf", ObjectId::generate());
@@ -132,6 +143,7 @@ impl Services {
             rec.status = TaskStatus::Done;
             rec.error = None;
             rec.superseded_by = None;
+            rec.warnings = warnings.to_vec();
             rec.updated = now.max(rec.updated);
             tasks::update(tx, task.bytes(), &rec)?;
             tasks::delete_input(tx, task.bytes())?;

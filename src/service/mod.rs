@@ -60,6 +60,9 @@ pub struct Settings {
     pub max_pending_tasks: usize,
     /// The time tokens, download links and revocations expire by (tests advance it).
     pub clock: crate::domain::time::Clock,
+    /// Font folders searched, after `DATA/fonts`, for characters the bundled fonts lack
+    /// (default: the system folders, see `render::system_font_dirs`).
+    pub system_font_dirs: Vec<PathBuf>,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             render_limit: DEFAULT_RENDER_LIMIT,
             max_pending_tasks: DEFAULT_MAX_PENDING_TASKS,
             clock: crate::domain::time::Clock::default(),
+            system_font_dirs: crate::render::system_font_dirs(),
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct TaskView {
     pub error: Option<String>,
     /// The newer task whose documents replaced this one's (see `complete_task_with_documents`).
     pub superseded_by: Option<String>,
+    /// What the render could not do as written (see `TaskRecord::warnings`).
+    pub warnings: Vec<String>,
 }
 
 impl TaskView {
@@ -39,6 +41,7 @@ impl TaskView {
             pdf: r.pdf,
             error: r.error,
             superseded_by: r.superseded_by,
+            warnings: r.warnings,
         }
     }
 }
@@ -123,6 +126,7 @@ impl Services {
                     pdf: None,
                     error: None,
                     superseded_by: None,
+                    warnings: Vec::new(),
                 };
                 let input = snapshot(tx, rec)?;
                 for _ in 0..4 {

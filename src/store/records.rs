@@ -76,6 +76,10 @@ pub struct TaskRecord {
     /// The newer task of the same DMP whose documents replaced this one's (which are gone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
+    /// What the render could not do as written (e.g. characters no font has), for the
+    /// owner; set when the task is done. Records written before it read as empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// What a task renders: a snapshot of its DMP at the time of the request.

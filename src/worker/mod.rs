@@ -98,7 +98,9 @@ pub fn render(services: &Services, claimed: &ClaimedTask) -> Result<Rendered, Ta
         rendered_at: chrono::Utc::now(),
     });
     let deadline = crate::render::Deadline::after(services.settings().render_limit);
-    crate::render::render_until(&model, deadline).map_err(|e| match e {
+    let fonts =
+        crate::render::FontPaths::new(services.data_dir(), &services.settings().system_font_dirs);
+    crate::render::render_with(&model, deadline, &fonts).map_err(|e| match e {
         RenderError::TimeLimit(_) => TaskFailure::TimeLimit(e),
         e => TaskFailure::Render(e),
     })
@@ -119,7 +121,12 @@ fn execute(services: &Services, claimed: ClaimedTask, render_fn: &RenderFn) -> O
         }
     };
     let outcome = match rendered {
-        Ok(docs) => match services.complete_task_with_documents(id, &docs.docx, &docs.pdf) {
+        Ok(docs) => match services.complete_task_with_documents_and_warnings(
+            id,
+            &docs.docx,
+            &docs.pdf,
+            &docs.warnings,
+        ) {
             Ok(()) => Outcome::Done,
             Err(ServiceError::NotFound(_)) => Outcome::Gone,
             Err(e) if e.is_disk_full() => Outcome::Failed(

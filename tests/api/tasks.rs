@@ -441,3 +441,32 @@ async fn pruning_older_documents_never_removes_a_file_the_newest_task_shares() {
     );
     app.assert_consistent();
 }
+
+#[tokio::test]
+async fn a_task_shows_its_render_warnings_only_when_there_are_some() {
+    use dmptool::domain::TaskId;
+    let app = TestApp::new();
+    let t = app.user("ana").await;
+    let dmp = app.dmp(&t, &json!({"name": "plan"})).await;
+    let plain = app.task(&t, &dmp).await;
+    app.services
+        .complete_task_with_documents(TaskId::parse(&plain).unwrap(), b"d", b"p")
+        .unwrap();
+    let v = task_json(&app, &t, &plain).await;
+    assert_eq!(v["status"], "done");
+    assert!(v.get("warnings").is_none(), "{v}");
+
+    let warned = app.task(&t, &dmp).await;
+    let warning = "the PDF shows the replacement mark U+FFFD for 1 character that no available font covers (U+4E2D): add a font covering them to DATA/fonts".to_owned();
+    app.services
+        .complete_task_with_documents_and_warnings(
+            TaskId::parse(&warned).unwrap(),
+            b"d",
+            b"p",
+            std::slice::from_ref(&warning),
+        )
+        .unwrap();
+    let v = task_json(&app, &t, &warned).await;
+    assert_eq!(v["warnings"], json!([warning]), "{v}");
+    app.assert_consistent();
+}

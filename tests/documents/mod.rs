@@ -988,3 +988,195 @@ fn markdown_in_answers_prints_as_paragraphs_and_list_items_without_its_marks() {
         );
     }
 }
+
+/// A plan in Arabic, Hebrew (with Latin, digits and punctuation), Greek, Cyrillic and
+/// Devanagari, in the language `lang`.
+fn mixed_script_plan(lang: &str) -> Map<String, Value> {
+    let mut doc = Map::new();
+    doc.insert("name".into(), json!("Plan שלום עולם"));
+    doc.insert("language".into(), json!(lang));
+    doc.insert("purpose".into(), json!("مرحبا بالعالم"));
+    doc.insert("description".into(), json!("שלום עולם"));
+    // (reuse_url is printed only when reuse is Yes: docs/templates.md, visibility.)
+    doc.insert("reuse".into(), json!("Yes"));
+    doc.insert(
+        "reuse_url".into(),
+        json!("The project שלום עולם started in 2024 (phase 2)."),
+    );
+    doc.insert("keywords".into(), json!("Καλημέρα κόσμε"));
+    doc.insert("community".into(), json!("Привет, мир"));
+    doc.insert("reason".into(), json!("नमस्ते दुनिया"));
+    doc
+}
+
+#[test]
+fn arabic_hebrew_greek_cyrillic_and_devanagari_come_back_from_pdftotext_in_logical_order() {
+    let m = model(&mixed_script_plan("he"), "h2020");
+    let out = dmptool::render::render(&m).unwrap();
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    // pdftotext marks right-to-left stretches with embedding controls (U+202B ... U+202C);
+    // they are not text.
+    let text: String = pdf_text(&out.pdf)
+        .chars()
+        .filter(|c| !('\u{202A}'..='\u{202E}').contains(c))
+        .collect();
+    for s in [
+        "مرحبا بالعالم",
+        "שלום עולם",
+        "Καλημέρα κόσμε",
+        "Привет, мир",
+        "नमस्ते दुनिया",
+        "The project שלום עולם started in 2024 (phase 2).",
+    ] {
+        assert!(contains_text(&text, s), "{s} not in logical order: {text}");
+    }
+}
+
+#[test]
+fn the_pdf_is_tagged_pdf_a_2u_with_the_plans_language_and_title_shown() {
+    let m = model(&mixed_script_plan("he"), "h2020");
+    let out = dmptool::render::render(&m).unwrap();
+    let info = pdf_info(&out.pdf);
+    assert!(info.contains("Tagged:          yes"), "{info}");
+    assert!(info.contains("Author:          maria.lopez"), "{info}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, &out.pdf).unwrap();
+    let meta = std::process::Command::new("pdfinfo")
+        .arg("-meta")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let xmp = String::from_utf8_lossy(&meta.stdout);
+    assert!(xmp.contains("<pdfaid:part>2</pdfaid:part>"), "{xmp}");
+    assert!(
+        xmp.contains("<pdfaid:conformance>U</pdfaid:conformance>"),
+        "{xmp}"
+    );
+    assert!(xmp.contains("<pdfuaid:part>1</pdfuaid:part>"), "{xmp}");
+    // The document language (krilla writes the same value as the catalog's /Lang).
+    assert!(
+        xmp.contains("<dc:language><rdf:Bag><rdf:li>he</rdf:li></rdf:Bag></dc:language>"),
+        "{xmp}"
+    );
+    let raw = String::from_utf8_lossy(&out.pdf);
+    assert!(raw.contains("/DisplayDocTitle true"), "no DisplayDocTitle");
+    // The structure tree: the title H1, sections H2, subsections H3, paragraphs.
+    let tree = std::process::Command::new("pdfinfo")
+        .arg("-struct")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let tree = String::from_utf8_lossy(&tree.stdout);
+    assert!(tree.starts_with("Document\n  H1 "), "{tree}");
+    for tag in ["  H2 \"1. Data summary\"", "  H3 \"2.1. ", "  P (block)"] {
+        assert!(tree.contains(tag), "{tag} not in {tree}");
+    }
+}
+
+#[test]
+fn the_docx_marks_right_to_left_paragraphs_and_runs_and_carries_the_plans_language() {
+    let m = model(&mixed_script_plan("he"), "h2020");
+    let out = dmptool::render::render(&m).unwrap();
+    let xml = docx_part(&out.docx, "word/document.xml");
+    let hebrew = xml
+        .split("</w:p>")
+        .find(|p| p.contains(">שלום עולם</w:t>") && !p.contains("Plan"))
+        .unwrap();
+    assert!(hebrew.contains("<w:bidi/>"), "{hebrew}");
+    assert!(
+        hebrew.contains("<w:rtl/><w:lang w:bidi=\"he\"/>"),
+        "{hebrew}"
+    );
+    // A left-to-right paragraph with a Hebrew phrase: no w:bidi, the phrase a w:rtl run.
+    let mixed = xml
+        .split("</w:p>")
+        .find(|p| p.contains("The project "))
+        .unwrap();
+    assert!(!mixed.contains("<w:bidi/>"), "{mixed}");
+    assert!(mixed.contains("<w:rtl/>"), "{mixed}");
+    let arabic = xml.split("</w:p>").find(|p| p.contains("مرحبا")).unwrap();
+    assert!(arabic.contains("<w:lang w:bidi=\"ar\"/>"), "{arabic}");
+    let styles = docx_part(&out.docx, "word/styles.xml");
+    assert!(
+        styles.contains("<w:lang w:val=\"he\" w:bidi=\"he\"/>"),
+        "{styles}"
+    );
+    // A language that is not two lowercase letters is English.
+    let m = model(&mixed_script_plan("EN\"/>"), "h2020");
+    let out = dmptool::render::render(&m).unwrap();
+    let styles = docx_part(&out.docx, "word/styles.xml");
+    assert!(styles.contains("<w:lang w:val=\"en\""), "{styles}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, &out.pdf).unwrap();
+    let meta = std::process::Command::new("pdfinfo")
+        .arg("-meta")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&meta.stdout).contains("<rdf:li>en</rdf:li>"));
+}
+
+#[test]
+fn libreoffice_converts_the_mixed_script_docx_without_error() {
+    let m = model(&mixed_script_plan("he"), "h2020");
+    let out = dmptool::render::render(&m).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let docx = dir.path().join("plan.docx");
+    std::fs::write(&docx, &out.docx).unwrap();
+    let status = std::process::Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.path().join("profile").display()
+        ))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&docx)
+        .output()
+        .expect("LibreOffice (soffice) is needed to check the DOCX: install libreoffice-writer");
+    assert!(status.status.success(), "{status:?}");
+    let pdf = std::fs::read(dir.path().join("plan.pdf")).unwrap();
+    let text = pdf_text(&pdf);
+    assert!(contains_text(&text, "Καλημέρα κόσμε"), "{text}");
+}
+
+#[test]
+fn an_uncovered_character_is_drawn_as_a_replacement_and_warned_about_until_a_font_in_data_fonts_covers_it()
+ {
+    // No system folders: what covers the character is only what the test puts there.
+    let (d, s, c) = services_with(Settings {
+        system_font_dirs: Vec::new(),
+        ..Settings::default()
+    });
+    // U+1C5A OL CHIKI LETTER LA: in none of the bundled fonts.
+    let (_, first) = task(&s, &c, json!({"name": "Santali ᱚᱞ ᱪᱤᱠᱤ"}));
+    assert_eq!(
+        worker::try_execute_task(&s).unwrap().unwrap(),
+        (first, Outcome::Done)
+    );
+    let view = s.get_task(&c, first).unwrap();
+    assert_eq!(view.warnings.len(), 1, "{:?}", view.warnings);
+    let w = &view.warnings[0];
+    assert!(
+        w.contains("U+1C5A") && w.contains("U+1C5E") && w.contains("DATA/fonts"),
+        "{w}"
+    );
+
+    let fonts = d.path().join("fonts");
+    std::fs::create_dir_all(&fonts).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fonts/NotoSansOlChiki-Regular.ttf"),
+        fonts.join("NotoSansOlChiki-Regular.ttf"),
+    )
+    .unwrap();
+    let (_, second) = task(&s, &c, json!({"name": "Santali ᱚᱞ ᱪᱤᱠᱤ"}));
+    assert_eq!(
+        worker::try_execute_task(&s).unwrap().unwrap(),
+        (second, Outcome::Done)
+    );
+    let view = s.get_task(&c, second).unwrap();
+    assert!(view.warnings.is_empty(), "{:?}", view.warnings);
+    consistent(&s);
+}

@@ -112,6 +112,7 @@ pub(super) fn import(
             pdf: None,
             error: str_field(t, "error").map(str::to_owned),
             superseded_by: None,
+            warnings: Vec::new(),
         };
         rec.docx = docs.attach(tx, id, str_field(t, "url_docx"), FileKind::Docx, &rec, r)?;
         rec.pdf = docs.attach(tx, id, str_field(t, "url_pdf"), FileKind::Pdf, &rec, r)?;
