@@ -3,7 +3,8 @@
 //! an outline of the sections, and document metadata. Text is ordered and shaped by
 //! [`super::text`]; right-to-left paragraphs are set flush right.
 //!
-//! The file is tagged (PDF/UA-1: headings H1-H3 with their titles, paragraphs, page numbers
+//! The file is tagged (PDF/UA-1: headings H1-H4 with their titles (H4: a template's
+//! sub-heading inside a subsection), paragraphs, page numbers
 //! and rules as artifacts) and PDF/A-2u, both checked by krilla's validators; the title is
 //! shown as the window title and the plan's language is the document's `/Lang`.
 
@@ -47,70 +48,29 @@ struct Look {
     leading: f32,
 }
 
-const TITLE: Look = Look {
-    style: Style::Bold,
-    size: 22.0,
-    color: (0x1f, 0x3a, 0x5f),
-    before: 0.0,
-    leading: 1.2,
-};
-const SUBTITLE: Look = Look {
-    style: Style::Regular,
-    size: 13.0,
-    color: (0x55, 0x5f, 0x6d),
-    before: 4.0,
-    leading: 1.3,
-};
-const INFO: Look = Look {
-    style: Style::Regular,
-    size: 10.0,
-    color: (0x22, 0x22, 0x22),
-    before: 2.0,
-    leading: 1.35,
-};
-const SECTION: Look = Look {
-    style: Style::Bold,
-    size: 15.0,
-    color: (0x1f, 0x3a, 0x5f),
-    before: 20.0,
-    leading: 1.25,
-};
-const SUBSECTION: Look = Look {
-    style: Style::Bold,
-    size: 12.5,
-    color: (0x1f, 0x3a, 0x5f),
-    before: 14.0,
-    leading: 1.25,
-};
-/// A template's sub-heading inside a section ("Repository:").
-const GROUP: Look = Look {
-    style: Style::Bold,
-    size: 11.0,
-    color: (0x1f, 0x3a, 0x5f),
-    before: 12.0,
-    leading: 1.25,
-};
-const QUESTION: Look = Look {
-    style: Style::Bold,
-    size: 10.5,
-    color: (0x11, 0x11, 0x11),
-    before: 10.0,
-    leading: 1.35,
-};
-const ANSWER: Look = Look {
-    style: Style::Regular,
-    size: 10.5,
-    color: (0x11, 0x11, 0x11),
-    before: 4.0,
-    leading: 1.4,
-};
-const MISSING: Look = Look {
-    style: Style::Italic,
-    size: 10.5,
-    color: (0x8a, 0x8a, 0x8a),
-    before: 4.0,
-    leading: 1.4,
-};
+/// A look: font style, size (pt), colour, space before (pt), line height (× size).
+const fn look(style: Style, size: f32, color: (u8, u8, u8), before: f32, leading: f32) -> Look {
+    Look {
+        style,
+        size,
+        color,
+        before,
+        leading,
+    }
+}
+
+const NAVY: (u8, u8, u8) = (0x1f, 0x3a, 0x5f);
+const INK: (u8, u8, u8) = (0x11, 0x11, 0x11);
+const TITLE: Look = look(Style::Bold, 22.0, NAVY, 0.0, 1.2);
+const SUBTITLE: Look = look(Style::Regular, 13.0, (0x55, 0x5f, 0x6d), 4.0, 1.3);
+const INFO: Look = look(Style::Regular, 10.0, (0x22, 0x22, 0x22), 2.0, 1.35);
+const SECTION: Look = look(Style::Bold, 15.0, NAVY, 20.0, 1.25);
+const SUBSECTION: Look = look(Style::Bold, 12.5, NAVY, 14.0, 1.25);
+/// A template's sub-heading inside a subsection ("Repository").
+const GROUP: Look = look(Style::Bold, 11.0, NAVY, 12.0, 1.25);
+const QUESTION: Look = look(Style::Bold, 10.5, INK, 10.0, 1.35);
+const ANSWER: Look = look(Style::Regular, 10.5, INK, 4.0, 1.4);
+const MISSING: Look = look(Style::Italic, 10.5, (0x8a, 0x8a, 0x8a), 4.0, 1.4);
 
 /// One line of text placed on a page.
 struct Placed {
