@@ -11,7 +11,7 @@ use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::model::{Block, DocModel, NOT_ANSWERED};
+use super::model::{Block, DocModel, NOT_ANSWERED, Table};
 use super::text::{directional_runs, is_rtl};
 use super::{Deadline, RenderError};
 
@@ -105,6 +105,53 @@ fn para(style: &str, text: &str, lang: &str) -> String {
     )
 }
 
+/// Text width in twentieths of a point: A4 (11906) less both margins (1280 each).
+const TEXT_WIDTH: f32 = 9346.0;
+
+/// A table with a caption above it: a header row that repeats on every page, thin rules.
+fn table(t: &Table, lang: &str) -> String {
+    let mut out = para("TableCaption", &t.caption, lang);
+    let grid: String = t
+        .widths
+        .iter()
+        .map(|w| format!("<w:gridCol w:w=\"{}\"/>", (w * TEXT_WIDTH).round()))
+        .collect();
+    out.push_str(&format!(
+        "<w:tbl><w:tblPr><w:tblW w:w=\"5000\" w:type=\"pct\"/><w:tblBorders>\
+<w:top w:val=\"single\" w:sz=\"4\" w:color=\"8A94A6\"/><w:bottom w:val=\"single\" w:sz=\"4\" w:color=\"8A94A6\"/>\
+<w:insideH w:val=\"single\" w:sz=\"4\" w:color=\"C8CED8\"/></w:tblBorders>\
+<w:tblCellMar><w:top w:w=\"40\" w:type=\"dxa\"/><w:left w:w=\"80\" w:type=\"dxa\"/><w:bottom w:w=\"40\" w:type=\"dxa\"/><w:right w:w=\"80\" w:type=\"dxa\"/></w:tblCellMar>\
+<w:tblLook w:val=\"0020\" w:firstRow=\"1\" w:noHBand=\"1\" w:noVBand=\"1\"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
+    ));
+    let row = |cells: &[String], header: bool| {
+        let mut r = String::from("<w:tr>");
+        if header {
+            r.push_str("<w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>");
+        } else {
+            r.push_str("<w:trPr><w:cantSplit/></w:trPr>");
+        }
+        for (k, c) in cells.iter().enumerate() {
+            let w = t.widths.get(k).copied().unwrap_or(0.0) * TEXT_WIDTH;
+            let rtl = is_rtl(c);
+            let props = if header { "<w:b/><w:bCs/>" } else { "" };
+            r.push_str(&format!(
+                "<w:tc><w:tcPr><w:tcW w:w=\"{}\" w:type=\"dxa\"/></w:tcPr><w:p>{}{}</w:p></w:tc>",
+                w.round(),
+                ppr("TableText", rtl),
+                runs(c, props, rtl, lang)
+            ));
+        }
+        r.push_str("</w:tr>");
+        r
+    };
+    out.push_str(&row(&t.header, true));
+    for cells in &t.rows {
+        out.push_str(&row(cells, false));
+    }
+    out.push_str("</w:tbl>");
+    out
+}
+
 fn document_xml(m: &DocModel, deadline: Deadline) -> Result<String, RenderError> {
     let lang = m.language.as_str();
     let mut body = String::new();
@@ -117,6 +164,10 @@ fn document_xml(m: &DocModel, deadline: Deadline) -> Result<String, RenderError>
             runs(&format!("{k}: "), "<w:b/><w:bCs/>", false, lang),
             runs(v, "", is_rtl(v), lang)
         ));
+    }
+    for t in &m.tables {
+        deadline.check()?;
+        body.push_str(&table(t, lang));
     }
     for b in &m.blocks {
         deadline.check()?;
@@ -146,6 +197,8 @@ const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:style w:type="paragraph" w:styleId="Heading2"><w:name w:val="heading 2"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="280" w:after="100"/><w:outlineLvl w:val="1"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/><w:sz w:val="25"/><w:szCs w:val="25"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="Heading3"><w:name w:val="heading 3"/><w:basedOn w:val="Normal"/><w:next w:val="Question"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60"/><w:outlineLvl w:val="2"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/><w:sz w:val="22"/><w:szCs w:val="22"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="Question"><w:name w:val="Question"/><w:basedOn w:val="Normal"/><w:next w:val="Answer"/><w:qFormat/><w:pPr><w:keepNext/><w:keepLines/><w:spacing w:before="200" w:after="60"/></w:pPr><w:rPr><w:b/><w:bCs/></w:rPr></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableCaption"><w:name w:val="Table Caption"/><w:basedOn w:val="Normal"/><w:next w:val="TableText"/><w:qFormat/><w:pPr><w:keepNext/><w:spacing w:before="240" w:after="80"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/></w:rPr></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="TableText"><w:name w:val="Table Text"/><w:basedOn w:val="Normal"/><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr><w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="Answer"><w:name w:val="Answer"/><w:basedOn w:val="Normal"/><w:qFormat/></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="NotAnswered"><w:name w:val="Not Answered"/><w:basedOn w:val="Answer"/><w:rPr><w:i/><w:iCs/><w:color w:val="8A8A8A"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="Footer"><w:name w:val="footer"/><w:basedOn w:val="Normal"/><w:pPr><w:jc w:val="center"/></w:pPr><w:rPr><w:color w:val="777777"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>

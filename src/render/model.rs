@@ -24,6 +24,16 @@ pub enum Block {
     NotAnswered,
 }
 
+/// A table of the plan's structured parts, printed after the title block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub caption: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Each column's share of the width, summing to 1.
+    pub widths: Vec<f32>,
+}
+
 #[derive(Debug, Clone)]
 pub struct DocModel {
     /// The plan's name.
@@ -32,6 +42,8 @@ pub struct DocModel {
     pub subtitle: String,
     /// The title block: (label, value) lines.
     pub info: Vec<(String, String)>,
+    /// The version history, contributors, datasets and costs, as tables (those the plan has).
+    pub tables: Vec<Table>,
     pub blocks: Vec<Block>,
     /// The plan's owner, for the document properties.
     pub author: String,
@@ -204,6 +216,154 @@ fn cover(input: &RenderInput<'_>) -> Vec<(String, String)> {
     info
 }
 
+/// The objects of a list part of the plan.
+fn objects<'a>(doc: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>> {
+    match doc.get(key) {
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A cell: the item's value at `path` (dotted), enumerated values by their label, lists
+/// joined with commas, placeholders as nothing.
+fn cell(item: &Map<String, Value>, path: &str) -> String {
+    let mut parts = path.split('.');
+    let first = parts.next().and_then(|k| item.get(k));
+    let v = parts.try_fold(first, |v, k| Some(v?.get(k))).flatten();
+    let key = path.rsplit('.').next().unwrap_or(path);
+    let one = |v: &Value| {
+        let t = clean(&value_text(Some(v)));
+        crate::domain::plan::label(key, &t)
+            .map(str::to_owned)
+            .unwrap_or(if is_placeholder(&t) { String::new() } else { t })
+    };
+    match v {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(one)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(v) => one(v),
+        None => String::new(),
+    }
+}
+
+/// A number as a person reads an amount: thousands grouped with commas, at most two
+/// decimals.
+fn amount(v: Option<&Value>) -> String {
+    let Some(n) = v.and_then(Value::as_f64) else {
+        return String::new();
+    };
+    let text = format!("{n:.2}");
+    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 && c.is_ascii_digit() {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if frac == "00" {
+        grouped
+    } else {
+        format!("{grouped}.{frac}")
+    }
+}
+
+/// The tables of the plan's structured parts (docs/plan-model.md), those it has.
+fn tables(doc: &Map<String, Value>) -> Vec<Table> {
+    let table = |caption: &str, header: &[&str], widths: &[f32], rows: Vec<Vec<String>>| Table {
+        caption: caption.to_owned(),
+        header: header.iter().map(|h| (*h).to_owned()).collect(),
+        rows,
+        widths: widths.to_vec(),
+    };
+    let mut out = Vec::new();
+    let versions: Vec<Vec<String>> = objects(doc, "versions")
+        .into_iter()
+        .map(|v| {
+            vec![
+                cell(v, "version"),
+                long_date(&cell(v, "date")),
+                cell(v, "changes"),
+            ]
+        })
+        .collect();
+    if !versions.is_empty() {
+        out.push(table(
+            "Version history",
+            &["Version", "Date", "Changes"],
+            &[0.15, 0.25, 0.6],
+            versions,
+        ));
+    }
+    let people: Vec<Vec<String>> = objects(doc, "contributors")
+        .into_iter()
+        .map(|p| {
+            vec![
+                cell(p, "name"),
+                cell(p, "roles"),
+                cell(p, "affiliation"),
+                cell(p, "orcid")
+                    .trim_start_matches("https://orcid.org/")
+                    .to_owned(),
+            ]
+        })
+        .collect();
+    if !people.is_empty() {
+        out.push(table(
+            "Contributors",
+            &["Name", "Roles", "Affiliation", "ORCID iD"],
+            &[0.24, 0.26, 0.28, 0.22],
+            people,
+        ));
+    }
+    let datasets: Vec<Vec<String>> = objects(doc, "datasets")
+        .into_iter()
+        .map(|d| {
+            vec![
+                cell(d, "title"),
+                cell(d, "type"),
+                cell(d, "formats"),
+                cell(d, "expected_size"),
+                cell(d, "access"),
+                cell(d, "license"),
+            ]
+        })
+        .collect();
+    if !datasets.is_empty() {
+        out.push(table(
+            "Datasets",
+            &["Dataset", "Type", "Formats", "Size", "Access", "Licence"],
+            &[0.3, 0.13, 0.16, 0.11, 0.13, 0.17],
+            datasets,
+        ));
+    }
+    let costs: Vec<Vec<String>> = objects(doc, "costs")
+        .into_iter()
+        .map(|c| {
+            let sum = amount(c.get("amount"));
+            let currency = cell(c, "currency");
+            let money = match (sum.is_empty(), currency.is_empty()) {
+                (false, false) => format!("{sum} {currency}"),
+                (false, true) => sum,
+                _ => String::new(),
+            };
+            vec![cell(c, "title"), money, cell(c, "covered_by")]
+        })
+        .collect();
+    if !costs.is_empty() {
+        out.push(table(
+            "Costs",
+            &["Item", "Amount", "Covered by"],
+            &[0.5, 0.2, 0.3],
+            costs,
+        ));
+    }
+    out
+}
+
 impl DocModel {
     pub fn build(input: &RenderInput<'_>) -> Self {
         let doc = input.doc;
@@ -266,6 +426,7 @@ impl DocModel {
             title: clean(&title),
             subtitle: clean(&input.template.title),
             info,
+            tables: tables(doc),
             blocks,
             author: clean(input.owner),
             created: input.rendered_at,
@@ -277,6 +438,11 @@ impl DocModel {
     pub fn texts(&self) -> Vec<String> {
         let mut out = vec![self.title.clone(), self.subtitle.clone()];
         out.extend(self.info.iter().map(|(k, v)| format!("{k}: {v}")));
+        for t in &self.tables {
+            out.push(t.caption.clone());
+            out.extend(t.header.iter().cloned());
+            out.extend(t.rows.iter().flatten().filter(|c| !c.is_empty()).cloned());
+        }
         out.extend(self.blocks.iter().map(|b| match b {
             Block::Section(t)
             | Block::Subsection(t)
@@ -292,6 +458,20 @@ impl DocModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_group_thousands() {
+        for (v, want) in [
+            (1800.0, "1,800"),
+            (15000.0, "15,000"),
+            (1200.5, "1,200.50"),
+            (999.0, "999"),
+            (1234567.0, "1,234,567"),
+        ] {
+            assert_eq!(amount(Some(&Value::from(v))), want);
+        }
+        assert_eq!(amount(Some(&Value::from("x"))), "");
+    }
 
     #[test]
     fn control_characters_go_line_breaks_stay() {

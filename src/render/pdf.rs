@@ -26,7 +26,7 @@ use krilla::tagging::{
 };
 use krilla::{Document, SerializeSettings};
 
-use super::model::{Block, DocModel, NOT_ANSWERED};
+use super::model::{Block, DocModel, NOT_ANSWERED, Table};
 use super::text::{FontPaths, Style, Typesetter, is_rtl};
 use super::{Deadline, RenderError};
 
@@ -71,6 +71,12 @@ const GROUP: Look = look(Style::Bold, 11.0, NAVY, 12.0, 1.25);
 const QUESTION: Look = look(Style::Bold, 10.5, INK, 10.0, 1.35);
 const ANSWER: Look = look(Style::Regular, 10.5, INK, 4.0, 1.4);
 const MISSING: Look = look(Style::Italic, 10.5, (0x8a, 0x8a, 0x8a), 4.0, 1.4);
+const CAPTION: Look = look(Style::Bold, 10.5, NAVY, 14.0, 1.35);
+const CELL_HEAD: Look = look(Style::Bold, 9.0, INK, 0.0, 1.3);
+const CELL: Look = look(Style::Regular, 9.0, INK, 0.0, 1.3);
+/// Space inside a table cell, left/right and above/below.
+const CELL_PAD_X: f32 = 4.0;
+const CELL_PAD_Y: f32 = 3.0;
 
 /// One line of text placed on a page.
 struct Placed {
@@ -104,6 +110,8 @@ struct Layout<'a> {
     deadline: Deadline,
     pages: Vec<Vec<Placed>>,
     rules: Vec<(usize, f32)>,
+    /// Thin rules between table rows: (page, y).
+    hairlines: Vec<(usize, f32)>,
     headings: Vec<Heading>,
     groups: Vec<Group>,
     y: f32,
@@ -163,6 +171,78 @@ impl Layout<'_> {
             }
             self.y += lh;
         }
+    }
+
+    /// A table with its caption: a header row (repeated at the top of each page the table
+    /// runs onto), rows that are never split across pages, thin rules between rows.
+    fn table(&mut self, t: &Table) {
+        let widths: Vec<f32> = t.widths.iter().map(|w| w * WIDTH).collect();
+        let lines_of = |l: &mut Self, cells: &[String], look: Look| -> Vec<Vec<String>> {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| {
+                    let inner = (w - 2.0 * CELL_PAD_X).max(10.0);
+                    l.lines(c, look, inner, inner)
+                })
+                .collect()
+        };
+        let height = |lines: &[Vec<String>], look: Look| {
+            let n = lines.iter().map(Vec::len).max().unwrap_or(1).max(1);
+            n as f32 * Self::line_height(look) + 2.0 * CELL_PAD_Y
+        };
+        let head = lines_of(self, &t.header, CELL_HEAD);
+        let head_h = height(&head, CELL_HEAD);
+        let first_h = t
+            .rows
+            .first()
+            .map_or(0.0, |r| height(&lines_of(self, r, CELL), CELL));
+        self.paragraph(&t.caption, CAPTION, head_h + first_h, Group::Paragraph);
+        self.y += 2.0;
+        self.hairlines.push((self.page(), self.y));
+        self.row(&t.header, &head, &widths, CELL_HEAD, head_h);
+        for cells in &t.rows {
+            let lines = lines_of(self, cells, CELL);
+            let h = height(&lines, CELL);
+            if self.y + h > BOTTOM {
+                self.new_page();
+                self.hairlines.push((self.page(), self.y));
+                self.row(&t.header, &head, &widths, CELL_HEAD, head_h);
+            }
+            self.row(cells, &lines, &widths, CELL, h);
+        }
+    }
+
+    /// One table row of wrapped cells at the current height, then a thin rule below it.
+    fn row(&mut self, cells: &[String], lines: &[Vec<String>], widths: &[f32], look: Look, h: f32) {
+        let lh = Self::line_height(look);
+        let mut x = MARGIN_X;
+        for ((cell, cell_lines), w) in cells.iter().zip(lines).zip(widths) {
+            self.groups.push(Group::Paragraph);
+            let group = self.groups.len() - 1;
+            let rtl = is_rtl(cell);
+            let mut y = self.y + CELL_PAD_Y;
+            for line in cell_lines {
+                let page = self.pages.len() - 1;
+                self.pages[page].push(Placed {
+                    x: if rtl {
+                        x + w - CELL_PAD_X
+                    } else {
+                        x + CELL_PAD_X
+                    },
+                    baseline: y + look.size,
+                    text: line.clone(),
+                    look,
+                    rtl,
+                    right: rtl,
+                    group,
+                });
+                y += lh;
+            }
+            x += w;
+        }
+        self.y += h;
+        self.hairlines.push((self.page(), self.y));
     }
 
     /// A "Label: value" line of the title block, the value wrapping under itself.
@@ -247,6 +327,7 @@ fn layout<'a>(
         deadline,
         pages: vec![Vec::new()],
         rules: Vec::new(),
+        hairlines: Vec::new(),
         headings: Vec::new(),
         groups: Vec::new(),
         y: MARGIN_TOP,
@@ -265,6 +346,10 @@ fn layout<'a>(
     l.y += 8.0;
     l.rules.push((l.page(), l.y));
     l.y += 4.0;
+    for t in &model.tables {
+        l.deadline.check()?;
+        l.table(t);
+    }
 
     for (i, block) in model.blocks.iter().enumerate() {
         l.deadline.check()?;
@@ -390,6 +475,20 @@ fn serialize(
                     ArtifactType::Other,
                 )));
                 surface.set_fill(Some(fill((0x1f, 0x3a, 0x5f))));
+                surface.draw_path(&path);
+                surface.end_tagged();
+            }
+        }
+        for (_, y) in l.hairlines.iter().filter(|(p, _)| *p == index) {
+            let mut pb = PathBuilder::new();
+            if let Some(rect) = Rect::from_xywh(MARGIN_X, *y, WIDTH, 0.4) {
+                pb.push_rect(rect);
+            }
+            if let Some(path) = pb.finish() {
+                surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(
+                    ArtifactType::Other,
+                )));
+                surface.set_fill(Some(fill((0xc8, 0xce, 0xd8))));
                 surface.draw_path(&path);
                 surface.end_tagged();
             }

@@ -1180,3 +1180,67 @@ fn an_uncovered_character_is_drawn_as_a_replacement_and_warned_about_until_a_fon
     assert!(view.warnings.is_empty(), "{:?}", view.warnings);
     consistent(&s);
 }
+
+#[test]
+fn a_complete_plan_has_tables_of_its_versions_people_datasets_and_costs_and_a_frontend_plan_none() {
+    let doc = fixture("plan-complete.json");
+    for template in ["h2020", "horizon-europe", "science-europe"] {
+        let m = model(&doc, template);
+        let captions: Vec<&str> = m.tables.iter().map(|t| t.caption.as_str()).collect();
+        assert_eq!(
+            captions,
+            ["Version history", "Contributors", "Datasets", "Costs"]
+        );
+        let (text, _) = check_both(&m);
+        let out = dmptool::render::render(&m).unwrap();
+        let xml = docx_part(&out.docx, "word/document.xml");
+        assert_eq!(xml.matches("<w:tbl>").count(), 4, "{template}");
+        assert_eq!(xml.matches("<w:tblHeader/>").count(), 4, "{template}");
+        let datasets = &m.tables[2];
+        assert_eq!(
+            datasets.rows,
+            [
+                [
+                    "Photometer time series",
+                    "tabular",
+                    "CSV, NetCDF",
+                    "20 GB",
+                    "open",
+                    "CC-BY-4.0"
+                ],
+                ["Volunteer register", "tabular", "CSV", "1 MB", "closed", ""],
+                [
+                    "All-sky images",
+                    "images",
+                    "FITS, JPEG",
+                    "2 TB",
+                    "restricted",
+                    "CC-BY-4.0"
+                ],
+            ]
+        );
+        assert_eq!(
+            m.tables[3].rows[1],
+            [
+                "Data steward, 3 person-months",
+                "15,000 EUR",
+                "the institution"
+            ]
+        );
+        assert_eq!(m.tables[1].rows[0][3], "0000-0002-1825-0097");
+        for cell in [
+            "30 June 2024",
+            "First version, submitted at month 6.",
+            "15,000 EUR",
+            "UCM Library",
+        ] {
+            assert!(contains_text(&text, cell), "{template}: PDF lacks {cell:?}");
+        }
+        // The PDF stays PDF/UA + PDF/A with tables in it.
+        assert!(pdf_info(&out.pdf).contains("Tagged:          yes"));
+    }
+    let m = model(&fixture("dmp-posted-by-frontend.json"), "horizon-europe");
+    assert!(m.tables.is_empty());
+    let out = dmptool::render::render(&m).unwrap();
+    assert!(!docx_part(&out.docx, "word/document.xml").contains("<w:tbl>"));
+}
