@@ -541,7 +541,7 @@ fn occupy_the_writer(
         writer
             .write(move |tx| {
                 let _ = running.send(());
-                let _ = gate.recv_timeout(std::time::Duration::from_secs(5));
+                let _ = gate.recv_timeout(std::time::Duration::from_secs(10));
                 meta::set(tx, "gate", 1)
             })
             .await

@@ -15,7 +15,8 @@
 //!   once, durably (`Durability::Immediate`: one fsync for the round).
 //! - **Acknowledged only after the commit**: no write of the round is answered with success
 //!   before the commit holding it is on disk. If the commit fails, every write of the round
-//!   gets that failure, and none of them happened.
+//!   gets that failure, and none of them happened (an I/O failure, a full disk say, also
+//!   has the database opened again before the next round, once there is room).
 //! - **A write that fails** (returns an error) or **panics** is answered alone, with its own
 //!   error (a panic: `Store::write` resumes it in the caller's thread, `Writer::write`
 //!   answers `StoreError::Commit`). redb cannot roll back part of a transaction, so the
@@ -25,11 +26,14 @@
 //!   given: it may run more than once.
 //! - While a round runs and commits, new writes wait in the queue and form the next round.
 //!
-//! Migrations go through the same door (`Store::open` runs them before anyone else can
-//! write). Two things write without it, each to a database of its own that no writer thread
-//! serves: `Store::backup_to` fills the new backup file from a read snapshot, and a restore
-//! reads its working copy (an ordinary `Store`) and writes into the live database through
-//! `Store::write` like any other write.
+//! Migrations go through the same door (`Store::open` runs them on the writer thread before
+//! it hands the store out), and so do restores (they read a working copy, an ordinary
+//! `Store` of its own, and write into this one with `Store::write`). One thing writes
+//! without it: `Store::backup_to` fills a new file, a database no one else has open, from a
+//! read snapshot of this one (a read, which never waits for the writer).
+//!
+//! A write made from inside another write's closure (on the writer thread) would wait for
+//! itself: it is refused with an error instead.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
