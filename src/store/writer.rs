@@ -8,9 +8,11 @@
 //!
 //! The batching rule (group commit), all of it:
 //! - **A round** is every write queued when the thread wakes (it blocks until there is at
-//!   least one, then takes whatever else is already waiting without waiting for more), up
-//!   to `MAX_ROUND` (256; the rest start the next round). No timer: a write that arrives
-//!   alone is committed alone, at once.
+//!   least one, then takes whatever else is already waiting without waiting for more), and
+//!   every write that arrives while the round's writes are running: once they have run, the
+//!   thread looks at the queue again, runs what it finds in the same transaction, and
+//!   commits when it finds nothing. At most `MAX_ROUND` writes (256; the rest start the next
+//!   round). No timer: a write that arrives alone is committed alone, at once.
 //! - The round's writes run in arrival order in **one transaction**, which is then committed
 //!   once, durably (`Durability::Immediate`: one fsync for the round).
 //! - **Acknowledged only after the commit**: no write of the round is answered with success
@@ -24,7 +26,7 @@
 //!   nothing of the failed write is kept, nothing of the others is lost. This is why a
 //!   write's closure is `FnMut` and must not change anything outside the transaction it is
 //!   given: it may run more than once.
-//! - While a round runs and commits, new writes wait in the queue and form the next round.
+//! - While a round commits, new writes wait in the queue and form the next round.
 //!
 //! Migrations go through the same door (`Store::open` runs them on the writer thread before
 //! it hands the store out), and so do restores (they read a working copy, an ordinary
@@ -174,12 +176,8 @@ impl Writer {
 pub(super) fn run(shared: &Shared, jobs: &mpsc::Receiver<Box<dyn Queued>>) {
     while let Ok(first) = jobs.recv() {
         let mut round = vec![first];
-        while round.len() < MAX_ROUND
-            && let Ok(next) = jobs.try_recv()
-        {
-            round.push(next);
-        }
-        shared.queued.fetch_sub(round.len(), Ordering::AcqRel);
+        shared.queued.fetch_sub(1, Ordering::AcqRel);
+        take_waiting(shared, jobs, &mut round);
         while !round.is_empty() {
             let tx = match begin(shared) {
                 Ok(tx) => tx,
@@ -190,7 +188,17 @@ pub(super) fn run(shared: &Shared, jobs: &mpsc::Receiver<Box<dyn Queued>>) {
                     break;
                 }
             };
-            let failed = round.iter_mut().position(|job| !job.run(&tx));
+            let mut done = 0;
+            let failed = loop {
+                if let Some(i) = round[done..].iter_mut().position(|job| !job.run(&tx)) {
+                    break Some(done + i);
+                }
+                // Writes that arrived while these ran join the round before its commit.
+                done = round.len();
+                if !take_waiting(shared, jobs, &mut round) {
+                    break None;
+                }
+            };
             if let Some(i) = failed {
                 // Nothing of it may be kept: drop the transaction, answer it alone, and run
                 // the others again.
@@ -209,10 +217,32 @@ pub(super) fn run(shared: &Shared, jobs: &mpsc::Receiver<Box<dyn Queued>>) {
                 Err(_) => Err(StoreError::Commit("the commit failed (a panic)".into())),
             };
             for job in round.drain(..) {
-                job.finish(commit.as_ref().map(|_| ()).map_err(StoreError::shared));
+                job.finish(match &commit {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(e.shared()),
+                });
             }
         }
     }
+}
+
+/// Adds to the round the writes waiting now, without waiting for more, up to `MAX_ROUND`;
+/// whether it added any.
+fn take_waiting(
+    shared: &Shared,
+    jobs: &mpsc::Receiver<Box<dyn Queued>>,
+    round: &mut Vec<Box<dyn Queued>>,
+) -> bool {
+    let before = round.len();
+    while round.len() < MAX_ROUND
+        && let Ok(next) = jobs.try_recv()
+    {
+        round.push(next);
+    }
+    shared
+        .queued
+        .fetch_sub(round.len() - before, Ordering::AcqRel);
+    round.len() > before
 }
 
 /// Opens the round's transaction (reopening the database first if an I/O failure broke it).
