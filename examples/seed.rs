@@ -14,7 +14,7 @@ use dmptool::store::records::{DmpRecord, TaskRecord, UserRecord};
 use dmptool::store::{Store, dmps, tasks, users};
 use serde_json::{Map, Value};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, dir, n_users, n_dmps, n_tasks] = args.as_slice() else {
         return Err("usage: seed DATA_DIR USERS DMPS TASKS".into());
@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             ids.push(users::insert(tx, &rec, None)?.ok_or("user exists")?);
         }
-        Ok::<_, Box<dyn std::error::Error>>(())
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     })?;
     let mut raw = 0u64;
     let mut first = None;
@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     first = Some((id, owner));
                 }
             }
-            Ok::<_, Box<dyn std::error::Error>>(())
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
         })?;
         done = upto;
         eprint!("\r{done} plans");
@@ -96,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 tasks::insert(tx, TaskId::generate().bytes(), &rec)?;
             }
-            Ok::<_, Box<dyn std::error::Error>>(())
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
         })?;
         println!("first_dmp={dmp}");
     }

@@ -235,7 +235,8 @@ impl DmpsApi {
     ) -> Result<Json<DmpChanged>, ApiError> {
         let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
         state
-            .run(move |s| s.update_dmp(&auth.0, id, body.0.0))
+            .services
+            .update_dmp_queued(&auth.0, id, body.0.0)
             .await?;
         let shown = id.to_string();
         Ok(Json(DmpChanged {

@@ -152,7 +152,7 @@ impl TasksApi {
         body: Json<NewTask>,
     ) -> Result<TaskCreated, ApiError> {
         let dmp = DmpId::parse(&body.0.dmp).map_err(ServiceError::from)?;
-        let id = state.run(move |s| s.create_task(&auth.0, dmp)).await?;
+        let id = state.services.create_task_queued(&auth.0, dmp).await?;
         Ok(TaskCreated::Created(Json(TaskCreatedBody {
             id: id.to_string(),
             ok: true,

@@ -97,6 +97,25 @@ pub(crate) fn delete_own_in(
     Ok(files::delete_dmp_in(tx, id.bytes())?.disk_names)
 }
 
+/// The write of `update_dmp`: merges `fields` into `owner`'s plan `id`; the new version.
+fn update_in(
+    tx: &WriteTransaction,
+    owner: u64,
+    id: DmpId,
+    fields: &Map<String, Value>,
+) -> Result<u64> {
+    let mut rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
+    if rec.owner != owner {
+        return Err(not_found(id));
+    }
+    rec.doc
+        .extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+    rec.version += 1;
+    rec.updated = now_millis().max(rec.updated);
+    dmps::update(tx, id.bytes(), &rec)?;
+    Ok(rec.version)
+}
+
 impl Services {
     /// Refuses a `template` field that names no template.
     fn check_template(&self, fields: &Map<String, Value>) -> Result<()> {
@@ -219,18 +238,36 @@ impl Services {
         let fields = client_fields(patch)?;
         check_answers(&fields)?;
         self.check_template(&fields)?;
-        self.store.write(|tx| {
-            let mut rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
-            if rec.owner != caller.id.0 {
-                return Err(not_found(id));
-            }
-            rec.doc
-                .extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
-            rec.version += 1;
-            rec.updated = now_millis().max(rec.updated);
-            dmps::update(tx, id.bytes(), &rec)?;
-            Ok(rec.version)
-        })
+        self.store
+            .write(|tx| update_in(tx, caller.id.0, id, &fields))
+    }
+
+    /// `update_dmp` for asynchronous callers: the write goes to the writer thread (see
+    /// `create_dmp_queued`, whose template rule it shares).
+    pub async fn update_dmp_queued(
+        self: &std::sync::Arc<Self>,
+        caller: &Caller,
+        id: DmpId,
+        patch: Value,
+    ) -> Result<u64> {
+        let mut fields = client_fields(patch)?;
+        check_answers(&fields)?;
+        if fields.contains_key("template") {
+            let services = std::sync::Arc::clone(self);
+            fields = tokio::task::spawn_blocking(move || {
+                services.check_template(&fields)?;
+                Ok::<_, ServiceError>(fields)
+            })
+            .await
+            .map_err(|source| ServiceError::Task {
+                context: "a template check failed",
+                source,
+            })??;
+        }
+        let owner = caller.id.0;
+        self.writer
+            .write(move |tx| update_in(tx, owner, id, &fields))
+            .await
     }
 
     /// Deletes the caller's DMP with its tasks and generated files.

@@ -8,6 +8,7 @@ use crate::domain::time::now_millis;
 use crate::domain::{DmpId, TaskId, TaskStatus, UserId};
 use crate::store::records::{DmpRecord, TaskInput, TaskRecord};
 use crate::store::{dmps, tasks, users};
+use redb::WriteTransaction;
 
 #[derive(Debug, Clone)]
 pub struct TaskView {
@@ -94,50 +95,64 @@ fn not_found(id: impl std::fmt::Display) -> ServiceError {
     ServiceError::NotFound(format!("no task with id {id}"))
 }
 
+/// The write of `create_task`: a pending task for `owner`'s plan `dmp`, if fewer than `cap`
+/// of theirs are waiting.
+fn create_task_in(tx: &WriteTransaction, owner: u64, dmp: DmpId, cap: usize) -> Result<TaskId> {
+    let rec = dmps::get(tx, dmp.bytes())?.ok_or_else(|| dmp_not_found(dmp))?;
+    if rec.owner != owner {
+        return Err(dmp_not_found(dmp));
+    }
+    let waiting = tasks::waiting_of_owner(tx, owner)?;
+    if waiting >= cap {
+        return Err(ServiceError::Limited {
+            message: format!(
+                "you already have {waiting} document task(s) waiting (at most {cap}); try again when they are done"
+            ),
+            retry_after: RETRY_AFTER_SECS,
+        });
+    }
+    let now = now_millis();
+    let task = TaskRecord {
+        dmp: dmp.to_string(),
+        owner,
+        status: TaskStatus::Pending,
+        created: now,
+        updated: now,
+        dmp_version: rec.version,
+        docx: None,
+        pdf: None,
+        error: None,
+        superseded_by: None,
+        warnings: Vec::new(),
+    };
+    let input = snapshot(tx, rec)?;
+    for _ in 0..4 {
+        let id = TaskId::generate();
+        if tasks::insert(tx, id.bytes(), &task)? {
+            tasks::put_input(tx, id.bytes(), &input)?;
+            return Ok(id);
+        }
+    }
+    Err(ServiceError::fault("could not allocate a task id"))
+}
+
 impl Services {
     /// Creates a pending task for one of the caller's DMPs. A user may have `max_pending_tasks` tasks waiting (pending
     /// or running) at once; beyond that the request is refused (`Limited`, HTTP 429).
     pub fn create_task(&self, caller: &Caller, dmp: DmpId) -> Result<TaskId> {
+        let cap = self.settings.max_pending_tasks;
         self.store
-            .write(|tx| {
-                let rec = dmps::get(tx, dmp.bytes())?.ok_or_else(|| dmp_not_found(dmp))?;
-                if rec.owner != caller.id.0 {
-                    return Err(dmp_not_found(dmp));
-                }
-                let cap = self.settings.max_pending_tasks;
-                let waiting = tasks::waiting_of_owner(tx, caller.id.0)?;
-                if waiting >= cap {
-                    return Err(ServiceError::Limited {
-                        message: format!(
-                            "you already have {waiting} document task(s) waiting (at most {cap}); try again when they are done"
-                        ),
-                        retry_after: RETRY_AFTER_SECS,
-                    });
-                }
-                let now = now_millis();
-                let task = TaskRecord {
-                    dmp: dmp.to_string(),
-                    owner: caller.id.0,
-                    status: TaskStatus::Pending,
-                    created: now,
-                    updated: now,
-                    dmp_version: rec.version,
-                    docx: None,
-                    pdf: None,
-                    error: None,
-                    superseded_by: None,
-                    warnings: Vec::new(),
-                };
-                let input = snapshot(tx, rec)?;
-                for _ in 0..4 {
-                    let id = TaskId::generate();
-                    if tasks::insert(tx, id.bytes(), &task)? {
-                        tasks::put_input(tx, id.bytes(), &input)?;
-                        return Ok(id);
-                    }
-                }
-                Err(ServiceError::fault("could not allocate a task id"))
-            })
+            .write(|tx| create_task_in(tx, caller.id.0, dmp, cap))
+            .inspect(|_| self.wakeup.notify_one())
+    }
+
+    /// `create_task` for asynchronous callers: the write goes to the writer thread, and the
+    /// caller waits for its commit as a future, not on a thread of its own.
+    pub async fn create_task_queued(&self, caller: &Caller, dmp: DmpId) -> Result<TaskId> {
+        let (owner, cap) = (caller.id.0, self.settings.max_pending_tasks);
+        self.writer
+            .write(move |tx| create_task_in(tx, owner, dmp, cap))
+            .await
             .inspect(|_| self.wakeup.notify_one())
     }
 

@@ -132,7 +132,7 @@ impl Services {
         &self,
         id: u64,
         password: &str,
-        missing: impl Fn() -> ServiceError,
+        missing: impl Fn() -> ServiceError + Sync,
     ) -> Result<u64> {
         let password = Password::parse(password)?;
         let hash = passwords::hash(password.as_str())?;

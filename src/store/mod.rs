@@ -19,75 +19,48 @@ pub mod users;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, mpsc};
+use std::thread::{JoinHandle, ThreadId};
 
 use redb::{
-    Database, Durability, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition,
-    Value, WriteTransaction,
+    Database, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value,
+    WriteTransaction,
 };
 
 pub use error::{StoreError, is_disk_full};
 pub use migrations::SCHEMA_VERSION;
 
-/// The open database. Cloning is not needed: share it behind an `Arc`.
+/// The open database, and its writer thread (`writer`): every write goes through that one
+/// thread, which forms the rounds of the group commit. Cloning is not needed: share it
+/// behind an `Arc`. Dropping it lets the writer thread finish the writes already handed
+/// over, then closes the database.
 pub struct Store {
+    shared: Arc<Shared>,
+    queue: Option<mpsc::Sender<Box<dyn writer::Queued>>>,
+    thread: Option<JoinHandle<()>>,
+    /// The writer thread's, to refuse a write made from inside a write (it would wait for
+    /// itself).
+    writer_id: ThreadId,
+}
+
+/// What the callers and the writer thread share.
+struct Shared {
     /// `None` only while a reopen after an I/O failure has not succeeded yet.
     db: RwLock<Option<Database>>,
     path: PathBuf,
-    batches: Batches,
     /// A write hit an I/O error (a full disk, say): redb refuses further writes until the
-    /// database is opened again, which the next write does once there is room.
+    /// database is opened again, which the next round does once there is room.
     broken: AtomicBool,
+    /// Durable commits made (one per round that committed).
+    commits: AtomicU64,
+    /// Writes handed over and not yet taken into a round.
+    queued: AtomicUsize,
 }
-
-/// Group commit. Writes that arrive together share one transaction and one durable commit
-/// (one fsync): each writer runs its own closure in the open transaction, in turn, and the
-/// last one to join commits for all of them. Nobody is answered before the commit that
-/// holds their write is on disk.
-///
-/// A write that fails must leave nothing behind, but redb cannot roll back part of a
-/// transaction. So when one writer's closure fails, the whole batch is abandoned: that
-/// writer gets its error, and the others of the batch run their closures again in a new
-/// one (which is why a write's closure is `FnMut`, and must not change anything outside
-/// the transaction it is given).
-#[derive(Default)]
-struct Batches {
-    state: Mutex<BatchState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct BatchState {
-    /// The transaction writers join, while one is open.
-    open: Option<WriteTransaction>,
-    /// How the open batch ends, for its members to read.
-    fate: Arc<OnceLock<Fate>>,
-    /// Writes already in the open batch.
-    members: usize,
-    /// Writers that have arrived and not yet had their turn.
-    queued: usize,
-    /// A batch is being committed (its transaction holds redb's one write lock, so the next
-    /// batch starts when it is done).
-    committing: bool,
-}
-
-#[derive(Debug)]
-enum Fate {
-    /// Committed and on disk.
-    Durable,
-    /// Abandoned because another member failed: run again.
-    Again,
-    /// The commit failed: no member's write happened.
-    Failed(StoreError),
-}
-
-/// A batch is committed once this many writes are in it even if more are waiting, so a
-/// crowd of writers cannot hold one batch open without end.
-const MAX_BATCH: usize = 256;
 
 impl Store {
-    /// Opens (creating if absent) the database file and brings its schema up to date.
+    /// Opens (creating if absent) the database file, starts its writer thread and brings
+    /// its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         // Owner only (0600), whatever the umask: it holds every password hash and plan.
         private::touch(path)?;
@@ -100,18 +73,32 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        let store = Self {
+        let shared = Arc::new(Shared {
             db: RwLock::new(Some(db)),
             path: path.to_owned(),
-            batches: Batches::default(),
             broken: AtomicBool::new(false),
+            commits: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
+        });
+        let (queue, jobs) = mpsc::channel();
+        let thread = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("dmptool-writer".into())
+                .spawn(move || writer::run(&shared, &jobs))?
+        };
+        let store = Self {
+            shared,
+            queue: Some(queue),
+            writer_id: thread.thread().id(),
+            thread: Some(thread),
         };
         migrations::run(&store)?;
         Ok(store)
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.shared.path
     }
 
     /// Runs `f` in a read transaction (a consistent snapshot).
@@ -119,140 +106,114 @@ impl Store {
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        let guard = self.db()?;
+        let guard = self.shared.db();
         let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
         let tx = db.begin_read().map_err(StoreError::from)?;
         f(&tx)
     }
 
-    /// Runs `f` in a write transaction and returns once what it wrote is durable on disk.
-    /// If `f` fails, nothing it wrote is kept. `f` may run more than once (see `Batches`):
-    /// it must do nothing outside the transaction it is given.
-    pub fn write<T, E: From<StoreError>>(
+    /// Runs `f` in a write transaction on the writer thread and returns once what it wrote
+    /// is durable on disk (the blocking door; `writer::Writer::write` is the asynchronous
+    /// one, to the same queue). If `f` fails, nothing it wrote is kept; if it panics, the
+    /// panic is resumed here. `f` may run more than once (see `writer`): it must do nothing
+    /// outside the transaction it is given.
+    pub fn write<T, E>(
         &self,
-        mut f: impl FnMut(&WriteTransaction) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let mut st = self.lock_batches();
-        st.queued += 1;
-        loop {
-            while st.committing {
-                st = self.wait(st);
-            }
-            if st.open.is_none()
-                && let Err(e) = self.begin_batch(&mut st)
-            {
-                st.queued -= 1;
-                return Err(e.into());
-            }
-            st.queued -= 1;
-            let fate = Arc::clone(&st.fate);
-            let Some(tx) = st.open.as_ref() else {
-                st.queued += 1;
-                continue;
-            };
-            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx)));
-            let value = match ran {
-                Ok(Ok(value)) => value,
-                Ok(Err(e)) => {
-                    self.abandon(&mut st);
-                    return Err(e);
-                }
-                Err(panic) => {
-                    self.abandon(&mut st);
-                    drop(st);
-                    std::panic::resume_unwind(panic);
-                }
-            };
-            st.members += 1;
-            if st.queued == 0 || st.members >= MAX_BATCH {
-                // Nobody else is about to join: commit for everyone in the batch.
-                return match self.commit_batch(st) {
-                    Ok(()) => Ok(value),
-                    Err(e) => Err(e.into()),
-                };
-            }
-            // Someone else will commit this batch; wait for its fate.
-            loop {
-                match fate.get() {
-                    Some(Fate::Durable) => return Ok(value),
-                    Some(Fate::Failed(e)) => return Err(e.shared().into()),
-                    Some(Fate::Again) => break,
-                    None => st = self.wait(st),
-                }
-            }
-            st.queued += 1;
+        f: impl FnMut(&WriteTransaction) -> Result<T, E> + Send,
+    ) -> Result<T, E>
+    where
+        T: Send,
+        E: From<StoreError> + Send,
+    {
+        if std::thread::current().id() == self.writer_id {
+            return Err(
+                StoreError::Commit("a write was made from inside another write".into()).into(),
+            );
+        }
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job: Box<dyn writer::Queued + '_> = Box::new(writer::Job::new(f, reply));
+        // SAFETY: the job borrows from this caller's frame (`f`'s captures, and `T` and `E`
+        // may hold borrows), and the writer thread needs it as `'static`. It is sound
+        // because this function does not return before the writer thread is done with
+        // everything borrowed: it returns only (a) once `answer` has received, and the
+        // writer thread sends only from `Job::finish`, after dropping `f`, and the answer
+        // itself is moved to this thread; or (b) once `answer` is disconnected, which
+        // happens only when the job has been dropped whole (its closure field drops before
+        // its reply field); or (c) when `submit` fails, having handed the job back to be
+        // dropped here. Waiting on `recv` cannot unwind, and a write from the writer thread
+        // itself (which would wait for itself) is refused above.
+        let job: Box<dyn writer::Queued + 'static> = unsafe {
+            std::mem::transmute::<Box<dyn writer::Queued + '_>, Box<dyn writer::Queued + 'static>>(
+                job,
+            )
+        };
+        self.submit(job)?;
+        match answer.recv() {
+            Ok(ran) => writer::resume(ran),
+            Err(_) => Err(StoreError::Unavailable.into()),
         }
     }
 
-    fn lock_batches(&self) -> MutexGuard<'_, BatchState> {
-        // A panicking writer abandons its batch before the lock is released, so the state
-        // is consistent at every unlock.
-        self.batches.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn wait<'a>(&self, st: MutexGuard<'a, BatchState>) -> MutexGuard<'a, BatchState> {
-        self.batches
-            .changed
-            .wait(st)
-            .unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Opens the transaction the next writers join (reopening the database first if an
-    /// I/O failure broke it).
-    fn begin_batch(&self, st: &mut BatchState) -> Result<(), StoreError> {
-        if self.broken.load(Ordering::Acquire) {
-            self.reopen()?;
+    /// Puts a write on the writer thread's queue.
+    fn submit(&self, job: Box<dyn writer::Queued>) -> Result<(), StoreError> {
+        let queue = self.queue.as_ref().ok_or(StoreError::Unavailable)?;
+        self.shared.queued.fetch_add(1, Ordering::AcqRel);
+        if queue.send(job).is_err() {
+            // The writer thread is gone (it died): the job came back and is dropped here.
+            self.shared.queued.fetch_sub(1, Ordering::AcqRel);
+            tracing::error!("the writer thread is gone: writes cannot be made");
+            return Err(StoreError::Unavailable);
         }
-        let guard = self.db()?;
-        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
-        let mut tx = db.begin_write().map_err(|e| self.note(e.into()))?;
-        tx.set_durability(Durability::Immediate)
-            .map_err(|e| StoreError::from(redb::Error::from(e)))?;
-        st.open = Some(tx);
-        st.members = 0;
         Ok(())
     }
 
-    /// Ends the open batch without writing anything; its other members run again.
-    fn abandon(&self, st: &mut BatchState) {
-        if let Some(tx) = st.open.take()
-            && let Err(e) = tx.abort()
-        {
-            tracing::warn!(error = %e, "aborting a write transaction failed");
+    /// Durable commits made since the store was opened: one per round of writes that
+    /// committed (a count to observe group commit by).
+    pub fn commits(&self) -> u64 {
+        self.shared.commits.load(Ordering::Acquire)
+    }
+
+    /// Writes handed to the writer thread and not yet taken into a round.
+    pub fn queued_writes(&self) -> usize {
+        self.shared.queued.load(Ordering::Acquire)
+    }
+
+    /// Copies a consistent snapshot of the whole database to `dest` (a new redb file).
+    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
+        let guard = self.shared.db();
+        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
+        let read = db.begin_read()?;
+        private::touch(dest)?;
+        let target = Database::create(dest)?;
+        let w = target.begin_write()?;
+        integrity::copy_all(&read, &w)?;
+        w.commit()?;
+        Ok(())
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // The writer thread finishes what is queued, then ends when it finds the queue
+        // closed; the database closes with the last reference to `shared`.
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            if thread.thread().id() == std::thread::current().id() {
+                // Dropped by one of its own writes (the last handle was in a closure): it
+                // ends by itself once its round is answered.
+                return;
+            }
+            if thread.join().is_err() {
+                tracing::error!("the writer thread panicked");
+            }
         }
-        self.settle(st, Fate::Again);
     }
+}
 
-    /// Commits the open batch (durably) and tells its members how it went.
-    fn commit_batch(&self, mut st: MutexGuard<'_, BatchState>) -> Result<(), StoreError> {
-        let Some(tx) = st.open.take() else {
-            return Err(StoreError::Unavailable);
-        };
-        st.committing = true;
-        drop(st);
-        let result = tx.commit().map_err(|e| self.note(e.into()));
-        let mut st = self.lock_batches();
-        st.committing = false;
-        let fate = match &result {
-            Ok(()) => Fate::Durable,
-            Err(e) => Fate::Failed(e.shared()),
-        };
-        self.settle(&mut st, fate);
-        result
-    }
-
-    /// Records how the batch ended and starts a fresh one for whoever comes next.
-    fn settle(&self, st: &mut BatchState, fate: Fate) {
-        // Each batch's fate is set once, here, on a cell nobody else sets.
-        let _ = st.fate.set(fate);
-        st.fate = Arc::new(OnceLock::new());
-        st.members = 0;
-        self.batches.changed.notify_all();
-    }
-
-    fn db(&self) -> Result<RwLockReadGuard<'_, Option<Database>>, StoreError> {
+impl Shared {
+    fn db(&self) -> RwLockReadGuard<'_, Option<Database>> {
         // A panic while the lock was held cannot leave the handle half-replaced.
-        Ok(self.db.read().unwrap_or_else(|p| p.into_inner()))
+        self.db.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Remembers an I/O failure of a write: the database needs opening again.
@@ -271,16 +232,14 @@ impl Store {
 
     /// Opens the database again after an I/O failure, once the disk has room: what was
     /// committed durably is what it holds (writes that failed were never acknowledged).
-    /// Until then reads go on from the old handle and writes fail as before.
+    /// Until then reads go on from the old handle and writes fail as before. Only the
+    /// writer thread calls it, between rounds (no write transaction is open).
     fn reopen(&self) -> Result<(), StoreError> {
         const ROOM: u64 = 1 << 20;
         if free_bytes(&self.path).is_some_and(|free| free < ROOM) {
             return Err(StoreError::DiskFull);
         }
         let mut slot = self.db.write().unwrap_or_else(|p| p.into_inner());
-        if !self.broken.load(Ordering::Acquire) {
-            return Ok(()); // another writer reopened it meanwhile
-        }
         drop(slot.take());
         match builder().create(&self.path) {
             Ok(db) => {
@@ -294,19 +253,6 @@ impl Store {
                 Err(StoreError::from(e))
             }
         }
-    }
-
-    /// Copies a consistent snapshot of the whole database to `dest` (a new redb file).
-    pub fn backup_to(&self, dest: &Path) -> Result<(), StoreError> {
-        let guard = self.db()?;
-        let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
-        let read = db.begin_read()?;
-        private::touch(dest)?;
-        let target = Database::create(dest)?;
-        let w = target.begin_write()?;
-        integrity::copy_all(&read, &w)?;
-        w.commit()?;
-        Ok(())
     }
 }
 

@@ -1,86 +1,160 @@
-//! The writer thread: writes handed over by asynchronous code, so that a request waiting
-//! for its commit occupies no thread (the blocking pool's threads each wait for their own
-//! write; here one thread runs many requests' writes and they wait as futures).
+//! The writer thread: the one owner of the database's writes. Every write, from blocking
+//! code (`Store::write`) or asynchronous code (`Writer::write`), is a closure put on one
+//! queue; one thread, started by `Store::open` and stopped when the `Store` is dropped,
+//! takes the closures off it and is the only thing that opens a redb write transaction
+//! (redb allows one at a time anyway). The two doors differ only in how the caller waits:
+//! `Store::write` blocks its thread on a channel, `Writer::write` awaits a future (so a
+//! request waiting for its commit occupies no thread).
 //!
-//! Each round takes every write waiting (up to `MAX_ROUND`) and runs them together through
-//! `Store::write`, so they share one transaction and one durable commit, and join whatever
-//! batch the blocking callers of `Store::write` form at the same time. A write that fails
-//! gets its own error and the round runs again without it: nothing of it is kept, nothing
-//! of the others is lost (the same rule as `Store::write`).
+//! The batching rule (group commit), all of it:
+//! - **A round** is every write queued when the thread wakes (it blocks until there is at
+//!   least one, then takes whatever else is already waiting without waiting for more), and
+//!   every write that arrives while the round's writes are running: once they have run, the
+//!   thread looks at the queue again, runs what it finds in the same transaction, and
+//!   commits when it finds nothing. At most `MAX_ROUND` writes (256; the rest start the next
+//!   round). No timer: a write that arrives alone is committed alone, at once.
+//! - The round's writes run in arrival order in **one transaction**, which is then committed
+//!   once, durably (`Durability::Immediate`: one fsync for the round).
+//! - **Acknowledged only after the commit**: no write of the round is answered with success
+//!   before the commit holding it is on disk. If the commit fails, every write of the round
+//!   gets that failure, and none of them happened (an I/O failure, a full disk say, also
+//!   has the database opened again before the next round, once there is room).
+//! - **A write that fails** (returns an error) or **panics** is answered alone, with its own
+//!   error (a panic: `Store::write` resumes it in the caller's thread, `Writer::write`
+//!   answers `StoreError::Commit`). redb cannot roll back part of a transaction, so the
+//!   round's transaction is aborted and the round is run again, without it, in a new one:
+//!   nothing of the failed write is kept, nothing of the others is lost. This is why a
+//!   write's closure is `FnMut` and must not change anything outside the transaction it is
+//!   given: it may run more than once.
+//! - While a round commits, new writes wait in the queue and form the next round.
+//!
+//! Migrations go through the same door (`Store::open` runs them on the writer thread before
+//! it hands the store out), and so do restores (they read a working copy, an ordinary
+//! `Store` of its own, and write into this one with `Store::write`). One thing writes
+//! without it: `Store::backup_to` fills a new file, a database no one else has open, from a
+//! read snapshot of this one (a read, which never waits for the writer).
+//!
+//! A write made from inside another write's closure (on the writer thread) would wait for
+//! itself: it is refused with an error instead.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
-use std::thread::JoinHandle;
 
-use redb::WriteTransaction;
+use redb::{Durability, WriteTransaction};
 use tokio::sync::oneshot;
 
-use super::{Store, StoreError};
+use super::{Shared, Store, StoreError};
 
-const MAX_ROUND: usize = 256;
+/// At most this many writes share a round, so a crowd of writers cannot grow one
+/// transaction without end (and the first of them wait for at most that many others).
+pub const MAX_ROUND: usize = 256;
 
 /// A write waiting for the writer thread, with the way back to its caller.
-trait Queued: Send {
-    /// Runs the write in `tx`; `false` when it failed (its error is kept for `finish`).
+pub(super) trait Queued: Send {
+    /// Runs the write in `tx`; `false` when it failed or panicked (its outcome is kept for
+    /// `finish`).
     fn run(&mut self, tx: &WriteTransaction) -> bool;
-    /// Answers the caller: once the commit holding the write is durable, or failed.
+    /// Answers the caller: with its own failure, or once the commit holding the write is
+    /// durable, or with the commit's failure.
     fn finish(self: Box<Self>, commit: Result<(), StoreError>);
 }
 
-struct Job<T, E, F> {
-    write: F,
-    result: Option<Result<T, E>>,
-    reply: oneshot::Sender<Result<T, E>>,
+/// How a write's closure ended.
+pub(super) enum Ran<T, E> {
+    Done(Result<T, E>),
+    Panicked(Box<dyn Any + Send>),
 }
 
-impl<T, E, F> Queued for Job<T, E, F>
+/// Where a write's answer goes.
+pub(super) trait Reply<T, E>: Send {
+    fn send(self, answer: Ran<T, E>);
+}
+
+/// A blocking caller's: it resumes a panic itself.
+impl<T: Send, E: Send> Reply<T, E> for mpsc::SyncSender<Ran<T, E>> {
+    fn send(self, answer: Ran<T, E>) {
+        // The caller waits for this answer; it is gone only if it was killed with its thread.
+        let _ = mpsc::SyncSender::send(&self, answer);
+    }
+}
+
+/// An asynchronous caller's: a panic becomes an error (there is no thread to resume it in).
+impl<T: Send, E: From<StoreError> + Send> Reply<T, E> for oneshot::Sender<Result<T, E>> {
+    fn send(self, answer: Ran<T, E>) {
+        let answer = match answer {
+            Ran::Done(result) => result,
+            Ran::Panicked(_) => {
+                Err(StoreError::Commit("the write failed unexpectedly (a panic)".into()).into())
+            }
+        };
+        // The caller may have gone (its connection closed): nothing to tell then.
+        let _ = oneshot::Sender::send(self, answer);
+    }
+}
+
+/// One write. Its fields drop in this order, the closure first: `Store::write` relies on
+/// the closure being gone before its caller can hear back (see there).
+pub(super) struct Job<T, E, F, R> {
+    write: F,
+    ran: Option<Ran<T, E>>,
+    reply: R,
+}
+
+impl<T, E, F, R> Job<T, E, F, R> {
+    pub(super) fn new(write: F, reply: R) -> Self {
+        Self {
+            write,
+            ran: None,
+            reply,
+        }
+    }
+}
+
+impl<T, E, F, R> Queued for Job<T, E, F, R>
 where
     T: Send,
     E: From<StoreError> + Send,
     F: FnMut(&WriteTransaction) -> Result<T, E> + Send,
+    R: Reply<T, E>,
 {
     fn run(&mut self, tx: &WriteTransaction) -> bool {
-        let result = match catch_unwind(AssertUnwindSafe(|| (self.write)(tx))) {
-            Ok(result) => result,
-            Err(_) => {
-                Err(StoreError::Commit("the write failed unexpectedly (a panic)".into()).into())
-            }
+        let ran = match catch_unwind(AssertUnwindSafe(|| (self.write)(tx))) {
+            Ok(result) => Ran::Done(result),
+            Err(panic) => Ran::Panicked(panic),
         };
-        let ok = result.is_ok();
-        self.result = Some(result);
+        let ok = matches!(ran, Ran::Done(Ok(_)));
+        self.ran = Some(ran);
         ok
     }
 
     fn finish(self: Box<Self>, commit: Result<(), StoreError>) {
-        let answer = match (self.result, commit) {
-            (Some(Err(e)), _) => Err(e),
-            (Some(Ok(value)), Ok(())) => Ok(value),
-            (_, Err(e)) => Err(e.into()),
-            (None, Ok(())) => Err(StoreError::Commit("the write was never run".into()).into()),
+        let Job { write, ran, reply } = *self;
+        drop(write);
+        let answer = match (ran, commit) {
+            (Some(Ran::Panicked(panic)), _) => Ran::Panicked(panic),
+            (Some(Ran::Done(Err(e))), _) => Ran::Done(Err(e)),
+            (Some(Ran::Done(Ok(value))), Ok(())) => Ran::Done(Ok(value)),
+            (_, Err(e)) => Ran::Done(Err(e.into())),
+            (None, Ok(())) => Ran::Done(Err(
+                StoreError::Commit("the write was never run".into()).into()
+            )),
         };
-        // The caller may have gone (its connection closed): nothing to tell then.
-        let _ = self.reply.send(answer);
+        reply.send(answer);
     }
 }
 
-/// The handle to the writer thread. Dropping it lets the thread finish the writes already
-/// handed over, then waits for it.
+/// The asynchronous door to the store's writer thread (the same queue as `Store::write`).
 pub struct Writer {
-    queue: Option<mpsc::Sender<Box<dyn Queued>>>,
-    thread: Option<JoinHandle<()>>,
+    store: Arc<Store>,
 }
 
 impl Writer {
+    /// A handle on `store`'s writer thread (which `Store::open` started).
     pub fn start(store: Arc<Store>) -> Result<Self, StoreError> {
-        let (queue, jobs) = mpsc::channel::<Box<dyn Queued>>();
-        let thread = std::thread::Builder::new()
-            .name("dmptool-writer".into())
-            .spawn(move || run(&store, &jobs))?;
-        Ok(Self {
-            queue: Some(queue),
-            thread: Some(thread),
-        })
+        Ok(Self { store })
     }
 
     /// Hands `write` to the writer thread; the answer comes once the commit holding it is
@@ -93,64 +167,101 @@ impl Writer {
         F: FnMut(&WriteTransaction) -> Result<T, E> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Box::new(Job {
-            write,
-            result: None,
-            reply,
-        });
-        let sent = self.queue.as_ref().map(|q| q.send(job));
-        if !matches!(sent, Some(Ok(()))) {
-            return Err(StoreError::Unavailable.into());
-        }
+        self.store.submit(Box::new(Job::new(write, reply)))?;
         answer.await.map_err(|_| StoreError::Unavailable)?
     }
 }
 
-impl Drop for Writer {
-    fn drop(&mut self) {
-        drop(self.queue.take());
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the writer thread panicked");
+/// The writer thread's loop: one round per wake-up, until the store is dropped.
+pub(super) fn run(shared: &Shared, jobs: &mpsc::Receiver<Box<dyn Queued>>) {
+    while let Ok(first) = jobs.recv() {
+        let mut round = vec![first];
+        shared.queued.fetch_sub(1, Ordering::AcqRel);
+        take_waiting(shared, jobs, &mut round);
+        while !round.is_empty() {
+            let tx = match begin(shared) {
+                Ok(tx) => tx,
+                Err(e) => {
+                    for job in round.drain(..) {
+                        job.finish(Err(e.shared()));
+                    }
+                    break;
+                }
+            };
+            let mut done = 0;
+            let failed = loop {
+                if let Some(i) = round[done..].iter_mut().position(|job| !job.run(&tx)) {
+                    break Some(done + i);
+                }
+                // Writes that arrived while these ran join the round before its commit.
+                done = round.len();
+                if !take_waiting(shared, jobs, &mut round) {
+                    break None;
+                }
+            };
+            if let Some(i) = failed {
+                // Nothing of it may be kept: drop the transaction, answer it alone, and run
+                // the others again.
+                if let Err(e) = tx.abort() {
+                    tracing::warn!(error = %e, "aborting a write transaction failed");
+                }
+                round.remove(i).finish(Ok(()));
+                continue;
+            }
+            let commit = match catch_unwind(AssertUnwindSafe(|| tx.commit())) {
+                Ok(Ok(())) => {
+                    shared.commits.fetch_add(1, Ordering::AcqRel);
+                    Ok(())
+                }
+                Ok(Err(e)) => Err(shared.note(e.into())),
+                Err(_) => Err(StoreError::Commit("the commit failed (a panic)".into())),
+            };
+            for job in round.drain(..) {
+                job.finish(match &commit {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(e.shared()),
+                });
+            }
         }
     }
 }
 
-fn run(store: &Store, jobs: &mpsc::Receiver<Box<dyn Queued>>) {
-    while let Ok(first) = jobs.recv() {
-        let mut round = vec![first];
-        while round.len() < MAX_ROUND
-            && let Ok(next) = jobs.try_recv()
-        {
-            round.push(next);
-        }
-        while !round.is_empty() {
-            let mut failed = None;
-            let outcome = store.write(|tx| {
-                failed = None;
-                for (i, job) in round.iter_mut().enumerate() {
-                    if !job.run(tx) {
-                        failed = Some(i);
-                        return Err(StoreError::Commit("a write of the round failed".into()));
-                    }
-                }
-                Ok(())
-            });
-            match (outcome, failed) {
-                (Ok(()), _) => {
-                    for job in round.drain(..) {
-                        job.finish(Ok(()));
-                    }
-                }
-                // That write failed on its own: answer it, run the others again.
-                (Err(_), Some(i)) => round.remove(i).finish(Ok(())),
-                (Err(e), None) => {
-                    for job in round.drain(..) {
-                        job.finish(Err(e.shared()));
-                    }
-                }
-            }
-        }
+/// Adds to the round the writes waiting now, without waiting for more, up to `MAX_ROUND`;
+/// whether it added any.
+fn take_waiting(
+    shared: &Shared,
+    jobs: &mpsc::Receiver<Box<dyn Queued>>,
+    round: &mut Vec<Box<dyn Queued>>,
+) -> bool {
+    let before = round.len();
+    while round.len() < MAX_ROUND
+        && let Ok(next) = jobs.try_recv()
+    {
+        round.push(next);
+    }
+    shared
+        .queued
+        .fetch_sub(round.len() - before, Ordering::AcqRel);
+    round.len() > before
+}
+
+/// Opens the round's transaction (reopening the database first if an I/O failure broke it).
+fn begin(shared: &Shared) -> Result<WriteTransaction, StoreError> {
+    if shared.broken.load(Ordering::Acquire) {
+        shared.reopen()?;
+    }
+    let guard = shared.db();
+    let db = guard.as_ref().ok_or(StoreError::Unavailable)?;
+    let mut tx = db.begin_write().map_err(|e| shared.note(e.into()))?;
+    tx.set_durability(Durability::Immediate)
+        .map_err(|e| StoreError::from(redb::Error::from(e)))?;
+    Ok(tx)
+}
+
+/// Resumes, in the caller's thread, a panic of its write on the writer thread.
+pub(super) fn resume<T, E>(ran: Ran<T, E>) -> Result<T, E> {
+    match ran {
+        Ran::Done(result) => result,
+        Ran::Panicked(panic) => resume_unwind(panic),
     }
 }

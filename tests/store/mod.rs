@@ -523,3 +523,177 @@ fn the_version_4_upgrade_indexes_folded_names_and_keeps_older_look_alikes_workin
     assert!(s.create_user("ana", None, "pw", false).is_err());
     assert_eq!(s.login("ana", "pw", None).unwrap().user_id, UserId(7));
 }
+
+/// Holds the writer thread in a round (an async write whose closure waits for `open`), so
+/// that writes handed over meanwhile are all queued when its closure returns, and join
+/// that round. (Run again after a failure, the closure finds `open` gone and goes on.)
+fn occupy_the_writer(
+    rt: &tokio::runtime::Runtime,
+    writer: &std::sync::Arc<dmptool::store::writer::Writer>,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    tokio::task::JoinHandle<Result<(), StoreError>>,
+) {
+    let (open, gate) = std::sync::mpsc::channel::<()>();
+    let (running, started) = std::sync::mpsc::channel::<()>();
+    let writer = writer.clone();
+    let held = rt.spawn(async move {
+        writer
+            .write(move |tx| {
+                let _ = running.send(());
+                let _ = gate.recv_timeout(std::time::Duration::from_secs(10));
+                meta::set(tx, "gate", 1)
+            })
+            .await
+    });
+    started
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    (open, held)
+}
+
+/// Waits (at most a second) until `n` writes are queued behind the writer thread's round.
+fn until_queued(store: &Store, n: usize) {
+    let start = std::time::Instant::now();
+    while store.queued_writes() < n && start.elapsed() < std::time::Duration::from_secs(1) {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+/// One queue for both doors: a blocking write (`Store::write`) and an asynchronous one
+/// (`Writer::write`) that arrive while a round runs join it: one transaction and one
+/// durable commit for all.
+#[test]
+fn a_blocking_and_an_async_write_that_arrive_together_share_one_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let store = std::sync::Arc::new(Store::open(&path).unwrap());
+    let writer = std::sync::Arc::new(dmptool::store::writer::Writer::start(store.clone()).unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let (open, held) = occupy_the_writer(&rt, &writer);
+    let before = store.commits();
+    let blocking = {
+        let store = store.clone();
+        std::thread::spawn(move || store.write(|tx| meta::set(tx, "blocking", 2)))
+    };
+    let queued = {
+        let writer = writer.clone();
+        rt.spawn(async move { writer.write(|tx| meta::set(tx, "async", 3)).await })
+    };
+    until_queued(&store, 2);
+    open.send(()).unwrap();
+    drop(open);
+    rt.block_on(held).unwrap().unwrap();
+    blocking.join().unwrap().unwrap();
+    rt.block_on(queued).unwrap().unwrap();
+    // Both joined the held write's round: one commit for the three.
+    assert_eq!(store.commits() - before, 1);
+    drop(writer);
+    drop(rt);
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    store
+        .read(|tx| {
+            assert_eq!(meta::get(tx, "blocking")?, Some(2));
+            assert_eq!(meta::get(tx, "async")?, Some(3));
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+/// In one round: a blocking write that panics, an async one that panics and a blocking one
+/// that fails are each answered alone (the blocking panic resumed in its caller's thread),
+/// and the others of the round are committed together; nothing of the failed ones is kept.
+#[test]
+fn a_panicking_write_in_a_round_does_not_lose_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.redb");
+    let store = std::sync::Arc::new(Store::open(&path).unwrap());
+    let writer = std::sync::Arc::new(dmptool::store::writer::Writer::start(store.clone()).unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let (open, held) = occupy_the_writer(&rt, &writer);
+    let before = store.commits();
+    let blocking = |key: &'static str, how: u8| {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                store.write(|tx| {
+                    meta::set(tx, key, 1)?;
+                    match how {
+                        1 => panic!("a blocking write panics mid-transaction"),
+                        2 => Err(Refusal::Refused),
+                        _ => Ok(()),
+                    }
+                })
+            }))
+        })
+    };
+    let queued = |key: &'static str, panics: bool| {
+        let writer = writer.clone();
+        rt.spawn(async move {
+            writer
+                .write(move |tx| {
+                    meta::set(tx, key, 1)?;
+                    if panics {
+                        panic!("an async write panics mid-transaction");
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .await
+        })
+    };
+    let first = blocking("blocking-ok-1", 0);
+    until_queued(&store, 1);
+    let panicking = blocking("blocking-panics", 1);
+    until_queued(&store, 2);
+    let async_ok = queued("async-ok", false);
+    until_queued(&store, 3);
+    let async_panics = queued("async-panics", true);
+    until_queued(&store, 4);
+    let refused = blocking("blocking-refused", 2);
+    until_queued(&store, 5);
+    let last = blocking("blocking-ok-2", 0);
+    until_queued(&store, 6);
+    open.send(()).unwrap();
+    drop(open);
+    rt.block_on(held).unwrap().unwrap();
+    assert!(matches!(first.join().unwrap(), Ok(Ok(()))));
+    assert!(
+        panicking.join().unwrap().is_err(),
+        "the panic was not resumed"
+    );
+    assert!(rt.block_on(async_ok).unwrap().is_ok());
+    assert!(matches!(
+        rt.block_on(async_panics).unwrap(),
+        Err(StoreError::Commit(_))
+    ));
+    assert!(matches!(refused.join().unwrap(), Ok(Err(Refusal::Refused))));
+    assert!(matches!(last.join().unwrap(), Ok(Ok(()))));
+    // One round: run again after each failure, committed once.
+    assert_eq!(store.commits() - before, 1);
+    drop(writer);
+    drop(rt);
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    store
+        .read(|tx| {
+            for key in ["blocking-ok-1", "async-ok", "blocking-ok-2"] {
+                assert_eq!(
+                    meta::get(tx, key)?,
+                    Some(1),
+                    "{key} was acknowledged, yet is missing"
+                );
+            }
+            for key in ["blocking-panics", "async-panics", "blocking-refused"] {
+                assert_eq!(meta::get(tx, key)?, None, "{key} failed, yet was written");
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}

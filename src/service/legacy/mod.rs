@@ -118,7 +118,7 @@ fn str_field<'a>(d: &'a serde_json::Map<String, Value>, k: &str) -> Option<&'a s
 }
 
 /// Progress of a long step: (what, done, of).
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+pub type Progress<'a> = &'a mut (dyn FnMut(&str, usize, usize) + Send);
 
 impl Services {
     pub fn import_legacy(
