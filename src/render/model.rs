@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::template::{Section, Template, is_placeholder, own_answer, value_text};
+use super::template::{Section, Template, is_placeholder, item_text, own_answer, value_text};
 
 /// Shown wherever a question has no answer yet.
 pub const NOT_ANSWERED: &str = "Not answered yet";
@@ -217,36 +217,16 @@ fn cover(input: &RenderInput<'_>) -> Vec<(String, String)> {
 }
 
 /// The objects of a list part of the plan.
-fn objects<'a>(doc: &'a Map<String, Value>, key: &str) -> Vec<&'a Map<String, Value>> {
+fn objects<'a>(doc: &'a Map<String, Value>, key: &str) -> Vec<&'a Value> {
     match doc.get(key) {
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_object).collect(),
+        Some(Value::Array(list)) => list.iter().filter(|v| v.is_object()).collect(),
         _ => Vec::new(),
     }
 }
 
-/// A cell: the item's value at `path` (dotted), enumerated values by their label, lists
-/// joined with commas, placeholders as nothing.
-fn cell(item: &Map<String, Value>, path: &str) -> String {
-    let mut parts = path.split('.');
-    let first = parts.next().and_then(|k| item.get(k));
-    let v = parts.try_fold(first, |v, k| Some(v?.get(k))).flatten();
-    let key = path.rsplit('.').next().unwrap_or(path);
-    let one = |v: &Value| {
-        let t = clean(&value_text(Some(v)));
-        crate::domain::plan::label(key, &t)
-            .map(str::to_owned)
-            .unwrap_or(if is_placeholder(&t) { String::new() } else { t })
-    };
-    match v {
-        Some(Value::Array(list)) => list
-            .iter()
-            .map(one)
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(", "),
-        Some(v) => one(v),
-        None => String::new(),
-    }
+/// A cell: the item's field as the composed answers print it (`template::item_text`).
+fn cell(item: &Value, path: &str) -> String {
+    clean(&item_text(item, path))
 }
 
 /// A number as a person reads an amount: thousands grouped with commas, at most two

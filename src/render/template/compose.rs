@@ -149,7 +149,7 @@ fn item_value<'a>(item: &'a Value, path: &str) -> Option<&'a Value> {
 
 /// An item's field as printed: enumerated values by their label (`data_steward` → "data
 /// steward", `doi` → "DOI"), lists joined with commas, placeholders as nothing.
-fn item_text(item: &Value, path: &str) -> String {
+pub fn item_text(item: &Value, path: &str) -> String {
     let key = path.rsplit('.').next().unwrap_or(path);
     let one = |v: &Value| {
         let t = value_text(Some(v));

@@ -157,7 +157,7 @@ mod compose;
 
 pub use check::Problem;
 use check::placeholders;
-pub use compose::{is_placeholder, own_answer, value_text};
+pub use compose::{is_placeholder, item_text, own_answer, value_text};
 
 impl Template {
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Self, TemplateError> {
