@@ -350,6 +350,10 @@ fn layout<'a>(
         l.deadline.check()?;
         l.table(t);
     }
+    // The title block and tables are the cover; the template starts on a page of its own.
+    if !model.blocks.is_empty() {
+        l.new_page();
+    }
 
     for (i, block) in model.blocks.iter().enumerate() {
         l.deadline.check()?;

@@ -1238,6 +1238,43 @@ fn a_complete_plan_has_tables_of_its_versions_people_datasets_and_costs_and_a_fr
         }
         // The PDF stays PDF/UA + PDF/A with tables in it.
         assert!(pdf_info(&out.pdf).contains("Tagged:          yes"));
+        // A real table-of-contents field, pre-filled with the sections, updated by Word on
+        // opening; the template starts on a page after the cover in both formats.
+        assert!(xml.contains(
+            r#"<w:instrText xml:space="preserve"> TOC \o "1-3" \h \z \u </w:instrText>"#
+        ));
+        assert!(
+            docx_part(&out.docx, "word/settings.xml").contains(r#"<w:updateFields w:val="true"/>"#)
+        );
+        let toc: Vec<&str> = xml
+            .match_indices(r#"<w:pStyle w:val="TOC1"/>"#)
+            .map(|(i, _)| &xml[i..i + 1])
+            .collect();
+        assert_eq!(
+            toc.len(),
+            m.blocks
+                .iter()
+                .filter(|b| matches!(b, Block::Section(_)))
+                .count()
+        );
+        assert!(xml.contains(r#"<w:br w:type="page"/>"#));
+        let first_page = std::process::Command::new("pdftotext")
+            .args(["-f", "1", "-l", "1", "-", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(&out.pdf)?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        let first_page = String::from_utf8_lossy(&first_page.stdout);
+        assert!(first_page.contains("Version history"), "{template}");
+        assert!(
+            !first_page.contains("Not answered yet"),
+            "{template}: the template starts on the cover"
+        );
     }
     let m = model(&fixture("dmp-posted-by-frontend.json"), "horizon-europe");
     assert!(m.tables.is_empty());
