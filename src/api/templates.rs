@@ -28,6 +28,7 @@ pub struct TemplateSummary {
     pub title: String,
     pub funder: String,
     /// The official template's version, e.g. "1.0".
+    #[oai(skip_serializing_if_is_none)]
     pub version: Option<String>,
     pub description: String,
     /// How many questions it asks.
@@ -42,6 +43,7 @@ pub struct TemplateSummary {
 pub struct PartOut {
     /// When set, the part is composed once per item of this list of the plan
     /// (`datasets`, `costs`, `contributors`), from the item's fields.
+    #[oai(skip_serializing_if_is_none)]
     pub each: Option<String>,
     /// Field → expected value ("yes"), alternatives (["no", ""]), "*" (answered), "" (not
     /// answered) or "!value" (answered, not that value).
@@ -54,12 +56,15 @@ pub struct QuestionOut {
     /// The key of the plan's own answer to it: `answers.<id>`.
     pub id: String,
     /// Its position in the official template, e.g. "2.2.4" (not printed).
+    #[oai(skip_serializing_if_is_none)]
     pub number: Option<String>,
     /// The official wording.
     pub question: String,
     /// The official template's sub-heading it stands under, e.g. "Repository".
+    #[oai(skip_serializing_if_is_none)]
     pub group: Option<String>,
     /// The official guidance, where the template gives one.
+    #[oai(skip_serializing_if_is_none)]
     pub guidance: Option<String>,
     /// Whether the template asks it once per dataset.
     pub per_dataset: bool,
@@ -73,9 +78,11 @@ pub struct QuestionOut {
 #[derive(Object)]
 pub struct SectionOut {
     /// The official number, e.g. "2.1".
+    #[oai(skip_serializing_if_is_none)]
     pub number: Option<String>,
     pub title: String,
     /// Text the official template prints after the section's questions.
+    #[oai(skip_serializing_if_is_none)]
     pub closing_text: Option<String>,
     pub questions: Vec<QuestionOut>,
     pub subsections: Vec<SectionOut>,
@@ -87,10 +94,14 @@ pub struct TemplateOut {
     pub title: String,
     pub funder: String,
     /// The official template's version and date, and where it is published.
+    #[oai(skip_serializing_if_is_none)]
     pub version: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub date: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
     pub official_document: Option<String>,
     /// The licence of the template's wording, where it has one.
+    #[oai(skip_serializing_if_is_none)]
     pub license: Option<String>,
     pub description: String,
     pub source: String,
@@ -168,7 +179,7 @@ fn service_error(e: TemplateError) -> ServiceError {
 pub enum PlanSchema {
     /// The JSON Schema (draft 2020-12) of a plan's structured parts.
     #[oai(status = 200, content_type = "application/schema+json")]
-    Ok(poem_openapi::payload::Binary<Vec<u8>>),
+    Ok(Json<Value>),
 }
 
 pub struct TemplatesApi;
@@ -186,9 +197,9 @@ impl TemplatesApi {
     async fn plan_schema(&self) -> Result<PlanSchema, ApiError> {
         let bytes = crate::assets::bytes(crate::domain::plan::SCHEMA_PATH)
             .ok_or_else(|| ServiceError::fault("the plan schema is not built into this binary"))?;
-        Ok(PlanSchema::Ok(poem_openapi::payload::Binary(
-            bytes.to_vec(),
-        )))
+        let schema: Value = serde_json::from_slice(bytes)
+            .map_err(|e| ServiceError::json("the built-in plan schema", e))?;
+        Ok(PlanSchema::Ok(Json(schema)))
     }
 
     /// Every template: built in, or from `<data>/templates/`.

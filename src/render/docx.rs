@@ -188,7 +188,122 @@ fn contents(m: &DocModel, lang: &str) -> String {
     out
 }
 
-fn document_xml(m: &DocModel, deadline: Deadline) -> Result<String, RenderError> {
+/// What the document part refers to beyond itself: the targets of its hyperlinks (their
+/// relationships) and the first number of each numbered list (its numbering instance).
+#[derive(Default)]
+struct Refs {
+    links: Vec<String>,
+    ordered: Vec<u64>,
+    /// The last numbered item written: (its numbering instance, its number).
+    last_item: Option<(usize, u64)>,
+}
+
+/// The numbering instance of bullet items; numbered lists get 2, 3, ... in order.
+const BULLETS: usize = 1;
+
+/// One answer block: a paragraph, or a list item numbered by Word (bullets, or a numbered
+/// list that restarts where the plan's does), with bold, italic, code and hyperlink runs.
+fn answer(source: &str, lang: &str, refs: &mut Refs) -> String {
+    use super::markdown::{Piece, piece};
+    let (style, num, runs_of) = match piece(source) {
+        Piece::Paragraph(r) => {
+            refs.last_item = None;
+            ("Answer", None, r)
+        }
+        Piece::Item {
+            ordered: false,
+            runs: r,
+            ..
+        } => {
+            refs.last_item = None;
+            ("ListAnswer", Some(BULLETS), r)
+        }
+        Piece::Item {
+            ordered: true,
+            number,
+            runs: r,
+        } => {
+            let id = match refs.last_item {
+                Some((id, n)) if n + 1 == number => id,
+                _ => {
+                    refs.ordered.push(number);
+                    BULLETS + refs.ordered.len()
+                }
+            };
+            refs.last_item = Some((id, number));
+            ("ListAnswer", Some(id), r)
+        }
+    };
+    let text: String = runs_of.iter().map(|r| r.text.as_str()).collect();
+    let rtl = is_rtl(&text);
+    let numbering = num.map_or(String::new(), |id| {
+        format!("<w:numPr><w:ilvl w:val=\"0\"/><w:numId w:val=\"{id}\"/></w:numPr>")
+    });
+    let mut out = format!(
+        "<w:p><w:pPr><w:pStyle w:val=\"{style}\"/>{numbering}{}</w:pPr>",
+        if rtl { "<w:bidi/>" } else { "" }
+    );
+    for r in &runs_of {
+        let mut props = String::new();
+        if r.link.is_some() {
+            props.push_str("<w:rStyle w:val=\"Hyperlink\"/>");
+        }
+        if r.code {
+            props.push_str(
+                "<w:rFonts w:ascii=\"Courier New\" w:hAnsi=\"Courier New\" w:cs=\"Courier New\"/>",
+            );
+        }
+        if r.bold {
+            props.push_str("<w:b/><w:bCs/>");
+        }
+        if r.italic {
+            props.push_str("<w:i/><w:iCs/>");
+        }
+        let body = runs(&r.text, &props, rtl, lang);
+        match &r.link {
+            Some(url) => {
+                refs.links.push(url.clone());
+                out.push_str(&format!(
+                    "<w:hyperlink r:id=\"rIdL{}\" w:history=\"1\">{body}</w:hyperlink>",
+                    refs.links.len()
+                ));
+            }
+            None => out.push_str(&body),
+        }
+    }
+    out.push_str("</w:p>");
+    out
+}
+
+/// The numbering definitions: bullets, and one instance per numbered list with its start.
+fn numbering_xml(refs: &Refs) -> String {
+    let mut nums = format!("<w:num w:numId=\"{BULLETS}\"><w:abstractNumId w:val=\"0\"/></w:num>");
+    for (k, start) in refs.ordered.iter().enumerate() {
+        nums.push_str(&format!(
+            "<w:num w:numId=\"{}\"><w:abstractNumId w:val=\"1\"/><w:lvlOverride w:ilvl=\"0\"><w:startOverride w:val=\"{start}\"/></w:lvlOverride></w:num>",
+            BULLETS + 1 + k
+        ));
+    }
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:numbering xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:abstractNum w:abstractNumId="0"><w:multiLevelType w:val="singleLevel"/><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="bullet"/><w:lvlText w:val="•"/><w:lvlJc w:val="left"/><w:pPr><w:ind w:left="360" w:hanging="360"/></w:pPr></w:lvl></w:abstractNum><w:abstractNum w:abstractNumId="1"><w:multiLevelType w:val="singleLevel"/><w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/><w:lvlJc w:val="left"/><w:pPr><w:ind w:left="360" w:hanging="360"/></w:pPr></w:lvl></w:abstractNum>{nums}</w:numbering>"#
+    )
+}
+
+/// The document part's relationships: styles, settings, footer, numbering, hyperlinks.
+fn document_rels(refs: &Refs) -> String {
+    let mut links = String::new();
+    for (k, url) in refs.links.iter().enumerate() {
+        links.push_str(&format!(
+            "<Relationship Id=\"rIdL{}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink\" Target=\"{}\" TargetMode=\"External\"/>",
+            k + 1,
+            esc(url)
+        ));
+    }
+    DOCUMENT_RELS.replace("</Relationships>", &format!("<Relationship Id=\"rId4\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/numbering\" Target=\"numbering.xml\"/>{links}</Relationships>"))
+}
+
+fn document_xml(m: &DocModel, deadline: Deadline, refs: &mut Refs) -> Result<String, RenderError> {
     let lang = m.language.as_str();
     let mut body = String::new();
     body.push_str(&para("Title", &m.title, lang));
@@ -208,12 +323,15 @@ fn document_xml(m: &DocModel, deadline: Deadline) -> Result<String, RenderError>
     body.push_str(&contents(m, lang));
     for b in &m.blocks {
         deadline.check()?;
+        if !matches!(b, Block::Answer(_)) {
+            refs.last_item = None;
+        }
         body.push_str(&match b {
             Block::Section(t) => para("Heading1", t, lang),
             Block::Subsection(t) => para("Heading2", t, lang),
             Block::Group(t) => para("Heading3", t, lang),
             Block::Question(t) => para("Question", t, lang),
-            Block::Answer(t) => para("Answer", t, lang),
+            Block::Answer(t) => answer(t, lang, refs),
             Block::NotAnswered => para("NotAnswered", NOT_ANSWERED, lang),
         });
     }
@@ -240,6 +358,8 @@ const STYLES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="TableCaption"><w:name w:val="Table Caption"/><w:basedOn w:val="Normal"/><w:next w:val="TableText"/><w:qFormat/><w:pPr><w:keepNext/><w:spacing w:before="240" w:after="80"/></w:pPr><w:rPr><w:b/><w:bCs/><w:color w:val="1F3A5F"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="TableText"><w:name w:val="Table Text"/><w:basedOn w:val="Normal"/><w:pPr><w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr><w:rPr><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="Answer"><w:name w:val="Answer"/><w:basedOn w:val="Normal"/><w:qFormat/></w:style>
+<w:style w:type="paragraph" w:customStyle="1" w:styleId="ListAnswer"><w:name w:val="List Answer"/><w:basedOn w:val="Answer"/><w:qFormat/><w:pPr><w:spacing w:after="40"/></w:pPr></w:style>
+<w:style w:type="character" w:styleId="Hyperlink"><w:name w:val="Hyperlink"/><w:rPr><w:color w:val="1F5FAF"/><w:u w:val="single"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:customStyle="1" w:styleId="NotAnswered"><w:name w:val="Not Answered"/><w:basedOn w:val="Answer"/><w:rPr><w:i/><w:iCs/><w:color w:val="8A8A8A"/></w:rPr></w:style>
 <w:style w:type="paragraph" w:styleId="Footer"><w:name w:val="footer"/><w:basedOn w:val="Normal"/><w:pPr><w:jc w:val="center"/></w:pPr><w:rPr><w:color w:val="777777"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr></w:style>
 </w:styles>"#;
@@ -263,7 +383,7 @@ const SETTINGS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?
 <w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:updateFields w:val="true"/><w:defaultTabStop w:val="708"/><w:characterSpacingControl w:val="doNotCompress"/><w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" w:val="15"/></w:compat></w:settings>"#;
 
 const CONTENT_TYPES: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>"#;
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/><Override PartName="/word/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/numbering.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.numbering+xml"/><Override PartName="/word/footer1.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.footer+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>"#;
 
 const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties" Target="docProps/app.xml"/></Relationships>"#;
@@ -301,14 +421,17 @@ pub fn write_until(m: &DocModel, deadline: Deadline) -> Result<Vec<u8>, RenderEr
     let err = |e: &dyn std::fmt::Display| RenderError::Docx(e.to_string());
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
-    let parts: [(&str, String); 9] = [
+    let mut refs = Refs::default();
+    let document = document_xml(m, deadline, &mut refs)?;
+    let parts: [(&str, String); 10] = [
         ("[Content_Types].xml", CONTENT_TYPES.to_owned()),
         ("_rels/.rels", ROOT_RELS.to_owned()),
-        ("word/document.xml", document_xml(m, deadline)?),
+        ("word/document.xml", document),
         ("word/styles.xml", styles_xml(m)),
         ("word/settings.xml", SETTINGS.to_owned()),
+        ("word/numbering.xml", numbering_xml(&refs)),
         ("word/footer1.xml", FOOTER.to_owned()),
-        ("word/_rels/document.xml.rels", DOCUMENT_RELS.to_owned()),
+        ("word/_rels/document.xml.rels", document_rels(&refs)),
         ("docProps/core.xml", core_xml(m)),
         ("docProps/app.xml", app_xml()),
     ];

@@ -267,6 +267,128 @@ pub fn inline(text: &str) -> Vec<Run> {
     out
 }
 
+/// One paragraph or one list item of an answer, as a document block holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    Paragraph(Vec<Run>),
+    /// A list item; `number` is its number in a numbered list.
+    Item {
+        ordered: bool,
+        number: u64,
+        runs: Vec<Run>,
+    },
+}
+
+/// Splits an answer into the Markdown source of each paragraph and each list item, a
+/// numbered item written with its number (`3. text`), a bullet item as `- text`.
+pub fn sources(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for b in parse(text) {
+        match b {
+            MdBlock::Paragraph(runs) => out.push(source_of(&runs)),
+            MdBlock::List {
+                ordered,
+                start,
+                items,
+            } => {
+                for (k, runs) in items.iter().enumerate() {
+                    out.push(if ordered {
+                        format!("{}. {}", start + k as u64, source_of(runs))
+                    } else {
+                        format!("- {}", source_of(runs))
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Markdown that parses back into `runs`.
+fn source_of(runs: &[Run]) -> String {
+    let mut out = String::new();
+    for r in runs {
+        let mut t = if r.code {
+            format!("`{}`", r.text)
+        } else {
+            let mut e = String::new();
+            for c in r.text.chars() {
+                if "\\*_`[]".contains(c) {
+                    e.push('\\');
+                }
+                e.push(c);
+            }
+            e
+        };
+        if let Some(url) = &r.link {
+            t = if *url == r.text && !r.code {
+                url.clone()
+            } else {
+                format!("[{t}]({url})")
+            };
+        }
+        if r.italic {
+            t = format!("*{t}*");
+        }
+        if r.bold {
+            t = format!("**{t}**");
+        }
+        out.push_str(&t);
+    }
+    out
+}
+
+/// The piece one source of [`sources`] is.
+pub fn piece(source: &str) -> Piece {
+    match parse(source).into_iter().next() {
+        Some(MdBlock::List {
+            ordered,
+            start,
+            mut items,
+        }) if !items.is_empty() => Piece::Item {
+            ordered,
+            number: start,
+            runs: items.swap_remove(0),
+        },
+        Some(MdBlock::Paragraph(runs)) => Piece::Paragraph(runs),
+        _ => Piece::Paragraph(Vec::new()),
+    }
+}
+
+/// The words of a piece alone: no list marker, no link addresses (what every format shows).
+pub fn words(source: &str) -> String {
+    match piece(source) {
+        Piece::Paragraph(runs) | Piece::Item { runs, .. } => {
+            runs.iter().map(|r| r.text.as_str()).collect()
+        }
+    }
+}
+
+/// The texts of a piece's runs, each as every format shows it (the PDF adds a link's
+/// address and a list marker around them; the DOCX makes them runs and numbering).
+pub fn fragments(source: &str) -> Vec<String> {
+    match piece(source) {
+        Piece::Paragraph(runs) | Piece::Item { runs, .. } => runs
+            .into_iter()
+            .map(|r| r.text.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect(),
+    }
+}
+
+/// A piece as plain text: "• " or "3. " before an item, a link's address after its text.
+pub fn plain_piece(source: &str) -> String {
+    match piece(source) {
+        Piece::Paragraph(runs) => runs_text(&runs),
+        Piece::Item {
+            ordered: true,
+            number,
+            runs,
+        } => format!("{number}. {}", runs_text(&runs)),
+        Piece::Item { runs, .. } => format!("• {}", runs_text(&runs)),
+    }
+}
+
 /// The text of runs, marks removed; a link whose text is not its address is followed by
 /// the address in parentheses, so a reader of plain text still has it.
 pub fn runs_text(runs: &[Run]) -> String {
@@ -414,6 +536,23 @@ mod tests {
             ]
         );
         assert_eq!(plain("- a\n- **b**\n\n2. c"), "• a\n• b\n2. c");
+        let text = "Intro **bold** `c*d` [w](https://e.org/a_b)\n\n- one *it*\n- two\n\n7. seven\n8. eight\n\n2 * 3 and snake_case";
+        let src = sources(text);
+        assert_eq!(src.len(), 6, "{src:?}");
+        assert_eq!(src[3], "7. seven");
+        assert_eq!(
+            piece(&src[4]),
+            Piece::Item {
+                ordered: true,
+                number: 8,
+                runs: vec![t("eight")]
+            }
+        );
+        // Each source parses back to the pieces of the whole.
+        assert_eq!(plain_piece(&src[0]), "Intro bold c*d w (https://e.org/a_b)");
+        assert_eq!(words(&src[0]), "Intro bold c*d w");
+        assert_eq!(plain_piece(&src[1]), "• one it");
+        assert_eq!(plain_piece(&src[5]), "2 * 3 and snake_case");
         assert_eq!(
             plain_paragraphs(
                 "See [the wiki](https://e.org/w) and https://e.org/x.\n\n1. [a@b.org](mailto:a@b.org)"

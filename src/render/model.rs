@@ -18,7 +18,7 @@ pub enum Block {
     Group(String),
     /// A question of the template (bold).
     Question(String),
-    /// One paragraph of an answer.
+    /// One paragraph or list item of an answer: its Markdown source (`markdown::piece`).
     Answer(String),
     /// The question has no answer yet.
     NotAnswered,
@@ -380,12 +380,12 @@ impl DocModel {
                 group = this;
                 blocks.push(Block::Question(clean(&q.question)));
                 // The plan's own words first, then what its fields say (template.rs).
-                // Answers are the Markdown subset (markdown.rs): printed here as plain
-                // paragraphs, one per paragraph or list item, marks removed.
+                // Answers are the Markdown subset (markdown.rs): one block per paragraph
+                // or list item, holding its Markdown source.
                 let answers: Vec<String> = own_answer(doc, &q.id)
                     .into_iter()
                     .chain(t.compose(q, doc))
-                    .flat_map(|a| super::markdown::plain_paragraphs(&a))
+                    .flat_map(|a| super::markdown::sources(&a))
                     .map(|a| clean(&a))
                     .filter(|a| !a.is_empty())
                     .collect();
@@ -423,14 +423,15 @@ impl DocModel {
             out.extend(t.header.iter().cloned());
             out.extend(t.rows.iter().flatten().filter(|c| !c.is_empty()).cloned());
         }
-        out.extend(self.blocks.iter().map(|b| match b {
-            Block::Section(t)
-            | Block::Subsection(t)
-            | Block::Group(t)
-            | Block::Question(t)
-            | Block::Answer(t) => t.clone(),
-            Block::NotAnswered => NOT_ANSWERED.to_owned(),
-        }));
+        for b in &self.blocks {
+            match b {
+                Block::Section(t) | Block::Subsection(t) | Block::Group(t) | Block::Question(t) => {
+                    out.push(t.clone())
+                }
+                Block::Answer(t) => out.extend(super::markdown::fragments(t)),
+                Block::NotAnswered => out.push(NOT_ANSWERED.to_owned()),
+            }
+        }
         out
     }
 }

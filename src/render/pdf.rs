@@ -289,14 +289,17 @@ impl Layout<'_> {
     }
 }
 
-fn look_of(b: &Block) -> (&str, Look) {
+fn look_of(b: &Block) -> (std::borrow::Cow<'_, str>, Look) {
+    use std::borrow::Cow;
     match b {
-        Block::Section(t) => (t.as_str(), SECTION),
-        Block::Subsection(t) => (t.as_str(), SUBSECTION),
-        Block::Group(t) => (t.as_str(), GROUP),
-        Block::Question(t) => (t.as_str(), QUESTION),
-        Block::Answer(t) => (t.as_str(), ANSWER),
-        Block::NotAnswered => (NOT_ANSWERED, MISSING),
+        Block::Section(t) => (Cow::Borrowed(t.as_str()), SECTION),
+        Block::Subsection(t) => (Cow::Borrowed(t.as_str()), SUBSECTION),
+        Block::Group(t) => (Cow::Borrowed(t.as_str()), GROUP),
+        Block::Question(t) => (Cow::Borrowed(t.as_str()), QUESTION),
+        // Answers print as plain text (marks removed, "• " before an item, a link's
+        // address after its text).
+        Block::Answer(t) => (Cow::Owned(super::markdown::plain_piece(t)), ANSWER),
+        Block::NotAnswered => (Cow::Borrowed(NOT_ANSWERED), MISSING),
     }
 }
 
@@ -306,7 +309,7 @@ fn keep_after(l: &mut Layout<'_>, blocks: &[Block], i: usize) -> f32 {
     let mut need = 0.0;
     for b in &blocks[i + 1..] {
         let (text, look) = look_of(b);
-        let lines = l.lines(text, look, WIDTH, WIDTH).len();
+        let lines = l.lines(&text, look, WIDTH, WIDTH).len();
         let heading = !matches!(b, Block::Answer(_) | Block::NotAnswered);
         need += look.before
             + Layout::line_height(look) * if heading { lines } else { lines.min(2) } as f32;
@@ -383,7 +386,12 @@ fn layout<'a>(
                 let keep = keep_after(&mut l, &model.blocks, i);
                 l.paragraph(t, QUESTION, keep, Group::Paragraph)
             }
-            Block::Answer(t) => l.paragraph(t, ANSWER, 0.0, Group::Paragraph),
+            Block::Answer(t) => l.paragraph(
+                &super::markdown::plain_piece(t),
+                ANSWER,
+                0.0,
+                Group::Paragraph,
+            ),
             Block::NotAnswered => l.paragraph(NOT_ANSWERED, MISSING, 0.0, Group::Paragraph),
         }
     }

@@ -818,9 +818,12 @@ fn a_plans_own_answer_comes_first_and_answers_a_question_no_field_does() {
     check_both(&he);
     let h2 = model(&doc, "h2020");
     let i = find(&h2, "What naming conventions do you follow?");
+    let Block::Answer(source) = &h2.blocks[i + 1] else {
+        panic!("no answer after the naming question")
+    };
     assert_eq!(
-        h2.blocks[i + 1],
-        Block::Answer("Files are named site_date_sensor.csv.".into())
+        dmptool::render::markdown::plain_piece(source),
+        "Files are named site_date_sensor.csv."
     );
     let se = model(&doc, "science-europe");
     let i = find(&se, "Provide information such as name of applicant");
@@ -970,11 +973,7 @@ fn markdown_in_answers_prints_as_paragraphs_and_list_items_without_its_marks() {
             "DOCX prints {raw:?}"
         );
     }
-    let answers: Vec<&str> = paragraphs
-        .iter()
-        .filter(|(s, _)| s == "Answer")
-        .map(|(_, t)| t.as_str())
-        .collect();
+    // The PDF prints plain paragraphs: a marker before each item, a link's address after it.
     for want in [
         "The UCM repository is indexed by BASE and Google Dataset Search.",
         "• HTTPS downloads",
@@ -982,11 +981,60 @@ fn markdown_in_answers_prints_as_paragraphs_and_list_items_without_its_marks() {
         "1. A README per dataset",
         "3. The calibration notebook, see the project wiki (https://example.org/azotea/wiki/calibration?version=3&lang=en).",
     ] {
-        assert!(
-            answers.contains(&want),
-            "{want:?} not a paragraph of its own in {answers:#?}"
-        );
+        assert!(contains_text(&text, want), "PDF lacks {want:?}");
     }
+    // The DOCX makes them Word lists, runs and hyperlinks.
+    let items: Vec<&str> = paragraphs
+        .iter()
+        .filter(|(s, _)| s == "ListAnswer")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert_eq!(
+        items,
+        [
+            "HTTPS downloads",
+            "the Zenodo REST API",
+            "OAI-PMH for metadata",
+            "A README per dataset",
+            "A codebook of every column",
+            "The calibration notebook, see the project wiki.",
+        ]
+    );
+    let out = dmptool::render::render(&m).unwrap();
+    let xml = docx_part(&out.docx, "word/document.xml");
+    assert!(
+        xml.contains(r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>"#),
+        "bullets"
+    );
+    assert!(
+        xml.contains(r#"<w:numPr><w:ilvl w:val="0"/><w:numId w:val="2"/></w:numPr>"#),
+        "numbered"
+    );
+    assert!(
+        xml.contains(r#"<w:rPr><w:b/><w:bCs/></w:rPr><w:t xml:space="preserve">BASE</w:t>"#),
+        "bold run"
+    );
+    assert!(
+        xml.contains(
+            r#"<w:rPr><w:i/><w:iCs/></w:rPr><w:t xml:space="preserve">Google Dataset Search</w:t>"#
+        ),
+        "italic run"
+    );
+    assert!(xml.contains(r#"w:ascii="Courier New""#), "code run");
+    let numbering = docx_part(&out.docx, "word/numbering.xml");
+    assert!(
+        numbering.contains(r#"<w:numFmt w:val="bullet"/>"#)
+            && numbering.contains(r#"<w:numFmt w:val="decimal"/>"#)
+    );
+    assert!(numbering.contains(r#"<w:num w:numId="2"><w:abstractNumId w:val="1"/><w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/>"#));
+    let rels = docx_part(&out.docx, "word/_rels/document.xml.rels");
+    assert!(rels.contains(r#"Target="https://example.org/azotea/wiki/calibration?version=3&amp;lang=en" TargetMode="External""#), "{rels}");
+    assert!(xml.contains(r#"<w:hyperlink r:id="rIdL"#));
+    // Every link the document has is clickable: one relationship per hyperlink.
+    assert_eq!(
+        xml.matches("<w:hyperlink ").count(),
+        rels.matches("TargetMode=\"External\"").count()
+    );
 }
 
 /// A plan in Arabic, Hebrew (with Latin, digits and punctuation), Greek, Cyrillic and
