@@ -283,16 +283,11 @@ impl ReadTx for WriteTransaction {
     }
 }
 
-/// Free space on the file system holding `path`, if it can be read.
+/// Free space on the file system holding `path`, if it can be read (rustix, already in
+/// the tree through tempfile, with its `fs` feature).
 fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
     let dir = path.parent().unwrap_or(path);
-    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
+    let st = rustix::fs::statvfs(dir).ok()?;
     Some(st.f_bavail.saturating_mul(st.f_frsize))
 }
 
