@@ -247,29 +247,40 @@ impl Layout<'_> {
 
     /// A "Label: value" line of the title block, the value wrapping under itself.
     fn info(&mut self, label: &str, value: &str) {
-        let label = format!("{label}: ");
-        let lw = self.ts.width(&label, Style::Bold) * INFO.size;
-        let lines = self.lines(value, INFO, WIDTH - lw, WIDTH - lw);
+        let label_look = Look {
+            style: Style::Bold,
+            ..INFO
+        };
+        self.hanging(&format!("{label}: "), label_look, value, INFO);
+    }
+
+    /// A lead (a label, a list marker) with the text after it wrapping under itself, not
+    /// under the lead.
+    fn hanging(&mut self, lead: &str, lead_look: Look, value: &str, look: Look) {
+        let lw = self.ts.width(lead, lead_look.style) * lead_look.size;
+        let lines = self.lines(value, look, WIDTH - lw, WIDTH - lw);
         let rtl = is_rtl(value);
         self.groups.push(Group::Paragraph);
         let group = self.groups.len() - 1;
-        let lh = Self::line_height(INFO);
-        self.y += INFO.before;
+        let lh = Self::line_height(look);
+        let head = lh * lines.len().min(2) as f32;
+        if self.y > MARGIN_TOP + 0.5 && self.y + look.before + head > BOTTOM {
+            self.new_page();
+        } else if self.y > MARGIN_TOP + 0.5 {
+            self.y += look.before;
+        }
         for (i, line) in lines.into_iter().enumerate() {
             if self.y + lh > BOTTOM {
                 self.new_page();
             }
-            let baseline = self.y + INFO.size;
+            let baseline = self.y + look.size;
             let page = self.pages.len() - 1;
             if i == 0 {
                 self.pages[page].push(Placed {
                     x: MARGIN_X,
                     baseline,
-                    text: label.clone(),
-                    look: Look {
-                        style: Style::Bold,
-                        ..INFO
-                    },
+                    text: lead.to_owned(),
+                    look: lead_look,
                     rtl: false,
                     right: false,
                     group,
@@ -278,13 +289,34 @@ impl Layout<'_> {
             self.pages[page].push(Placed {
                 x: MARGIN_X + lw,
                 baseline,
-                look: INFO,
+                look,
                 rtl,
                 right: false,
                 text: line,
                 group,
             });
             self.y += lh;
+        }
+    }
+
+    /// One answer block: a paragraph, or a list item with its marker hanging before it
+    /// (an item in a right-to-left script is set as a paragraph, flush right).
+    fn answer(&mut self, source: &str) {
+        use super::markdown::{Piece, piece, plain_piece, runs_text};
+        match piece(source) {
+            Piece::Item {
+                ordered,
+                number,
+                runs,
+            } if !is_rtl(&runs_text(&runs)) => {
+                let marker = if ordered {
+                    format!("{number}.  ")
+                } else {
+                    "•  ".to_owned()
+                };
+                self.hanging(&marker, ANSWER, &runs_text(&runs), ANSWER);
+            }
+            _ => self.paragraph(&plain_piece(source), ANSWER, 0.0, Group::Paragraph),
         }
     }
 }
@@ -386,12 +418,7 @@ fn layout<'a>(
                 let keep = keep_after(&mut l, &model.blocks, i);
                 l.paragraph(t, QUESTION, keep, Group::Paragraph)
             }
-            Block::Answer(t) => l.paragraph(
-                &super::markdown::plain_piece(t),
-                ANSWER,
-                0.0,
-                Group::Paragraph,
-            ),
+            Block::Answer(t) => l.answer(t),
             Block::NotAnswered => l.paragraph(NOT_ANSWERED, MISSING, 0.0, Group::Paragraph),
         }
     }
