@@ -355,15 +355,6 @@ pub fn piece(source: &str) -> Piece {
     }
 }
 
-/// The words of a piece alone: no list marker, no link addresses (what every format shows).
-pub fn words(source: &str) -> String {
-    match piece(source) {
-        Piece::Paragraph(runs) | Piece::Item { runs, .. } => {
-            runs.iter().map(|r| r.text.as_str()).collect()
-        }
-    }
-}
-
 /// The texts of a piece's runs, each as every format shows it (the PDF adds a link's
 /// address and a list marker around them; the DOCX makes them runs and numbering).
 pub fn fragments(source: &str) -> Vec<String> {
@@ -405,39 +396,18 @@ pub fn runs_text(runs: &[Run]) -> String {
     out
 }
 
-/// The paragraphs a reader sees, marks removed: one per paragraph and one per list item
-/// ("• item", "3. item").
-pub fn plain_paragraphs(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for b in parse(text) {
-        match b {
-            MdBlock::Paragraph(r) => out.push(runs_text(&r)),
-            MdBlock::List {
-                ordered,
-                start,
-                items,
-            } => {
-                for (k, item) in items.iter().enumerate() {
-                    out.push(if ordered {
-                        format!("{}. {}", start + k as u64, runs_text(item))
-                    } else {
-                        format!("• {}", runs_text(item))
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// [`plain_paragraphs`] joined by line breaks.
-pub fn plain(text: &str) -> String {
-    plain_paragraphs(text).join("\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An answer as the PDF prints it: each paragraph and item as plain text.
+    fn plain(text: &str) -> String {
+        sources(text)
+            .iter()
+            .map(|s| plain_piece(s))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 
     fn t(text: &str) -> Run {
         Run {
@@ -550,13 +520,15 @@ mod tests {
         );
         // Each source parses back to the pieces of the whole.
         assert_eq!(plain_piece(&src[0]), "Intro bold c*d w (https://e.org/a_b)");
-        assert_eq!(words(&src[0]), "Intro bold c*d w");
+        assert_eq!(fragments(&src[0]), ["Intro", "bold", "c*d", "w"]);
         assert_eq!(plain_piece(&src[1]), "• one it");
         assert_eq!(plain_piece(&src[5]), "2 * 3 and snake_case");
         assert_eq!(
-            plain_paragraphs(
+            plain(
                 "See [the wiki](https://e.org/w) and https://e.org/x.\n\n1. [a@b.org](mailto:a@b.org)"
-            ),
+            )
+            .split('\n')
+            .collect::<Vec<_>>(),
             [
                 "See the wiki (https://e.org/w) and https://e.org/x.",
                 "1. a@b.org"
