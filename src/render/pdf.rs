@@ -385,8 +385,10 @@ fn layout<'a>(
         l.deadline.check()?;
         l.table(t);
     }
-    // The title block and tables are the cover; the template starts on a page of its own.
-    if !model.blocks.is_empty() {
+    // The title block and tables are the cover; the template starts on the next page (or
+    // right after the cover when it already ran onto a second page, which would otherwise
+    // be left nearly empty).
+    if !model.blocks.is_empty() && l.page() == 0 {
         l.new_page();
     }
 
