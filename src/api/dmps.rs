@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::domain::DmpId;
+use crate::domain::{DmpId, Precondition, Role, precondition::etag};
 use crate::service::{Caller, ServiceError, Services};
 use crate::store::tables::Oid;
 
@@ -26,6 +26,14 @@ enum DmpTags {
     Dmps,
 }
 
+/// What `GET /dmps` adds to the caller's own plans.
+#[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum Include {
+    /// The plans shared with the caller.
+    Shared,
+}
+
 /// The answer to a create, update or delete.
 #[derive(Object)]
 pub struct DmpChanged {
@@ -33,6 +41,26 @@ pub struct DmpChanged {
     pub id: String,
     pub ok: bool,
     pub msg: String,
+    /// The revision the write made (create, update).
+    #[oai(skip_serializing_if_is_none)]
+    pub revision: Option<u64>,
+    /// The revision an update replaced: it stays in the history (`/dmps/{id}/revisions`).
+    #[oai(skip_serializing_if_is_none)]
+    pub replaced: Option<u64>,
+}
+
+#[derive(ApiResponse)]
+pub enum DmpRead {
+    /// The DMP. `ETag` names its current revision, for `If-Match` on a later write.
+    #[oai(status = 200)]
+    Ok(JsonText<DmpDocument>, #[oai(header = "ETag")] String),
+}
+
+#[derive(ApiResponse)]
+pub enum DmpUpdated {
+    /// Updated. `ETag` names the new revision.
+    #[oai(status = 200)]
+    Ok(Json<DmpChanged>, #[oai(header = "ETag")] String),
 }
 
 #[derive(ApiResponse)]
@@ -60,7 +88,7 @@ pub enum DmpCreated {
 struct DmpArray {
     services: Arc<Services>,
     caller: Caller,
-    ids: Vec<Oid>,
+    ids: Vec<(Oid, Option<Role>)>,
     next: usize,
     opened: bool,
     wrote_one: bool,
@@ -137,9 +165,11 @@ pub struct DmpsApi;
 
 #[OpenApi(tag = "DmpTags::Dmps")]
 impl DmpsApi {
-    /// List the caller's DMPs (a JSON array). Administrators may pass `all=true` for every
-    /// user's. `offset` and `limit` page through the list; a page holds at most the server's
-    /// maximum page size (1000 unless configured), also when no `limit` is given.
+    /// List the caller's DMPs (a JSON array). With `include=shared`, the plans shared with
+    /// the caller (by name or through a project) follow their own, and every item carries
+    /// the caller's `role` (`owner` for their own). Administrators may pass `all=true` for
+    /// every user's. `offset` and `limit` page through the list; a page holds at most the
+    /// server's maximum page size (1000 unless configured), also when no `limit` is given.
     #[oai(path = "/dmps", method = "get", operation_id = "listDmps")]
     async fn list(
         &self,
@@ -148,6 +178,8 @@ impl DmpsApi {
         /// Every user's DMPs (administrators only).
         #[oai(default)]
         all: Query<bool>,
+        /// `shared`: add the plans shared with the caller.
+        include: Query<Option<Include>>,
         /// How many to skip.
         #[oai(
             default,
@@ -162,16 +194,18 @@ impl DmpsApi {
         let offset = usize::try_from(offset.0).unwrap_or(usize::MAX);
         let limit = super::page_limit(limit.0, state.max_page);
         let Authed(caller) = auth;
+        let shared = include.0.is_some();
         let (caller, ids, total) = state
             .run(move |s| {
-                let (ids, total) = s.list_dmp_ids(&caller, all.0, offset, limit)?;
+                let (ids, total) = s.list_dmp_ids(&caller, all.0, shared, offset, limit)?;
                 Ok((caller, ids, total))
             })
             .await?;
         let next = offset.saturating_add(ids.len());
         let link = (!ids.is_empty() && (next as u64) < total).then(|| {
             let all = if all.0 { "all=true&" } else { "" };
-            format!("</dmps?{all}offset={next}&limit={limit}>; rel=\"next\"")
+            let include = if shared { "include=shared&" } else { "" };
+            format!("</dmps?{all}{include}offset={next}&limit={limit}>; rel=\"next\"")
         });
         let body = DmpArray {
             services: state.services.clone(),
@@ -205,45 +239,61 @@ impl DmpsApi {
             id: id.to_string(),
             ok: true,
             msg: "DMP created".into(),
+            revision: Some(1),
+            replaced: None,
         })))
     }
 
-    /// One DMP of the caller's (administrators: any).
+    /// One DMP the caller may read: their own, one shared with them (it then carries
+    /// their `role`), any for an administrator.
     #[oai(path = "/dmps/:id", method = "get", operation_id = "getDmp")]
     async fn get(
         &self,
         state: Data<&ApiState>,
         auth: Authed,
         id: Path<super::scalars::HexId>,
-    ) -> Result<JsonText<DmpDocument>, ApiError> {
+    ) -> Result<DmpRead, ApiError> {
         // A point read: on the async worker (redb readers never wait for a writer).
         let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
         let v = state.services.get_dmp(&auth.0, id)?;
         let mut out = String::with_capacity(v.doc.get().len() + 200);
         document::write(&v, &mut out)?;
-        Ok(JsonText::new(out))
+        Ok(DmpRead::Ok(JsonText::new(out), etag(id, v.version)))
     }
 
-    /// Update a DMP: the top-level keys of the body replace those stored; other keys stay.
+    /// Update a DMP (editors and the owner): the top-level keys of the body replace those
+    /// stored; other keys stay. With `If-Match` (the `ETag` of an earlier read), the update
+    /// is made only if the plan is still at that revision: otherwise 412, with the current
+    /// `revision` and the parts `changed` since, and nothing written. Without it the update
+    /// is made; the revision it replaced stays in the history and the answer names it.
     #[oai(path = "/dmps/:id", method = "put", operation_id = "updateDmp")]
     async fn update(
         &self,
         state: Data<&ApiState>,
         auth: Authed,
         id: Path<super::scalars::HexId>,
+        /// `ETag`s of an earlier read; the update is made only if one is current.
+        #[oai(name = "If-Match")]
+        if_match: poem_openapi::param::Header<Option<String>>,
         body: Json<DmpInput>,
-    ) -> Result<Json<DmpChanged>, ApiError> {
+    ) -> Result<DmpUpdated, ApiError> {
         let id = DmpId::parse(&id.0).map_err(ServiceError::from)?;
-        state
+        let pre = Precondition::from_if_match(if_match.0);
+        let done = state
             .services
-            .update_dmp_queued(&auth.0, id, body.0.0)
+            .update_dmp_queued(&auth.0, id, body.0.0, pre)
             .await?;
         let shown = id.to_string();
-        Ok(Json(DmpChanged {
-            id: shown,
-            ok: true,
-            msg: "DMP updated".into(),
-        }))
+        Ok(DmpUpdated::Ok(
+            Json(DmpChanged {
+                id: shown,
+                ok: true,
+                msg: "DMP updated".into(),
+                revision: Some(done.revision),
+                replaced: Some(done.replaced),
+            }),
+            etag(id, done.revision),
+        ))
     }
 
     /// Delete a DMP with its tasks and generated documents.
@@ -261,6 +311,8 @@ impl DmpsApi {
             id: shown,
             ok: true,
             msg: "DMP deleted".into(),
+            revision: None,
+            replaced: None,
         }))
     }
 }

@@ -1,6 +1,6 @@
 //! A DMP as clients see it, written as JSON text: the stored fields in their order, then
 //! `_id`, `user` (the owner's username), `_created`, `_updated` (ISO-8601 UTC) and
-//! `_version`; `purpose` is always a string ("" when absent or null, the JSON text of any
+//! `_version` (and `role`, the caller's, for a plan shared with them); `purpose` is always a string ("" when absent or null, the JSON text of any
 //! other value).
 //!
 //! A DMP is stored as JSON text, and almost every stored document can be handed out as it
@@ -80,6 +80,10 @@ fn server_keys(v: &DmpView, out: &mut String, mut first: bool) {
         iso8601(v.updated),
         v.version
     );
+    if let Some(role) = v.role {
+        out.pop();
+        let _ = write!(out, r#","role":"{role}"}}"#);
+    }
 }
 
 fn separate(out: &mut String, first: &mut bool) {

@@ -21,6 +21,12 @@ pub struct ErrorBody {
     /// say it (`dmp_stale`, `dmp_already_exists`); never sent in this shape.
     #[oai(skip)]
     pub code: Option<&'static str>,
+    /// For a write refused by `If-Match` (412): the plan's current revision.
+    #[oai(skip_serializing_if_is_none)]
+    pub revision: Option<u64>,
+    /// For a write refused by `If-Match` (412): the parts changed since the revision named.
+    #[oai(skip_serializing_if_is_none)]
+    pub changed: Option<Vec<String>>,
 }
 
 pub fn body(msg: impl Into<String>) -> Json<ErrorBody> {
@@ -28,6 +34,8 @@ pub fn body(msg: impl Into<String>) -> Json<ErrorBody> {
         error: msg.into(),
         pointer: None,
         code: None,
+        revision: None,
+        changed: None,
     })
 }
 
@@ -36,6 +44,8 @@ fn coded(msg: String, code: &'static str) -> Json<ErrorBody> {
         error: msg,
         pointer: None,
         code: Some(code),
+        revision: None,
+        changed: None,
     })
 }
 
@@ -57,6 +67,10 @@ pub enum ApiError {
     /// Conflicts with existing data.
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
+    /// `If-Match` names an older revision: nothing was written; the body carries the
+    /// current `revision` and the parts `changed` since.
+    #[oai(status = 412)]
+    PreconditionFailed(Json<ErrorBody>),
     /// The body is larger than the configured limit.
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
@@ -85,12 +99,25 @@ impl From<ServiceError> for ApiError {
                 error: v.to_string(),
                 pointer: Some(v.pointer),
                 code: None,
+                revision: None,
+                changed: None,
             })),
             ServiceError::Unauthorized(m) => ApiError::Unauthorized(body(m)),
             ServiceError::Forbidden(m) => ApiError::Forbidden(body(m)),
             ServiceError::NotFound(m) => ApiError::NotFound(body(m)),
             ServiceError::Conflict(m) => ApiError::Conflict(body(m)),
             ServiceError::Stale(m) => ApiError::Conflict(coded(m, "dmp_stale")),
+            ServiceError::Outdated {
+                message,
+                revision,
+                changed,
+            } => ApiError::PreconditionFailed(Json(ErrorBody {
+                error: message,
+                pointer: None,
+                code: None,
+                revision: Some(revision),
+                changed: Some(changed),
+            })),
             ServiceError::AlreadyExists(m) => ApiError::Conflict(coded(m, "dmp_already_exists")),
             ServiceError::Throttled { retry_after } => ApiError::TooManyRequests(
                 body(format!(

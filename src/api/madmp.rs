@@ -83,6 +83,8 @@ impl MadmpApi {
             id: d.id.to_string(),
             ok: true,
             msg: "DMP imported".into(),
+            revision: Some(1),
+            replaced: None,
         })))
     }
 }

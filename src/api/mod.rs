@@ -16,6 +16,7 @@ pub mod rda;
 pub mod resources;
 pub mod scalars;
 pub mod security;
+pub mod sharing;
 pub mod tasks;
 pub mod templates;
 
@@ -194,6 +195,7 @@ macro_rules! apis {
 apis!(
     auth::AuthApi,
     dmps::DmpsApi,
+    sharing::SharingApi,
     tasks::TasksApi,
     resources::ResourcesApi,
     health::HealthApi,

@@ -93,8 +93,11 @@ pub struct TaskOut {
 /// A new task: which DMP to render. Other fields are ignored.
 #[derive(Object)]
 pub struct NewTask {
-    /// Id of one of the caller's DMPs.
+    /// Id of a DMP the caller may read.
     pub dmp: super::scalars::HexId,
+    /// Render this revision of it instead of the current one.
+    #[oai(validator(minimum(value = "1")))]
+    pub revision: Option<u64>,
 }
 
 #[derive(Object)]
@@ -139,7 +142,8 @@ pub struct TasksApi;
 
 #[OpenApi(tag = "TaskTags::Tasks")]
 impl TasksApi {
-    /// Ask for a DMP (one of the caller's) to be rendered as DOCX and PDF.
+    /// Ask for a DMP the caller may read to be rendered as DOCX and PDF: as it is, or as it
+    /// was at `revision` (see `/dmps/{id}/revisions`).
     ///
     /// A user may have a limited number of tasks waiting (10 by default); beyond that: 429
     /// with `Retry-After`. Only the newest documents of a plan are kept: when this task is done,
@@ -152,7 +156,10 @@ impl TasksApi {
         body: Json<NewTask>,
     ) -> Result<TaskCreated, ApiError> {
         let dmp = DmpId::parse(&body.0.dmp).map_err(ServiceError::from)?;
-        let id = state.services.create_task_queued(&auth.0, dmp).await?;
+        let id = state
+            .services
+            .create_task_queued(&auth.0, dmp, body.0.revision)
+            .await?;
         Ok(TaskCreated::Created(Json(TaskCreatedBody {
             id: id.to_string(),
             ok: true,

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::InvalidValue;
 
 /// Keys the server sets in what it returns, and drops from what it receives.
-pub const RESERVED_KEYS: [&str; 5] = ["_id", "user", "_created", "_updated", "_version"];
+pub const RESERVED_KEYS: [&str; 6] = ["_id", "user", "_created", "_updated", "_version", "role"];
 
 /// Checks that a body is a JSON object and removes the server's keys from it.
 pub fn client_fields(body: Value) -> Result<Map<String, Value>, InvalidValue> {

@@ -1,17 +1,20 @@
 //! The nouns of dmptool: typed ids and validated values. Constructors validate, so a value
 //! of one of these types is known to be well-formed wherever it travels.
 
+pub mod diff;
 pub mod dmp;
 pub mod ids;
 pub mod language;
 pub mod plan;
 pub mod precondition;
+pub mod role;
 pub mod task;
 pub mod time;
 pub mod values;
 
 pub use ids::{DmpId, ObjectId, ProjectId, TaskId, UserId};
 pub use precondition::Precondition;
+pub use role::{Grantee, Role};
 pub use task::{FileKind, TaskStatus};
 pub use values::{Email, Password, ProjectName, Username};
 

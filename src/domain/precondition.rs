@@ -23,6 +23,14 @@ pub struct Precondition {
 }
 
 impl Precondition {
+    /// The condition of an `If-Match` header (a comma-separated list of entity tags).
+    pub fn from_if_match(header: Option<String>) -> Self {
+        Self {
+            if_match: header.map(|v| v.split(',').map(|t| t.trim().to_owned()).collect()),
+            unmodified_since: None,
+        }
+    }
+
     /// Checks the DMP `id` at `version`, last changed at `updated` (milliseconds).
     pub fn check(&self, id: DmpId, version: u64, updated: i64) -> Result<(), Stale> {
         let current = etag(id, version);
@@ -40,6 +48,19 @@ impl Precondition {
             ));
         }
         Ok(())
+    }
+
+    /// The oldest version of DMP `id` that an `If-Match` tag names (`"<id>-<version>"`).
+    pub fn named_version(&self, id: DmpId) -> Option<u64> {
+        let prefix = format!("{id}-");
+        self.if_match
+            .iter()
+            .flatten()
+            .filter_map(|t| {
+                let t = t.trim().trim_start_matches("W/").trim_matches('"');
+                t.strip_prefix(&prefix)?.parse::<u64>().ok()
+            })
+            .min()
     }
 }
 

@@ -26,6 +26,15 @@ pub enum ServiceError {
     /// record changed since the client read it (HTTP 409, RDA `dmp_stale`).
     #[error("{0}")]
     Stale(String),
+    /// A write's `If-Match` names an older revision of the plan (HTTP 412): nothing was
+    /// written. `revision` is the current one; `changed`, the parts changed since the one
+    /// named (all of them when it names none the server knows).
+    #[error("{message}")]
+    Outdated {
+        message: String,
+        revision: u64,
+        changed: Vec<String>,
+    },
     /// A create names a record that exists already (HTTP 409, RDA `dmp_already_exists`).
     #[error("{0}")]
     AlreadyExists(String),

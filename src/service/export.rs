@@ -229,7 +229,12 @@ impl Services {
                 projects::add_member(tx, r.user, r.project)?;
             }
             for d in &dmps_in {
-                if !dmps::insert(tx, oid(&d.id)?, &d.rec)? {
+                if !dmps::insert(
+                    tx,
+                    oid(&d.id)?,
+                    &d.rec,
+                    &crate::store::revisions::Edit::by(d.rec.owner, "admin-import"),
+                )? {
                     return Err(dup("DMP", &d.id));
                 }
             }

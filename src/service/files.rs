@@ -171,7 +171,8 @@ impl Services {
     }
 
     /// Resolves a download: the file must exist with that kind, and the request must come
-    /// from its owner (or an administrator) or carry a valid signature for it.
+    /// from its owner, someone who may read its plan (an administrator too), or carry a
+    /// valid signature for it.
     pub fn open_download(
         &self,
         kind: FileKind,
@@ -181,7 +182,7 @@ impl Services {
         if file_id.is_empty() || file_id.len() > 200 || file_id.contains('\0') {
             return Err(no_file());
         }
-        let (rec, dmp_name) = self.store.read(|tx| {
+        let (rec, dmp_name, readable) = self.store.read(|tx| {
             let rec = files::get(tx, file_id)?.ok_or_else(no_file)?;
             let mut dmp = [0u8; 12];
             let name = if hex::decode_to_slice(&rec.dmp, &mut dmp).is_ok() {
@@ -194,13 +195,19 @@ impl Services {
             } else {
                 None
             };
-            Ok::<_, ServiceError>((rec, name))
+            let readable = match &auth {
+                DownloadAuth::Caller(c) => {
+                    c.id.0 == rec.owner || super::tasks::may_read_plan(tx, c, &rec.dmp)?
+                }
+                _ => false,
+            };
+            Ok::<_, ServiceError>((rec, name, readable))
         })?;
         if rec.kind != kind {
             return Err(no_file());
         }
         match auth {
-            DownloadAuth::Caller(c) if c.id.0 == rec.owner || c.admin => {}
+            DownloadAuth::Caller(_) if readable => {}
             DownloadAuth::Caller(_) => return Err(no_file()),
             DownloadAuth::Signature(sig) => {
                 match self

@@ -4,6 +4,7 @@
 //! Functions here block (redb, argon2, file I/O): async callers run them on the blocking
 //! pool.
 
+pub mod access;
 pub mod admin;
 pub mod auth;
 pub mod completion;
@@ -17,6 +18,7 @@ pub mod madmp;
 pub mod passwords;
 pub mod projects;
 pub mod secrets;
+pub mod sharing;
 pub mod tasks;
 mod throttle;
 pub mod tokens;

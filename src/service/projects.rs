@@ -16,7 +16,7 @@ pub struct ProjectSummary {
     pub members: usize,
 }
 
-fn no_project(name: &str) -> ServiceError {
+pub(crate) fn no_project(name: &str) -> ServiceError {
     ServiceError::NotFound(format!("no project named '{name}'"))
 }
 
@@ -36,11 +36,12 @@ impl Services {
         })
     }
 
-    /// Deletes a project and its memberships; users stay. Returns how many members it had.
+    /// Deletes a project with its memberships and the grants it held; users stay. Returns how many members it had.
     pub fn delete_project(&self, name: &str) -> Result<usize> {
         self.store.write(|tx| {
             let id = projects::id_by_name(tx, name)?.ok_or_else(|| no_project(name))?;
             let members = projects::members_of(tx, id)?.len();
+            crate::store::grants::remove_all_of_grantee(tx, crate::domain::Grantee::Project(id))?;
             projects::delete(tx, id)?;
             Ok(members)
         })

@@ -1,13 +1,13 @@
 //! Document tasks: created for one of the caller's DMPs, listed newest first. A worker
 //! (see `worker/`) moves them from pending to done or error.
 
-use super::dmps::not_found as dmp_not_found;
 use super::error::{Result, ServiceError};
-use super::{Caller, Services};
+use super::{Caller, Services, access};
 use crate::domain::time::now_millis;
-use crate::domain::{DmpId, TaskId, TaskStatus, UserId};
+use crate::domain::{DmpId, Role, TaskId, TaskStatus, UserId};
+use crate::store::events::{self, EventRecord};
 use crate::store::records::{DmpRecord, TaskInput, TaskRecord};
-use crate::store::{dmps, tasks, users};
+use crate::store::{dmps, revisions, tasks, users};
 use redb::WriteTransaction;
 
 #[derive(Debug, Clone)]
@@ -91,17 +91,42 @@ impl TaskFilter {
 /// What a refused task request suggests waiting, in seconds: about one render.
 const RETRY_AFTER_SECS: u64 = 5;
 
+/// Whether the caller may read the plan with this id (24 hex characters; false for
+/// anything else, or a plan that is gone).
+pub(crate) fn may_read_plan(
+    tx: &impl crate::store::ReadTx,
+    caller: &Caller,
+    dmp: &str,
+) -> Result<bool> {
+    let Ok(id) = DmpId::parse(dmp) else {
+        return Ok(caller.admin);
+    };
+    let Some(owner) = dmps::owner_of(tx, id.bytes())? else {
+        return Ok(caller.admin);
+    };
+    Ok(access::role_on(tx, caller, id.bytes(), owner)?.is_some())
+}
+
 fn not_found(id: impl std::fmt::Display) -> ServiceError {
     ServiceError::NotFound(format!("no task with id {id}"))
 }
 
-/// The write of `create_task`: a pending task for `owner`'s plan `dmp`, if fewer than `cap`
-/// of theirs are waiting.
-fn create_task_in(tx: &WriteTransaction, owner: u64, dmp: DmpId, cap: usize) -> Result<TaskId> {
-    let rec = dmps::get(tx, dmp.bytes())?.ok_or_else(|| dmp_not_found(dmp))?;
-    if rec.owner != owner {
-        return Err(dmp_not_found(dmp));
+/// The write of `create_task`: a pending task of the caller's for plan `dmp` (which they
+/// may read) as it is, or as it was at `revision`, if fewer than `cap` of theirs are waiting.
+fn create_task_in(
+    tx: &WriteTransaction,
+    caller: &Caller,
+    dmp: DmpId,
+    revision: Option<u64>,
+    cap: usize,
+) -> Result<TaskId> {
+    let (mut rec, _) = access::load(tx, caller, dmp, Role::Viewer)?;
+    if let Some(n) = revision.filter(|n| *n != rec.version) {
+        rec.doc = revisions::document(tx, dmp.bytes(), n)?
+            .ok_or_else(|| ServiceError::NotFound(format!("DMP {dmp} has no revision {n}")))?;
+        rec.version = n;
     }
+    let owner = caller.id.0;
     let waiting = tasks::waiting_of_owner(tx, owner)?;
     if waiting >= cap {
         return Err(ServiceError::Limited {
@@ -130,6 +155,17 @@ fn create_task_in(tx: &WriteTransaction, owner: u64, dmp: DmpId, cap: usize) -> 
         let id = TaskId::generate();
         if tasks::insert(tx, id.bytes(), &task)? {
             tasks::put_input(tx, id.bytes(), &input)?;
+            let detail = serde_json::json!({ "task": id.to_string(), "revision": input.version });
+            events::append(
+                tx,
+                dmp.bytes(),
+                &EventRecord {
+                    time: now,
+                    actor: owner,
+                    kind: "documents".into(),
+                    detail,
+                },
+            )?;
             return Ok(id);
         }
     }
@@ -137,21 +173,32 @@ fn create_task_in(tx: &WriteTransaction, owner: u64, dmp: DmpId, cap: usize) -> 
 }
 
 impl Services {
-    /// Creates a pending task for one of the caller's DMPs. A user may have `max_pending_tasks` tasks waiting (pending
-    /// or running) at once; beyond that the request is refused (`Limited`, HTTP 429).
-    pub fn create_task(&self, caller: &Caller, dmp: DmpId) -> Result<TaskId> {
+    /// Creates a pending task for a DMP the caller may read (as it is, or at `revision`). A
+    /// user may have `max_pending_tasks` tasks waiting (pending or running) at once; beyond
+    /// that the request is refused (`Limited`, HTTP 429).
+    pub fn create_task(
+        &self,
+        caller: &Caller,
+        dmp: DmpId,
+        revision: Option<u64>,
+    ) -> Result<TaskId> {
         let cap = self.settings.max_pending_tasks;
         self.store
-            .write(|tx| create_task_in(tx, caller.id.0, dmp, cap))
+            .write(|tx| create_task_in(tx, caller, dmp, revision, cap))
             .inspect(|_| self.wakeup.notify_one())
     }
 
     /// `create_task` for asynchronous callers: the write goes to the writer thread, and the
     /// caller waits for its commit as a future, not on a thread of its own.
-    pub async fn create_task_queued(&self, caller: &Caller, dmp: DmpId) -> Result<TaskId> {
-        let (owner, cap) = (caller.id.0, self.settings.max_pending_tasks);
+    pub async fn create_task_queued(
+        &self,
+        caller: &Caller,
+        dmp: DmpId,
+        revision: Option<u64>,
+    ) -> Result<TaskId> {
+        let (caller, cap) = (caller.clone(), self.settings.max_pending_tasks);
         self.writer
-            .write(move |tx| create_task_in(tx, owner, dmp, cap))
+            .write(move |tx| create_task_in(tx, &caller, dmp, revision, cap))
             .await
             .inspect(|_| self.wakeup.notify_one())
     }
@@ -222,11 +269,11 @@ impl Services {
         })
     }
 
-    /// One task, if the caller owns it or is an administrator.
+    /// One task, if the caller made it, may read its plan, or is an administrator.
     pub fn get_task(&self, caller: &Caller, id: TaskId) -> Result<TaskView> {
         self.store.read(|tx| {
             let rec = tasks::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
-            if rec.owner != caller.id.0 && !caller.admin {
+            if rec.owner != caller.id.0 && !may_read_plan(tx, caller, &rec.dmp)? {
                 return Err(not_found(id));
             }
             Ok(TaskView::new(id, rec))

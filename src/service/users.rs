@@ -165,7 +165,8 @@ impl Services {
         })
     }
 
-    /// Deletes a user with their DMPs, tasks and generated files, in one transaction; the
+    /// Deletes a user with their DMPs, tasks, generated files and the grants they held, in one
+    /// transaction; the
     /// files on disk go after the commit. Their tokens stop working at once.
     pub fn delete_user(&self, username: &str) -> Result<UserDeletion> {
         let (summary, disk_files) = self.store.write(|tx| {
@@ -186,6 +187,8 @@ impl Services {
                     disk.extend(files::delete_task_files_in(tx, &rec)?);
                 }
             }
+            // What was shared with them goes with them.
+            crate::store::grants::remove_all_of_grantee(tx, crate::domain::Grantee::User(id))?;
             users::delete(tx, id)?;
             Ok::<_, ServiceError>((summary, disk))
         })?;

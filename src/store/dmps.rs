@@ -4,10 +4,11 @@ use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::de::DeserializeOwned;
 
 use super::records::{DmpRecord, DmpRecordText, decode, encode};
+use super::revisions::{self, Edit};
 use super::tables::{
     DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, OID_MAX, OID_MIN, Oid, oids_under,
 };
-use super::{ReadTx, StoreError};
+use super::{ReadTx, StoreError, comments, events, grants};
 
 pub fn get(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpRecord>, StoreError> {
     get_as(tx, id)
@@ -25,8 +26,14 @@ fn get_as<T: DeserializeOwned>(tx: &impl ReadTx, id: Oid) -> Result<Option<T>, S
     }
 }
 
-/// Inserts a new DMP with its index row. Returns false (writing nothing) if the id exists.
-pub fn insert(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<bool, StoreError> {
+/// Inserts a new DMP with its index rows and its first revision. Returns false (writing
+/// nothing) if the id exists.
+pub fn insert(
+    tx: &WriteTransaction,
+    id: Oid,
+    rec: &DmpRecord,
+    edit: &Edit,
+) -> Result<bool, StoreError> {
     let mut dmps = tx.open_table(DMPS)?;
     if dmps.get(id)?.is_some() {
         return Ok(false);
@@ -34,6 +41,7 @@ pub fn insert(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<bool, S
     dmps.insert(id, encode(rec)?.as_slice())?;
     tx.open_table(DMPS_BY_OWNER)?.insert((rec.owner, id), ())?;
     index_times(tx, id, rec)?;
+    revisions::record(tx, id, rec, None, edit)?;
     Ok(true)
 }
 
@@ -54,18 +62,32 @@ fn unindex_times(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<(), 
     Ok(())
 }
 
-/// Rewrites an existing DMP (same owner: ownership does not change), moving its time
-/// index rows along.
-pub fn update(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<(), StoreError> {
-    if let Some(old) = get(tx, id)? {
-        unindex_times(tx, id, &old)?;
+/// Rewrites an existing DMP, moving its index rows along (to a new owner too, for a
+/// transfer). A change of content (a new version) is kept as a revision.
+pub fn update(
+    tx: &WriteTransaction,
+    id: Oid,
+    rec: &DmpRecord,
+    edit: &Edit,
+) -> Result<(), StoreError> {
+    let old = get(tx, id)?;
+    if let Some(old) = &old {
+        unindex_times(tx, id, old)?;
+        if old.owner != rec.owner {
+            let mut by_owner = tx.open_table(DMPS_BY_OWNER)?;
+            by_owner.remove((old.owner, id))?;
+            by_owner.insert((rec.owner, id), ())?;
+        }
     }
     tx.open_table(DMPS)?.insert(id, encode(rec)?.as_slice())?;
     index_times(tx, id, rec)?;
+    if old.as_ref().is_none_or(|o| o.version != rec.version) {
+        revisions::record(tx, id, rec, old.as_ref(), edit)?;
+    }
     Ok(())
 }
 
-/// Removes a DMP and its index row. Returns the removed record.
+/// Removes a DMP with its index rows, history, grants, comments and events. Returns the removed record.
 pub fn delete(tx: &WriteTransaction, id: Oid) -> Result<Option<DmpRecord>, StoreError> {
     let Some(rec) = get(tx, id)? else {
         return Ok(None);
@@ -73,6 +95,10 @@ pub fn delete(tx: &WriteTransaction, id: Oid) -> Result<Option<DmpRecord>, Store
     tx.open_table(DMPS)?.remove(id)?;
     tx.open_table(DMPS_BY_OWNER)?.remove((rec.owner, id))?;
     unindex_times(tx, id, &rec)?;
+    revisions::delete_all(tx, id)?;
+    grants::remove_all_of_dmp(tx, id)?;
+    comments::delete_all(tx, id)?;
+    events::delete_all(tx, id)?;
     Ok(Some(rec))
 }
 
@@ -145,4 +171,20 @@ pub fn ids_by_time(
         out.push((t, id));
     }
     Ok(out)
+}
+
+/// A DMP's owner and version, without its document.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+pub struct DmpMeta {
+    pub owner: u64,
+    pub version: u64,
+    pub updated: i64,
+}
+
+pub fn meta_of(tx: &impl ReadTx, id: Oid) -> Result<Option<DmpMeta>, StoreError> {
+    get_as(tx, id)
+}
+
+pub fn owner_of(tx: &impl ReadTx, id: Oid) -> Result<Option<u64>, StoreError> {
+    Ok(meta_of(tx, id)?.map(|m| m.owner))
 }

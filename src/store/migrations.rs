@@ -7,12 +7,13 @@ use super::tables::*;
 use super::{Store, StoreError, meta};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` brings a database from version `n` to `n + 1`.
-const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] = [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4];
+const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] =
+    [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
 
 /// Version 1: the tables of the first catalogue exist.
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -49,6 +50,24 @@ fn v3_to_v4(tx: &WriteTransaction) -> Result<(), StoreError> {
     let left = super::users::index_folded(tx)?;
     if !left.is_empty() {
         tracing::warn!(users = ?left, "these usernames look like an older account's name: they keep working under their exact spelling only");
+    }
+    Ok(())
+}
+
+/// Version 5: plans shared under roles, their revisions, comments and events. Every
+/// existing plan gets its current state as its first kept revision (numbered by its
+/// version, which is 1 for a plan never changed), authored by its owner.
+fn v4_to_v5(tx: &WriteTransaction) -> Result<(), StoreError> {
+    create_added_in(tx, 5)?;
+    let mut rows = Vec::new();
+    for row in tx.open_table(DMPS)?.iter()? {
+        let (k, v) = row?;
+        let rec: super::records::DmpRecord = super::records::decode("dmp", v.value())?;
+        rows.push((k.value(), rec));
+    }
+    for (id, rec) in rows {
+        let edit = super::revisions::Edit::by(rec.owner, "upgrade");
+        super::revisions::record(tx, id, &rec, None, &edit)?;
     }
     Ok(())
 }

@@ -2,16 +2,20 @@
 //! or of the rules: services call it inside one transaction per use case, and every record is
 //! written together with its index rows in that same transaction.
 
+pub mod comments;
 pub mod dmps;
 pub mod dump;
 mod error;
+pub mod events;
 pub mod files;
+pub mod grants;
 pub mod integrity;
 pub mod meta;
 mod migrations;
 pub mod private;
 pub mod projects;
 pub mod records;
+pub mod revisions;
 pub mod sessions;
 pub mod tables;
 pub mod tasks;

@@ -88,6 +88,24 @@ catalogue! {$
     /// `session id → expiry (seconds since the epoch)`: logged-out sessions. A session is one
     /// login: its access and refresh tokens share the id. Rows are purged once expired.
     REVOKED_SESSIONS: [u8; 16] => u64 = "revoked-sessions-1", since 1;
+    /// `(dmp id, grantee kind, grantee id) → role code`: who a plan is shared with (schema 5).
+    /// Kind 0 is a user, 1 a project (`domain::Grantee`); codes are `domain::Role::code`.
+    DMP_GRANTS: (Oid, u8, u64) => u8 = "dmp-grants-1", since 5;
+    /// `(user id, dmp id) → role code`: the plans shared with a user by name (schema 5).
+    USER_GRANTS: (u64, Oid) => u8 = "user-grants-1", since 5;
+    /// `(project id, dmp id) → role code`: the plans shared with a project (schema 5).
+    PROJECT_GRANTS: (u64, Oid) => u8 = "project-grants-1", since 5;
+    /// `(dmp id, revision) → RevisionRecord (JSON)`: every state a plan's content has had, its
+    /// time, author and what changed (schema 5). The revision number is the plan's version.
+    REVISIONS: (Oid, u64) => &[u8] = "revisions-1", since 5;
+    /// `(dmp id, revision) → the plan document's JSON, deflated` (schema 5): apart from
+    /// `REVISIONS`, so that listing the history does not read the documents.
+    REVISION_DOCS: (Oid, u64) => &[u8] = "revision-docs-1", since 5;
+    /// `(dmp id, comment id) → CommentRecord (JSON)`: comments and replies (schema 5).
+    COMMENTS: (Oid, Oid) => &[u8] = "comments-1", since 5;
+    /// `(dmp id, event id) → EventRecord (JSON)`: what happened to a plan besides its
+    /// revisions (shared, commented, documents made...), in time order (schema 5).
+    EVENTS: (Oid, Oid) => &[u8] = "events-1", since 5;
 }
 
 /// The bounds of object ids: `(prefix, OID_MIN)..=(prefix, OID_MAX)` is every row of an

@@ -104,6 +104,11 @@ impl RdaError {
             A::Forbidden(Json(b)) => RdaError::Forbidden(rda(s(403), b, false)),
             A::NotFound(Json(b)) => RdaError::NotFound(rda(s(404), b, false)),
             A::Conflict(Json(b)) => RdaError::Conflict(rda(s(409), b, false)),
+            // The RDA API answers a stale precondition with its own conflict code.
+            A::PreconditionFailed(Json(mut b)) => {
+                b.code = Some("dmp_stale");
+                RdaError::Conflict(rda(s(409), b, false))
+            }
             A::PayloadTooLarge(Json(b)) => RdaError::PayloadTooLarge(rda(s(413), b, false)),
             A::UnsupportedMediaType(Json(b)) => {
                 RdaError::UnsupportedMediaType(rda(s(415), b, false))

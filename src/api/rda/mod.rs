@@ -181,8 +181,8 @@ fn precondition(
     unmodified_since: Option<DateTime<FixedOffset>>,
 ) -> Precondition {
     Precondition {
-        if_match: if_match.map(|v| v.split(',').map(|t| t.trim().to_owned()).collect()),
         unmodified_since: unmodified_since.map(|t| t.timestamp_millis()),
+        ..Precondition::from_if_match(if_match)
     }
 }
 

@@ -89,7 +89,12 @@ pub(super) fn import(
             version: 1,
             doc,
         };
-        dmps::insert(tx, id.bytes(), &rec)?;
+        dmps::insert(
+            tx,
+            id.bytes(),
+            &rec,
+            &crate::store::revisions::Edit::by(rec.owner, "legacy-import"),
+        )?;
         r.dmps.imported += 1;
     }
     Ok(skipped_dmps)

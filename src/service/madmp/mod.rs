@@ -9,10 +9,13 @@ mod query;
 pub use query::{MadmpPage, MadmpQuery, SortKey};
 use query::{compare, matches};
 
+use super::access;
 use super::dmps::{delete_own_in, insert_new, not_found};
 use super::error::{Result, ServiceError};
 use super::{Caller, Services};
 use crate::domain::DmpId;
+use crate::domain::Role;
+use crate::store::revisions::Edit;
 // Services take it as an input; it is a domain value (`domain::precondition`).
 pub use crate::domain::precondition::Precondition;
 use crate::domain::precondition::etag;
@@ -124,25 +127,21 @@ fn to_doc(
 }
 
 impl Services {
-    /// A DMP as a maDMP document of `served.version` (its owner, or an administrator).
+    /// A DMP the caller may read as a maDMP document of `served.version`.
     pub fn export_madmp(&self, caller: &Caller, id: &str, served: &Served) -> Result<MadmpDoc> {
         let id = DmpId::parse(id)?;
         self.store.read(|tx| {
-            let rec = dmps::get(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
-            if rec.owner != caller.id.0 && !caller.admin {
-                return Err(not_found(id));
-            }
+            let (rec, _) = access::load(tx, caller, id, Role::Viewer)?;
             to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
 
-    /// One of the caller's own DMPs as a maDMP document (RDA API: owners only).
+    /// A DMP the caller may read as a maDMP document (RDA API; an id that is not a DMP id
+    /// is "not found").
     pub fn get_own_madmp(&self, caller: &Caller, id: &str, served: &Served) -> Result<MadmpDoc> {
         let id = DmpId::parse(id).map_err(|_| not_found(id))?;
         self.store.read(|tx| {
-            let rec = dmps::get(tx, id.bytes())?
-                .filter(|r| r.owner == caller.id.0)
-                .ok_or_else(|| not_found(id))?;
+            let (rec, _) = access::load(tx, caller, id, Role::Viewer)?;
             to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
@@ -176,12 +175,12 @@ impl Services {
                     "a DMP with dmp_id {wanted:?} exists already: {other}; PUT /rda/dmps/{other} to change it"
                 )));
             }
-            let id = insert_new(tx, &rec)?;
+            let id = insert_new(tx, &rec, &Edit::by(caller.id.0, "madmp-import"))?;
             to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
 
-    /// Overwrites one of the caller's DMPs with a maDMP document, if `pre` holds.
+    /// Overwrites a DMP the caller may write with a maDMP document, if `pre` holds.
     pub fn replace_madmp(
         &self,
         caller: &Caller,
@@ -193,19 +192,17 @@ impl Services {
         let id = DmpId::parse(id).map_err(|_| not_found(id))?;
         let imported = madmp::import(doc, served.input).map_err(ServiceError::from)?;
         self.store.write(|tx| {
-            let mut rec = dmps::get(tx, id.bytes())?
-                .filter(|r| r.owner == caller.id.0)
-                .ok_or_else(|| not_found(id))?;
+            let (mut rec, _) = access::load(tx, caller, id, Role::Editor)?;
             pre.check(id, rec.version, rec.updated)?;
             rec.doc = imported.fields.clone();
             rec.version += 1;
             rec.updated = now_millis().max(rec.updated);
-            dmps::update(tx, id.bytes(), &rec)?;
+            dmps::update(tx, id.bytes(), &rec, &Edit::by(caller.id.0, "rda"))?;
             to_doc(id, &rec, &owner_of(tx, rec.owner)?, served)
         })
     }
 
-    /// Deletes one of the caller's DMPs (with its tasks and documents), if `pre` holds.
+    /// Deletes a DMP the caller owns (with its tasks and documents), if `pre` holds.
     pub fn delete_own_dmp(&self, caller: &Caller, id: &str, pre: &Precondition) -> Result<()> {
         let id = DmpId::parse(id).map_err(|_| not_found(id))?;
         let disk = self.store.write(|tx| delete_own_in(tx, caller, id, pre))?;
