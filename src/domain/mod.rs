@@ -1,6 +1,7 @@
 //! The nouns of dmptool: typed ids and validated values. Constructors validate, so a value
 //! of one of these types is known to be well-formed wherever it travels.
 
+pub mod diff;
 pub mod dmp;
 pub mod ids;
 pub mod language;
