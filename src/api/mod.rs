@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod payload;
 pub mod rda;
 pub mod resources;
+pub mod revisions;
 pub mod scalars;
 pub mod security;
 pub mod sharing;
@@ -196,6 +197,7 @@ apis!(
     auth::AuthApi,
     dmps::DmpsApi,
     sharing::SharingApi,
+    revisions::RevisionsApi,
     tasks::TasksApi,
     resources::ResourcesApi,
     health::HealthApi,

@@ -459,7 +459,7 @@ fn delete_user_removes_their_plans_tasks_and_files() {
         };
         for _ in 0..2 {
             let dmp = s.create_dmp(&ana, json!({"name": "plan"})).unwrap();
-            let task: TaskId = s.create_task(&ana, dmp).unwrap();
+            let task: TaskId = s.create_task(&ana, dmp, None).unwrap();
             s.complete_task_with_documents(task, b"docx", b"pdf")
                 .unwrap();
         }
