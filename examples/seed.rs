@@ -11,6 +11,7 @@ use dmptool::domain::time::now_millis;
 use dmptool::domain::{DmpId, TaskId, TaskStatus};
 use dmptool::service::passwords;
 use dmptool::store::records::{DmpRecord, TaskRecord, UserRecord};
+use dmptool::store::revisions::Edit;
 use dmptool::store::{Store, dmps, tasks, users};
 use serde_json::{Map, Value};
 
@@ -67,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                     doc,
                 };
                 let id = DmpId::generate();
-                dmps::insert(tx, id.bytes(), &rec)?;
+                dmps::insert(tx, id.bytes(), &rec, &Edit::by(owner, "api"))?;
                 if first.is_none() {
                     first = Some((id, owner));
                 }

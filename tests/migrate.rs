@@ -513,12 +513,14 @@ fn export_then_import_yields_the_same_data() {
             .create_task(
                 &c,
                 dmptool::domain::DmpId::parse("5fc3a48f09b8f52972b481ad").unwrap(),
+                None,
             )
             .unwrap();
         s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
         s.create_task(
             &c,
             dmptool::domain::DmpId::parse("5fc3a48f09b8f52972b481ad").unwrap(),
+            None,
         )
         .unwrap();
     }
@@ -601,7 +603,7 @@ fn export_with_one_document(
             admin: false,
         };
         let dmp = s.create_dmp(&c, json!({"name": "plan"})).unwrap();
-        let t = s.create_task(&c, dmp).unwrap();
+        let t = s.create_task(&c, dmp, None).unwrap();
         s.complete_task_with_documents(t, b"docx", b"pdf").unwrap();
         let docx = s.get_task(&c, t).unwrap().docx.unwrap();
         s.store

@@ -318,7 +318,12 @@ async fn an_embargo_date_that_is_not_a_full_date_is_refused_and_a_stored_one_nev
         .write(|tx| {
             let mut rec = dmptool::store::dmps::get(tx, raw.bytes())?.unwrap();
             rec.doc.insert("embargo_date".into(), json!("2030-1-5"));
-            dmptool::store::dmps::update(tx, raw.bytes(), &rec)
+            dmptool::store::dmps::update(
+                tx,
+                raw.bytes(),
+                &rec,
+                &dmptool::store::revisions::Edit::by(rec.owner, "api"),
+            )
         })
         .unwrap();
     let doc = app

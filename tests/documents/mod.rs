@@ -289,7 +289,7 @@ fn services_with(settings: Settings) -> (tempfile::TempDir, Services, Caller) {
 
 fn task(s: &Services, c: &Caller, doc: Value) -> (String, TaskId) {
     let dmp = s.create_dmp(c, doc).unwrap();
-    let t = s.create_task(c, dmp).unwrap();
+    let t = s.create_task(c, dmp, None).unwrap();
     (dmp.to_string(), t)
 }
 
@@ -305,6 +305,7 @@ fn a_task_renders_the_dmp_as_it_was_when_requested() {
         &c,
         dmptool::domain::DmpId::parse(&dmp).unwrap(),
         json!({"name": "Second title", "purpose": "second purpose"}),
+        &Default::default(),
     )
     .unwrap();
     let (id, outcome) = worker::try_execute_task(&s).unwrap().unwrap();
@@ -491,7 +492,9 @@ fn burst(n: usize, concurrency: usize) {
     let s = Arc::new(s);
     let doc = Value::Object(fixture("dmp-from-action-frontend.json"));
     let dmp = s.create_dmp(&c, doc).unwrap();
-    let ids: Vec<TaskId> = (0..n).map(|_| s.create_task(&c, dmp).unwrap()).collect();
+    let ids: Vec<TaskId> = (0..n)
+        .map(|_| s.create_task(&c, dmp, None).unwrap())
+        .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -44,10 +44,11 @@ fn indexes_agree_with_records_through_every_change() {
         dmps.push((who.clone(), s.create_dmp(who, json!({"name": i})).unwrap()));
     }
     for (who, id) in &dmps[..10] {
-        s.update_dmp(who, *id, json!({"name": "changed"})).unwrap();
-        let t = s.create_task(who, *id).unwrap();
+        s.update_dmp(who, *id, json!({"name": "changed"}), &Default::default())
+            .unwrap();
+        let t = s.create_task(who, *id, None).unwrap();
         s.complete_task_with_documents(t, b"d", b"p").unwrap();
-        s.create_task(who, *id).unwrap();
+        s.create_task(who, *id, None).unwrap();
     }
     check(&s);
     // maDMP imports, overwrites and conditional deletes move the time indexes too.
@@ -146,7 +147,9 @@ fn tasks_of_a_dmp_come_newest_first_from_the_index() {
     let s = Services::open(dir.path(), settings, None).unwrap();
     let ana = caller(&s, "ana");
     let dmp = s.create_dmp(&ana, json!({})).unwrap();
-    let ids: Vec<TaskId> = (0..50).map(|_| s.create_task(&ana, dmp).unwrap()).collect();
+    let ids: Vec<TaskId> = (0..50)
+        .map(|_| s.create_task(&ana, dmp, None).unwrap())
+        .collect();
     let listed: Vec<TaskId> = s
         .list_tasks(
             &ana,
