@@ -148,6 +148,7 @@ mod tests {
             id: DmpId::parse("0123456789abcdef01234567").unwrap(),
             owner: UserId(1),
             owner_name: "ana \"the\" owner".into(),
+            role: None,
             created: 0,
             updated: 1_000,
             version: 3,

@@ -16,6 +16,7 @@ pub mod middleware;
 pub mod payload;
 pub mod rda;
 pub mod resources;
+pub mod revisions;
 pub mod scalars;
 pub mod security;
 pub mod sharing;
@@ -198,6 +199,7 @@ apis!(
     auth::AuthApi,
     dmps::DmpsApi,
     sharing::SharingApi,
+    revisions::RevisionsApi,
     comments::CommentsApi,
     activity::ActivityApi,
     tasks::TasksApi,

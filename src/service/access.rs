@@ -1,5 +1,7 @@
-//! Who may do what with a plan. The owner may do everything, an administrator too; members
-//! hold a role by a grant to them or to a project they belong to (the best one counts).
+//! Who may do what with a plan. The owner may do everything; members hold a role by a grant
+//! to them or to a project they belong to (the best one counts). An administrator reads every
+//! plan (as a viewer, unless a grant gives more) and manages its access (`may_manage`), but
+//! does not write other users' plans.
 //! Someone with no role on a plan is told it does not exist (404, never 403), so plan ids
 //! do not leak; a member acting above their role is refused (403) with the role needed.
 
@@ -18,10 +20,13 @@ pub(crate) fn role_on(
     dmp: Oid,
     owner: u64,
 ) -> Result<Option<Role>> {
-    if owner == caller.id.0 || caller.admin {
+    if owner == caller.id.0 {
         return Ok(Some(Role::Owner));
     }
     let mut best = grants::get(tx, dmp, Grantee::User(caller.id.0))?;
+    if caller.admin {
+        best = best.max(Some(Role::Viewer));
+    }
     for p in projects::projects_of(tx, caller.id.0)? {
         best = best.max(grants::get(tx, dmp, Grantee::Project(p))?);
     }
@@ -67,4 +72,15 @@ pub(crate) fn load_text(
 pub(crate) fn check(tx: &impl ReadTx, caller: &Caller, id: DmpId, need: Role) -> Result<Role> {
     let owner = dmps::owner_of(tx, id.bytes())?.ok_or_else(|| not_found(id))?;
     require(id, role_on(tx, caller, id.bytes(), owner)?, need)
+}
+
+/// That the caller may change who has access to plan `id` (its owner or an administrator),
+/// given their `role` on it.
+pub(crate) fn may_manage(caller: &Caller, id: DmpId, role: Role) -> Result<()> {
+    if role == Role::Owner || caller.admin {
+        return Ok(());
+    }
+    Err(ServiceError::Forbidden(format!(
+        "only the owner of DMP {id} (or an administrator) changes who has access; yours is {role}"
+    )))
 }

@@ -33,6 +33,9 @@ pub struct DmpView {
     pub doc: Box<RawValue>,
 }
 
+/// A plan of a listing, with the caller's role when the listing shows it.
+pub type ListedId = (Oid, Option<Role>);
+
 /// A page of DMPs and the total number the listing covers.
 pub struct DmpPage {
     pub items: Vec<DmpView>,
@@ -288,7 +291,7 @@ impl Services {
         shared: bool,
         offset: usize,
         limit: usize,
-    ) -> Result<(Vec<(Oid, Option<Role>)>, u64)> {
+    ) -> Result<(Vec<ListedId>, u64)> {
         if all && !caller.admin {
             return Err(ServiceError::Forbidden(
                 "only administrators may list every user's DMPs".into(),
@@ -308,7 +311,7 @@ impl Services {
             let others = shared_with(tx, caller.id.0)?;
             let total = own_total + others.len() as u64;
             let skip = offset.saturating_sub(usize::try_from(own_total).unwrap_or(usize::MAX));
-            let mut page: Vec<(Oid, Option<Role>)> =
+            let mut page: Vec<ListedId> =
                 own.into_iter().map(|id| (id, Some(Role::Owner))).collect();
             let room = limit.saturating_sub(page.len());
             page.extend(

@@ -19,6 +19,7 @@ mod links;
 pub mod madmp;
 pub mod passwords;
 pub mod projects;
+pub mod revisions;
 pub mod secrets;
 pub mod sharing;
 pub mod tasks;

@@ -1,5 +1,5 @@
 //! Sharing a plan: grants to users and projects under roles, and transferring ownership.
-//! Only the owner (or an administrator) changes who has access; every member may see it.
+//! Only the owner or an administrator changes who has access; every member may see it.
 //! Each change is one transaction with its event in the plan's activity.
 
 use serde::Serialize;
@@ -132,7 +132,8 @@ impl Services {
             ));
         }
         self.store.write(|tx| {
-            let (rec, mine) = access::load_text(tx, caller, id, Role::Owner)?;
+            let (rec, mine) = access::load_text(tx, caller, id, Role::Viewer)?;
+            access::may_manage(caller, id, mine)?;
             let grantee = to.resolve(tx)?;
             if grantee == Grantee::User(rec.owner) {
                 return Err(ServiceError::Conflict(
@@ -160,7 +161,8 @@ impl Services {
         from: &GranteeName,
     ) -> Result<AccessList> {
         self.store.write(|tx| {
-            let (rec, mine) = access::load_text(tx, caller, id, Role::Owner)?;
+            let (rec, mine) = access::load_text(tx, caller, id, Role::Viewer)?;
+            access::may_manage(caller, id, mine)?;
             let grantee = from.resolve(tx)?;
             let Some(before) = grants::remove(tx, id.bytes(), grantee)? else {
                 return Err(ServiceError::NotFound(format!(
@@ -175,7 +177,7 @@ impl Services {
             let mut detail = from.describe();
             detail["role"] = before.as_str().into();
             event(tx, id, caller, "unshared", detail)?;
-            Ok(access_list(tx, id, rec.owner, mine)?)
+            access_list(tx, id, rec.owner, mine)
         })
     }
 
@@ -183,7 +185,8 @@ impl Services {
     /// editor; a grant the new owner had is dropped (they own it now).
     pub fn transfer_dmp(&self, caller: &Caller, id: DmpId, username: &str) -> Result<AccessList> {
         self.store.write(|tx| {
-            let (mut rec, _) = access::load(tx, caller, id, Role::Owner)?;
+            let (mut rec, mine) = access::load(tx, caller, id, Role::Viewer)?;
+            access::may_manage(caller, id, mine)?;
             let to = users::id_by_name(tx, username)?.ok_or_else(|| no_user(username))?;
             if to == rec.owner {
                 return Err(ServiceError::Conflict(format!(

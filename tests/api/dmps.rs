@@ -194,6 +194,8 @@ async fn only_the_owner_sees_or_changes_a_dmp() {
 
 #[tokio::test]
 async fn admins_may_read_every_dmp_but_not_change_it() {
+    // Since plans are shared under roles, an administrator reads every plan as a viewer:
+    // a write is refused as above that role (403), no longer as unknown (404).
     let app = TestApp::new();
     let ana = app.user("ana").await;
     let root = app.admin("root").await;
@@ -223,7 +225,12 @@ async fn admins_may_read_every_dmp_but_not_change_it() {
         .json(&json!({"name": "x"}))
         .send()
         .await
-        .error(404);
+        .error(403);
+    app.delete(&format!("/dmps/{id}"))
+        .token(&root)
+        .send()
+        .await
+        .error(403);
 }
 
 #[tokio::test]

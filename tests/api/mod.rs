@@ -14,4 +14,5 @@ mod madmp;
 mod openapi;
 mod rda;
 mod resources;
+mod sharing;
 mod tasks;
