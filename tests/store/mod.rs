@@ -700,3 +700,40 @@ fn a_panicking_write_in_a_round_does_not_lose_the_others() {
         })
         .unwrap();
 }
+
+#[test]
+fn a_plans_events_keep_the_order_they_were_appended_in_whatever_their_ids() {
+    use dmptool::store::events::{self, EventRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path());
+    let ana = caller(&s, "ana");
+    let dmp = s.create_dmp(&ana, json!({"name": "p"})).unwrap().bytes();
+    let event = |kind: &str| EventRecord {
+        time: 0,
+        actor: 0,
+        kind: kind.into(),
+        detail: serde_json::Value::Null,
+    };
+    // An event whose id sorts after any made now (another process's, a clock set back).
+    let later = dmptool::domain::ObjectId::generate_at(u32::MAX - 1).bytes();
+    s.store
+        .write(|tx| {
+            tx.open_table(tables::EVENTS)?.insert(
+                (dmp, later),
+                serde_json::to_vec(&event("first")).unwrap().as_slice(),
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    s.store
+        .write(|tx| events::append(tx, dmp, &event("second")))
+        .unwrap();
+    let newest: Vec<String> = s
+        .store
+        .read(|tx| events::newest(tx, dmp, 0, 10))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(newest, ["second", "first"]);
+}
