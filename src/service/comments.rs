@@ -184,22 +184,18 @@ fn view<T: ReadTx>(names: &mut Names<'_, T>, id: Oid, rec: &CommentRecord) -> Re
     })
 }
 
-/// A thread's first comment by id, with its record.
-fn thread_root(
-    tx: &impl ReadTx,
-    id: DmpId,
-    cid: &str,
-) -> Result<(Oid, CommentRecord, Option<(Oid, CommentRecord)>)> {
+/// The first comment of comment `cid`'s thread (itself, unless it is a reply), with its record.
+fn thread_root(tx: &impl ReadTx, id: DmpId, cid: &str) -> Result<(Oid, CommentRecord)> {
     let oid = comment_id(cid)?;
     let rec = comments::get(tx, id.bytes(), oid)?.ok_or_else(|| no_comment(id, cid))?;
     match rec.parent.clone() {
-        None => Ok((oid, rec, None)),
+        None => Ok((oid, rec)),
         Some(parent) => {
             let root = comment_id(&parent)?;
             let root_rec = comments::get(tx, id.bytes(), root)?.ok_or_else(|| {
                 ServiceError::fault(format!("comment {cid} names a missing thread {parent}"))
             })?;
-            Ok((root, root_rec, Some((oid, rec))))
+            Ok((root, root_rec))
         }
     }
 }
@@ -437,7 +433,7 @@ impl Services {
         let text = clean_text(text)?;
         self.store.write(|tx| {
             let (rec, _) = access::load(tx, caller, id, Role::Commenter)?;
-            let (root, root_rec, _) = thread_root(tx, id, to)?;
+            let (root, root_rec) = thread_root(tx, id, to)?;
             let now = now_millis();
             let cid = ObjectId::generate().bytes();
             let reply = CommentRecord {
@@ -476,7 +472,7 @@ impl Services {
     ) -> Result<Thread> {
         self.store.write(|tx| {
             access::check(tx, caller, id, Role::Commenter)?;
-            let (root, mut rec, _) = thread_root(tx, id, cid)?;
+            let (root, mut rec) = thread_root(tx, id, cid)?;
             if rec.resolved != resolved {
                 let now = now_millis();
                 rec.resolved = resolved;

@@ -681,6 +681,9 @@ fn help_lists_and_explains_commands() {
         "delete-relation",
         "backup",
         "restore",
+        "share",
+        "unshare",
+        "transfer",
     ] {
         assert!(text.contains(cmd), "{cmd} missing: {text}");
     }
