@@ -396,7 +396,7 @@ impl Services {
                 }
             }
             let now = now_millis();
-            let cid = ObjectId::generate().bytes();
+            let cid = comments::new_id(tx, id.bytes())?;
             let comment = CommentRecord {
                 author: caller.id.0,
                 created: now,
@@ -435,7 +435,7 @@ impl Services {
             let (rec, _) = access::load(tx, caller, id, Role::Commenter)?;
             let (root, root_rec) = thread_root(tx, id, to)?;
             let now = now_millis();
-            let cid = ObjectId::generate().bytes();
+            let cid = comments::new_id(tx, id.bytes())?;
             let reply = CommentRecord {
                 author: caller.id.0,
                 created: now,

@@ -41,7 +41,7 @@ pub fn append(tx: &WriteTransaction, dmp: Oid, rec: &EventRecord) -> Result<(), 
 }
 
 /// The id after `id`, as a 96-bit big-endian number (the last id stays itself).
-fn successor(mut id: Oid) -> Oid {
+pub(crate) fn successor(mut id: Oid) -> Oid {
     for b in id.iter_mut().rev() {
         let (next, carry) = b.overflowing_add(1);
         *b = next;

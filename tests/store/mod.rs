@@ -737,3 +737,43 @@ fn a_plans_events_keep_the_order_they_were_appended_in_whatever_their_ids() {
         .collect();
     assert_eq!(newest, ["second", "first"]);
 }
+
+#[test]
+fn a_plans_comments_list_in_the_order_they_were_made_whatever_their_ids() {
+    use dmptool::service::comments::{NewComment, ThreadFilter};
+    use dmptool::store::comments::{self, Anchor, CommentRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path());
+    let ana = caller(&s, "ana");
+    let dmp = s.create_dmp(&ana, json!({"name": "p"})).unwrap();
+    // A comment whose id sorts after any made now (made before a restart in the same
+    // second, by a process whose ids had a larger random part).
+    let later = dmptool::domain::ObjectId::generate_at(u32::MAX - 1).bytes();
+    let first = CommentRecord {
+        author: ana.id.0,
+        created: 0,
+        updated: 0,
+        anchor: Anchor::Plan,
+        text: "first".into(),
+        parent: None,
+        revision: 1,
+        resolved: false,
+        resolved_by: None,
+        resolved_at: None,
+    };
+    s.store
+        .write(|tx| comments::put(tx, dmp.bytes(), later, &first))
+        .unwrap();
+    let new = NewComment {
+        text: "second".into(),
+        ..NewComment::default()
+    };
+    s.add_comment(&ana, dmp, &new).unwrap();
+    let texts: Vec<String> = s
+        .list_comments(&ana, dmp, &ThreadFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|t| t.comment.text)
+        .collect();
+    assert_eq!(texts, ["first", "second"]);
+}
