@@ -221,6 +221,66 @@ pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
             problems.push(format!("file {:?} belongs to a missing user", k.value()));
         }
     }
+    // Grants: indexed both ways, on plans and grantees that exist; every plan has its
+    // current revision.
+    for row in tx.table(DMP_GRANTS)?.iter()? {
+        let (k, v) = row?;
+        let (dmp, kind, who) = k.value();
+        let back = match kind {
+            0 => tx.table(USER_GRANTS)?.get((who, dmp))?.map(|r| r.value()),
+            _ => tx
+                .table(PROJECT_GRANTS)?
+                .get((who, dmp))?
+                .map(|r| r.value()),
+        };
+        if back != Some(v.value()) {
+            problems.push(format!(
+                "grant on DMP {} to {kind}/{who} has no matching reverse row",
+                hex::encode(dmp)
+            ));
+        }
+        if tx.table(DMPS)?.get(dmp)?.is_none() {
+            problems.push(format!("grant on missing DMP {}", hex::encode(dmp)));
+        }
+        let exists = match kind {
+            0 => tx.table(USERS)?.get(who)?.is_some(),
+            _ => tx.table(PROJECTS)?.get(who)?.is_some(),
+        };
+        if !exists {
+            problems.push(format!(
+                "grant on DMP {} to missing grantee {kind}/{who}",
+                hex::encode(dmp)
+            ));
+        }
+    }
+    for (table, kind) in [(USER_GRANTS, 0u8), (PROJECT_GRANTS, 1u8)] {
+        for row in tx.table(table)?.iter()? {
+            let (k, _) = row?;
+            let (who, dmp) = k.value();
+            if tx.table(DMP_GRANTS)?.get((dmp, kind, who))?.is_none() {
+                problems.push(format!(
+                    "reverse grant row {kind}/{who} on DMP {} has no grant",
+                    hex::encode(dmp)
+                ));
+            }
+        }
+    }
+    for row in tx.table(DMPS)?.iter()? {
+        let (k, v) = row?;
+        let meta: super::dmps::DmpMeta = decode("dmp", v.value())?;
+        if tx
+            .table(REVISIONS)?
+            .get((k.value(), meta.version))?
+            .is_none()
+        {
+            problems.push(format!(
+                "DMP {} has no revision {}",
+                hex::encode(k.value()),
+                meta.version
+            ));
+        }
+    }
+
     Ok(problems)
 }
 

@@ -777,3 +777,56 @@ fn a_plans_comments_list_in_the_order_they_were_made_whatever_their_ids() {
         .collect();
     assert_eq!(texts, ["first", "second"]);
 }
+
+#[test]
+fn the_version_5_upgrade_gives_every_plan_its_current_state_as_a_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, edited) = {
+        let s = services(dir.path());
+        let ana = caller(&s, "ana");
+        let id = s.create_dmp(&ana, json!({"name": "old plan"})).unwrap();
+        let edited = s.create_dmp(&ana, json!({"name": "edited"})).unwrap();
+        s.update_dmp(
+            &ana,
+            edited,
+            json!({"name": "edited twice"}),
+            &Default::default(),
+        )
+        .unwrap();
+        // As a version-4 database holds them: no history, no grants.
+        s.store
+            .write(|tx| {
+                tx.delete_table(tables::REVISIONS)?;
+                tx.delete_table(tables::REVISION_DOCS)?;
+                tx.delete_table(tables::DMP_GRANTS)?;
+                meta::set(tx, meta::SCHEMA_VERSION_KEY, 4)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        (id, edited)
+    };
+    let s = services(dir.path());
+    let problems = s.store.read(integrity::check).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let ana = Caller {
+        id: UserId(1),
+        username: "ana".into(),
+        admin: false,
+    };
+    let (revs, total) = s.list_revisions(&ana, id, 0, 10).unwrap();
+    assert_eq!(total, 1);
+    assert_eq!((revs[0].number, revs[0].via.as_str()), (1, "upgrade"));
+    assert_eq!(revs[0].author, "ana");
+    // A plan at version 2 keeps that number for its first kept revision.
+    let (revs, _) = s.list_revisions(&ana, edited, 0, 10).unwrap();
+    assert_eq!(revs.iter().map(|r| r.number).collect::<Vec<_>>(), [2]);
+    let (_, doc) = s.get_revision(&ana, edited, 2).unwrap();
+    assert_eq!(doc["name"], "edited twice");
+    // A copy of the version-4 file was kept beside it.
+    let backups = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".v4-"))
+        .count();
+    assert_eq!(backups, 1);
+}
