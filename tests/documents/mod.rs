@@ -3,6 +3,7 @@
 //! panics, write errors, crashes and bursts.
 
 mod madmp;
+mod pdf;
 
 use std::sync::Arc;
 
