@@ -139,3 +139,23 @@ fn pdfinfo_with(bytes: &[u8], flag: &str) -> String {
     assert!(out.status.success(), "pdfinfo {flag} failed");
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The PDF's outline (bookmarks) as `pdftohtml -xml` gives it: `<item page="N">title</item>`
+/// lines, nested `<outline>` for children.
+pub fn pdf_outline(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new("pdftohtml")
+        .args(["-q", "-xml", "-i", "-stdout"])
+        .arg(&path)
+        .output()
+        .expect("pdftohtml (poppler-utils)");
+    let xml = String::from_utf8_lossy(&out.stdout);
+    xml.lines()
+        .filter(|l| {
+            l.starts_with("<outline") || l.starts_with("</outline") || l.starts_with("<item")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
