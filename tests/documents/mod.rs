@@ -2,6 +2,7 @@
 //! read back (DOCX parts, PDF text); and the worker's behaviour on success, failure,
 //! panics, write errors, crashes and bursts.
 
+mod docx_readback;
 mod madmp;
 mod pdf;
 
