@@ -1,8 +1,14 @@
 //! Revisions: every state a plan's content has had, written in the same transaction as the
 //! change. A revision is never rewritten; only deleting the plan removes its history.
 //! Documents are kept deflated in their own table, so a history listing reads headers only.
-
-use std::io::{Read, Write};
+//!
+//! Successive revisions of a plan differ little, and one plan's JSON is too short for
+//! deflate to find much in it alone: so most revisions are deflated with an earlier one as
+//! the preset dictionary, and cost about what changed. Every `KEYFRAME_EVERY`-th revision
+//! (and the first kept) is deflated alone, a keyframe; the others name the keyframe they
+//! were deflated against. Reading any revision inflates at most two documents.
+//! A stored document is one byte of kind (`KEYFRAME` or `DELTA`), for a delta the
+//! keyframe's number (8 bytes, little-endian), then the raw deflate stream.
 
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -50,21 +56,130 @@ pub struct RevisionRecord {
     pub size: u64,
 }
 
-fn deflate(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    let mut enc = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::fast(),
-    );
-    enc.write_all(bytes)
-        .and_then(|()| enc.finish())
-        .map_err(|e| StoreError::Corrupt(format!("cannot deflate a revision: {e}")))
+/// At most this many revisions share one keyframe.
+const KEYFRAME_EVERY: u64 = 16;
+const KEYFRAME: u8 = 0;
+const DELTA: u8 = 1;
+
+fn deflate_onto(out: &mut Vec<u8>, bytes: &[u8], dict: Option<&[u8]>) -> Result<(), StoreError> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let fault =
+        |e: flate2::CompressError| StoreError::Corrupt(format!("cannot deflate a revision: {e}"));
+    let mut c = Compress::new(Compression::default(), false);
+    if let Some(d) = dict {
+        c.set_dictionary(d).map_err(fault)?;
+    }
+    out.reserve(bytes.len() / 2 + 64);
+    loop {
+        let done = usize::try_from(c.total_in())
+            .unwrap_or(bytes.len())
+            .min(bytes.len());
+        match c
+            .compress_vec(&bytes[done..], out, FlushCompress::Finish)
+            .map_err(fault)?
+        {
+            Status::StreamEnd => return Ok(()),
+            _ => out.reserve(out.capacity().max(256)),
+        }
+    }
 }
 
-fn inflate(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
-    let mut out = Vec::with_capacity(bytes.len() * 3);
-    flate2::read::DeflateDecoder::new(bytes)
-        .read_to_end(&mut out)
-        .map_err(|e| StoreError::Corrupt(format!("revision document: {e}")))?;
+fn inflate(stream: &[u8], dict: Option<&[u8]>) -> Result<Vec<u8>, StoreError> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let fault = |e: flate2::DecompressError| StoreError::Corrupt(format!("revision document: {e}"));
+    let mut d = Decompress::new(false);
+    if let Some(dict) = dict {
+        d.set_dictionary(dict).map_err(fault)?;
+    }
+    let mut out = Vec::with_capacity(stream.len() * 4 + 64);
+    loop {
+        let done = usize::try_from(d.total_in())
+            .unwrap_or(stream.len())
+            .min(stream.len());
+        let before = d.total_out();
+        match d
+            .decompress_vec(&stream[done..], &mut out, FlushDecompress::Finish)
+            .map_err(fault)?
+        {
+            Status::StreamEnd => return Ok(out),
+            _ if d.total_out() == before && out.len() < out.capacity() => {
+                return Err(StoreError::Corrupt("revision document: truncated".into()));
+            }
+            _ => out.reserve(out.capacity().max(256)),
+        }
+    }
+}
+
+/// The kind byte, and for a delta its keyframe, of a stored document.
+fn kind_of(stored: &[u8]) -> Result<(u8, Option<u64>, &[u8]), StoreError> {
+    match stored.split_first() {
+        Some((&KEYFRAME, rest)) => Ok((KEYFRAME, None, rest)),
+        Some((&DELTA, rest)) if rest.len() >= 8 => {
+            let (n, stream) = rest.split_at(8);
+            let mut b = [0u8; 8];
+            b.copy_from_slice(n);
+            Ok((DELTA, Some(u64::from_le_bytes(b)), stream))
+        }
+        _ => Err(StoreError::Corrupt(
+            "revision document: unknown kind".into(),
+        )),
+    }
+}
+
+/// The JSON of a stored document (`docs` is the table, for a delta's keyframe).
+fn json_of(
+    docs: &impl ReadableTable<(Oid, u64), &'static [u8]>,
+    id: Oid,
+    stored: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    match kind_of(stored)? {
+        (DELTA, Some(base), stream) => {
+            let key = docs.get((id, base))?.ok_or_else(|| {
+                StoreError::Corrupt(format!("revision keyframe {base} is missing"))
+            })?;
+            let (kind, _, key_stream) = kind_of(key.value())?;
+            if kind != KEYFRAME {
+                return Err(StoreError::Corrupt(format!(
+                    "revision {base} is not a keyframe"
+                )));
+            }
+            let dict = inflate(key_stream, None)?;
+            inflate(stream, Some(&dict))
+        }
+        (_, _, stream) => inflate(stream, None),
+    }
+}
+
+/// How revision `n` of plan `id` is stored: a keyframe, or a delta against the keyframe of
+/// the revision before when that one is recent enough.
+fn stored_form(
+    docs: &redb::Table<'_, (Oid, u64), &'static [u8]>,
+    id: Oid,
+    n: u64,
+    json: &[u8],
+) -> Result<Vec<u8>, StoreError> {
+    let previous = match n.checked_sub(1) {
+        Some(p) if p > 0 => docs.get((id, p))?.map(|v| v.value().to_vec()),
+        _ => None,
+    };
+    let base = match previous.as_deref().map(kind_of).transpose()? {
+        Some((KEYFRAME, _, _)) => Some(n - 1),
+        Some((_, Some(k), _)) => Some(k),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    if let Some(base) = base.filter(|b| n - b < KEYFRAME_EVERY)
+        && let Some(key) = docs.get((id, base))?
+    {
+        let (_, _, key_stream) = kind_of(key.value())?;
+        let dict = inflate(key_stream, None)?;
+        out.push(DELTA);
+        out.extend_from_slice(&base.to_le_bytes());
+        deflate_onto(&mut out, json, Some(&dict))?;
+    } else {
+        out.push(KEYFRAME);
+        deflate_onto(&mut out, json, None)?;
+    }
     Ok(out)
 }
 
@@ -96,8 +211,9 @@ pub fn record(
         size: json.len() as u64,
     };
     headers.insert((id, rec.version), encode(&header)?.as_slice())?;
-    tx.open_table(REVISION_DOCS)?
-        .insert((id, rec.version), deflate(&json)?.as_slice())?;
+    let mut docs = tx.open_table(REVISION_DOCS)?;
+    let stored = stored_form(&docs, id, rec.version, &json)?;
+    docs.insert((id, rec.version), stored.as_slice())?;
     Ok(())
 }
 
@@ -152,10 +268,12 @@ pub fn document(
     id: Oid,
     n: u64,
 ) -> Result<Option<Map<String, Value>>, StoreError> {
-    match tx.table(REVISION_DOCS)?.get((id, n))? {
-        Some(v) => Ok(Some(decode("revision document", &inflate(v.value())?)?)),
-        None => Ok(None),
-    }
+    let docs = tx.table(REVISION_DOCS)?;
+    let Some(stored) = docs.get((id, n))? else {
+        return Ok(None);
+    };
+    let json = json_of(&docs, id, stored.value())?;
+    Ok(Some(decode("revision document", &json)?))
 }
 
 /// Removes a plan's history (the plan is being deleted).
@@ -165,4 +283,30 @@ pub fn delete_all(tx: &WriteTransaction, id: Oid) -> Result<(), StoreError> {
     tx.open_table(REVISION_DOCS)?
         .retain_in((id, 0)..=(id, u64::MAX), |_, _| false)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_deflated_against_a_dictionary_inflates_back_and_costs_what_changed() {
+        let base = br#"{"name":"Soil study","purpose":"We measure soil carbon in forty plots."}"#;
+        let next = br#"{"name":"Soil study","purpose":"We measure soil carbon and nitrogen in forty plots."}"#;
+        let mut alone = Vec::new();
+        deflate_onto(&mut alone, next, None).unwrap();
+        let mut delta = Vec::new();
+        deflate_onto(&mut delta, next, Some(base)).unwrap();
+        assert!(
+            delta.len() < alone.len() / 2,
+            "{} vs {}",
+            delta.len(),
+            alone.len()
+        );
+        assert_eq!(inflate(&delta, Some(base)).unwrap(), next);
+        assert_eq!(inflate(&alone, None).unwrap(), next);
+        assert!(inflate(&delta, None).is_err() || inflate(&delta, None).unwrap() != next);
+        assert!(kind_of(&[7, 1, 2]).is_err());
+        assert!(inflate(&alone[..alone.len() / 2], None).is_err());
+    }
 }

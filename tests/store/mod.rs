@@ -830,3 +830,35 @@ fn the_version_5_upgrade_gives_every_plan_its_current_state_as_a_revision() {
         .count();
     assert_eq!(backups, 1);
 }
+
+#[test]
+fn every_revision_reads_back_as_written_across_keyframes_and_deltas() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path());
+    let ana = caller(&s, "ana");
+    let id = s
+        .create_dmp(&ana, json!({"name": "draft 1", "purpose": "words 1"}))
+        .unwrap();
+    let mut expected = vec![json!({"name": "draft 1", "purpose": "words 1"})];
+    for n in 2..=40 {
+        let purpose = format!("words {n}, {}", "and more ".repeat(n));
+        s.update_dmp(
+            &ana,
+            id,
+            json!({"name": format!("draft {n}"), "purpose": purpose}),
+            &Default::default(),
+        )
+        .unwrap();
+        expected.push(json!({"name": format!("draft {n}"), "purpose": purpose}));
+    }
+    for (i, want) in expected.iter().enumerate() {
+        let (rev, doc) = s.get_revision(&ana, id, i as u64 + 1).unwrap();
+        assert_eq!(rev.number, i as u64 + 1);
+        assert_eq!(&serde_json::Value::Object(doc), want, "revision {}", i + 1);
+    }
+    // A restore of an old one (its keyframe long past) makes revision 41 of it.
+    s.restore_revision(&ana, id, 3, &Default::default())
+        .unwrap();
+    let (_, doc) = s.get_revision(&ana, id, 41).unwrap();
+    assert_eq!(serde_json::Value::Object(doc), expected[2]);
+}
