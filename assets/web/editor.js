@@ -30,7 +30,8 @@
     saving = true;
     say("saving");
     var rev = revision.value;
-    fetch(form.action, {
+    // Not form.action: the row buttons named "action" shadow that property.
+    fetch(form.getAttribute("action"), {
       method: "POST",
       credentials: "same-origin",
       headers: {
@@ -93,7 +94,7 @@
 
   if (dialog) {
     document.getElementById("conflict-reload").addEventListener("click", function () {
-      window.location.reload();
+      window.location.assign(window.location.pathname);
     });
     document.getElementById("conflict-keep").addEventListener("click", function () {
       if (conflictAt !== null) { revision.value = String(conflictAt); }

@@ -304,6 +304,8 @@ async fn load(state: &ApiState, ctx: &Ctx, id: &str) -> Result<Plan, Fail> {
 #[derive(serde::Deserialize, Default)]
 pub struct PageQuery {
     saved: Option<String>,
+    /// Lists to show one new, blank row of (`contributors,datasets`).
+    blank: Option<String>,
 }
 
 #[handler]
@@ -316,7 +318,17 @@ pub async fn page(
     let lang = session::header_lang(req);
     let r = async {
         let ctx = session::ctx(&state, req).await?;
-        let plan = load(&state, &ctx, &id).await?;
+        let mut plan = load(&state, &ctx, &id).await?;
+        for list in q.blank.as_deref().unwrap_or("").split(',') {
+            let (key, row) = match list {
+                "contributors" => ("contributors", json!({"name": ""})),
+                "datasets" | "costs" => (list, json!({"title": ""})),
+                _ => continue,
+            };
+            let mut rows = items(&plan.doc, key);
+            rows.push(row);
+            plan.doc.insert(key.into(), Value::Array(rows));
+        }
         let notice = Notice {
             saved: q.saved.is_some(),
             ..Notice::default()
@@ -917,19 +929,19 @@ async fn save_inner(
             .content_type("application/json; charset=utf-8")
             .header(header::ETAG, etag(plan.id, rev.revision))
             .body(json!({"revision": rev.revision}).to_string())),
-        Ok(rev) => {
-            if blanks.is_empty() && field(form, "action").is_none() {
+        Ok(_) => {
+            // Rows just added (still blank) come back on the page through the query, so
+            // the answer is a redirect and reloading it posts nothing again.
+            let mut lists: Vec<&str> = blanks.iter().map(|(l, _)| l.as_str()).collect();
+            lists.dedup();
+            if lists.is_empty() {
                 return Ok(see_other(&format!("/ui/plans/{}?saved=1", plan.id)));
             }
-            // Show the page with the new rows (still blank) for typing into.
-            let mut doc = plan.doc.clone();
-            doc.extend(patch);
-            let shown = Plan {
-                revision: rev.revision,
-                doc,
-                ..plan
-            };
-            Ok(render(&ctx, &shown, &Notice::default()))
+            Ok(see_other(&format!(
+                "/ui/plans/{}?saved=1&blank={}",
+                plan.id,
+                lists.join(",")
+            )))
         }
         Err(e) if wants_json => Err(Fail::from(e)),
         Err(e) => {

@@ -628,8 +628,15 @@ async fn the_editor_shows_the_template_and_saves_answers_fields_and_parts() {
             ],
         )
         .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.text());
-    assert!(r.text().contains("name=\"datasets.0.title\""));
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
+    let to = r.header("location").unwrap().to_owned();
+    assert!(to.ends_with("blank=datasets"), "{to}");
+    assert!(
+        b.get(&to)
+            .await
+            .text()
+            .contains("name=\"datasets.0.title\"")
+    );
     let r = b
         .post(
             &format!("/ui/plans/{id}"),
@@ -641,7 +648,7 @@ async fn the_editor_shows_the_template_and_saves_answers_fields_and_parts() {
             ],
         )
         .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.text());
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
     let r = b
         .post(
             &format!("/ui/plans/{id}"),
@@ -655,7 +662,7 @@ async fn the_editor_shows_the_template_and_saves_answers_fields_and_parts() {
             ],
         )
         .await;
-    assert_eq!(r.status.as_u16(), 200, "{}", r.text());
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
     let plan = app
         .get(&format!("/dmps/{id}"))
         .token(&token)
