@@ -5,14 +5,17 @@
 # Usage: bash bench/http.sh   (installs wrk from Debian if missing; needs root for that)
 # Knobs: DURATION=seconds per route (default 8), CONNECTIONS (default 64). The task cap is
 # lifted (--max-pending-tasks) so that POST /tasks measures the write, not the 429.
+# BIN=path measures another build instead (e.g. an older release, for a before/after
+# comparison of the ratios); the routes it does not have are left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet
-echo "binary: $(stat -c %s target/release/dmptool | awk '{printf "%.1f MB", $1/1e6}') (target/release/dmptool)"
+bin=${BIN:-target/release/dmptool}
+[ -n "${BIN:-}" ] || cargo build --release --quiet
+echo "binary: $(stat -c %s "$bin" | awk '{printf "%.1f MB", $1/1e6}') ($bin)"
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-DMPTOOL_ADMIN_PASSWORD=bench-admin-pw DMPTOOL_LOG=warn ./target/release/dmptool --data "$data" serve --port "$port" --max-pending-tasks 100000 &
+DMPTOOL_ADMIN_PASSWORD=bench-admin-pw DMPTOOL_LOG=warn "$bin" --data "$data" serve --port "$port" --max-pending-tasks 100000 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done

@@ -15,6 +15,7 @@ import re
 import subprocess
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -121,6 +122,24 @@ def main():
     for _ in range(20):
         call(base, "POST", "/tasks", token, {"dmp": one})
     size = len(json.dumps(call(base, "GET", f"/dmps/{one}", token)).encode())
+
+    # A colleague with an editor grant on the plan read (and a project of theirs sharing
+    # others with them, so the grant lookup reads their projects too), where the server
+    # supports sharing.
+    shared = False
+    try:
+        call(base, "POST", "/admin/users", admin,
+             {"username": "editor", "email": "editor@example.org", "password": "bench-password-2"})
+        call(base, "POST", "/admin/projects", admin, {"name": "bench-lab", "description": ""})
+        call(base, "PUT", "/admin/projects/bench-lab/members/editor", admin)
+        call(base, "PUT", f"/dmps/{one}/access/users/editor", token, {"role": "editor"})
+        for other in ids[3:13]:
+            call(base, "PUT", f"/dmps/{other}/access/projects/bench-lab", token, {"role": "viewer"})
+        shared = True
+    except urllib.error.HTTPError:
+        pass
+    editor_basic = base64.b64encode(b"editor:bench-password-2").decode()
+    editor = call(base, "GET", "/login", basic=editor_basic)["access_token"] if shared else None
     idle_rss = rss_kib(pid, "VmRSS")
 
     bearer = "Bearer " + token
@@ -143,6 +162,13 @@ def main():
     cases = [
         ("GET /health", "GET", "/health", None, None),
         (f"GET /dmps/{{id}} ({size / 1024:.1f} KB)", "GET", f"/dmps/{one}", bearer, None),
+    ]
+    if shared:
+        cases += [
+            (f"GET /dmps/{{id}} as editor", "GET", f"/dmps/{one}", "Bearer " + editor, None),
+            ("GET /dmps?include=shared (11)", "GET", "/dmps?include=shared", "Bearer " + editor, None),
+        ]
+    cases += [
         ("GET /dmps (100 DMPs)", "GET", "/dmps", bearer, None),
         ("POST /dmps (durable)", "POST", "/dmps", bearer, fixture),
         ("PUT /dmps/{id} (durable)", "PUT", f"/dmps/{ids[1]}", bearer, {"name": "changed"}),

@@ -27,11 +27,11 @@ def free_port():
     return p
 
 
-def measure(binary, seed, users, dmps, duration):
+def measure(binary, seed, users, dmps, duration, revisions=1):
     data = tempfile.mkdtemp()
     try:
         t = time.time()
-        out = subprocess.run([seed, data, str(users), str(dmps), "20"], capture_output=True,
+        out = subprocess.run([seed, data, str(users), str(dmps), "20", str(revisions)], capture_output=True,
                              text=True, check=True).stdout
         seed_s = time.time() - t
         info = dict(line.split("=", 1) for line in out.split())
@@ -57,12 +57,16 @@ def measure(binary, seed, users, dmps, duration):
             idle = rss_kib(server.pid, "VmRSS")
             lists = wrk(base + "/dmps", "GET", auth, None, duration, 8, 1)
             tasks = wrk(base + f"/tasks?id_dmp={info['first_dmp']}", "GET", auth, None, duration, 8, 1)
+            reads = wrk(base + f"/dmps/{info['first_dmp']}", "GET", auth, None, duration, 8, 1)
+            history = wrk(base + f"/dmps/{info['first_dmp']}/revisions", "GET", auth, None, duration, 8, 1)
             peak = rss_kib(server.pid, "VmHWM")
         finally:
             server.terminate()
             server.wait()
         return {
             "seed_s": seed_s, "db": db_bytes, "raw": int(info["raw_json_bytes"]),
+            "raw_history": int(info.get("raw_history_bytes", info["raw_json_bytes"])),
+            "reads": reads, "history": history,
             "startup_ms": startup_ms, "lists": lists, "tasks": tasks, "idle": idle, "peak": peak,
         }
     finally:
@@ -76,15 +80,20 @@ def main():
     ap.add_argument("--big", type=int, default=1_000_000)
     ap.add_argument("--users", type=int, default=10_000)
     ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--revisions", type=int, default=10)
     a = ap.parse_args()
     small = measure(a.binary, a.seed, 10, 1000, a.duration)
-    big = measure(a.binary, a.seed, a.users, a.big, a.duration)
+    big = measure(a.binary, a.seed, a.users, a.big, a.duration, a.revisions)
     print(f"{'':36} {'1,000 plans':>14} {f'{a.big:,} plans':>16} {'ratio':>7}")
+    print(f"{'revisions per plan':36} {1:14} {a.revisions:16}")
     for key, name in (("lists", "GET /dmps (the user's 100), p50 ms"),
-                      ("tasks", "GET /tasks?id_dmp= (20), p50 ms")):
+                      ("tasks", "GET /tasks?id_dmp= (20), p50 ms"),
+                      ("reads", "GET /dmps/{id}, p50 ms"),
+                      ("history", "GET /dmps/{id}/revisions, p50 ms")):
         s, b = small[key]["lat"]["50"], big[key]["lat"]["50"]
         print(f"{name:36} {s:14.2f} {b:16.2f} {b / s:7.2f}")
-    for key, name in (("lists", "GET /dmps, req/s"), ("tasks", "GET /tasks?id_dmp=, req/s")):
+    for key, name in (("lists", "GET /dmps, req/s"), ("tasks", "GET /tasks?id_dmp=, req/s"),
+                      ("reads", "GET /dmps/{id}, req/s"), ("history", "GET .../revisions, req/s")):
         s, b = small[key]["rps"], big[key]["rps"]
         print(f"{name:36} {s:14.0f} {b:16.0f} {s / b:7.2f}")
     print(f"{'start-up to first answer, ms':36} {small['startup_ms']:14.0f} {big['startup_ms']:16.0f}")
@@ -92,6 +101,8 @@ def main():
           f" {big['idle'] / 1024:8.1f} / {big['peak'] / 1024:5.1f}")
     print(f"{'database file / raw JSON':36} {small['db'] / small['raw']:14.2f} {big['db'] / big['raw']:16.2f}"
           f"   ({big['db'] / 1e6:.0f} MB for {big['raw'] / 1e6:.0f} MB of JSON; seeding took {big['seed_s']:.0f} s)")
+    print(f"{'database file / raw JSON of history':36} {small['db'] / small['raw_history']:14.2f}"
+          f" {big['db'] / big['raw_history']:16.2f}   ({big['raw_history'] / 1e6:.0f} MB of JSON in all revisions)")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 //! Bench-only seeding: fills a data dir straight through the store (no HTTP, no per-user
 //! password hashing) with USERS users named bench0, bench1, ... (password "bench-password"),
 //! DMPS plans spread evenly over them (each a copy of the fixture plan), and TASKS done
-//! tasks on bench0's first plan. Prints the raw JSON size of what it stored.
+//! tasks on bench0's first plan; with REVISIONS, each plan is changed until it has that many
+//! revisions (its name and purpose edited each time). Prints the raw JSON size of the plans
+//! as they are now and of all their revisions.
 //!
-//! cargo run --release --example seed -- DATA_DIR USERS DMPS TASKS
+//! cargo run --release --example seed -- DATA_DIR USERS DMPS TASKS [REVISIONS]
 
 use std::path::PathBuf;
 
@@ -17,11 +19,17 @@ use serde_json::{Map, Value};
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args: Vec<String> = std::env::args().collect();
-    let [_, dir, n_users, n_dmps, n_tasks] = args.as_slice() else {
-        return Err("usage: seed DATA_DIR USERS DMPS TASKS".into());
+    let (dir, n_users, n_dmps, n_tasks, n_revisions) = match args.as_slice() {
+        [_, d, u, p, t] => (d, u, p, t, "1"),
+        [_, d, u, p, t, r] => (d, u, p, t, r.as_str()),
+        _ => return Err("usage: seed DATA_DIR USERS DMPS TASKS [REVISIONS]".into()),
     };
-    let (n_users, n_dmps, n_tasks): (u64, u64, u64) =
-        (n_users.parse()?, n_dmps.parse()?, n_tasks.parse()?);
+    let (n_users, n_dmps, n_tasks, n_revisions): (u64, u64, u64, u64) = (
+        n_users.parse()?,
+        n_dmps.parse()?,
+        n_tasks.parse()?,
+        n_revisions.parse::<u64>()?.max(1),
+    );
     let dir = PathBuf::from(dir);
     std::fs::create_dir_all(&dir)?;
     let store = Store::open(&dir.join(dmptool::service::DB_FILE))?;
@@ -50,8 +58,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
     })?;
     let mut raw = 0u64;
+    let mut raw_history = 0u64;
     let mut first = None;
-    let per_batch = 20_000;
+    let per_batch = (20_000 / n_revisions).max(1);
     let mut done = 0;
     while done < n_dmps {
         let upto = (done + per_batch).min(n_dmps);
@@ -60,8 +69,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 let owner = ids[(i % n_users) as usize];
                 let mut doc = fixture.clone();
                 doc.insert("name".into(), Value::String(format!("Plan {i}")));
-                raw += serde_json::to_vec(&doc)?.len() as u64;
-                let rec = DmpRecord {
+                let size = serde_json::to_vec(&doc)?.len() as u64;
+                raw_history += size;
+                let mut rec = DmpRecord {
                     owner,
                     created: now,
                     updated: now,
@@ -69,7 +79,21 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                     doc,
                 };
                 let id = DmpId::generate();
-                dmps::insert(tx, id.bytes(), &rec, &Edit::by(owner, "api"))?;
+                let edit = Edit::by(owner, "api");
+                dmps::insert(tx, id.bytes(), &rec, &edit)?;
+                let mut last = size;
+                for r in 2..=n_revisions {
+                    rec.version = r;
+                    rec.updated = now + r as i64;
+                    rec.doc
+                        .insert("name".into(), Value::String(format!("Plan {i}, draft {r}")));
+                    let purpose = format!("Revision {r} of the purpose of plan {i}.");
+                    rec.doc.insert("purpose".into(), Value::String(purpose));
+                    last = serde_json::to_vec(&rec.doc)?.len() as u64;
+                    raw_history += last;
+                    dmps::update(tx, id.bytes(), &rec, &edit)?;
+                }
+                raw += last;
                 if first.is_none() {
                     first = Some((id, owner));
                 }
@@ -103,5 +127,6 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         println!("first_dmp={dmp}");
     }
     println!("raw_json_bytes={raw}");
+    println!("raw_history_bytes={raw_history}");
     Ok(())
 }

@@ -1,9 +1,11 @@
 //! The REST API (poem-openapi). Handlers are thin: decode, call one service function on the
 //! blocking pool, encode. Errors map to HTTP in `error.rs` only.
 
+pub mod activity;
 pub mod admin;
 pub mod auth;
 pub mod catalog;
+pub mod comments;
 pub mod dmp_schema;
 pub mod dmps;
 pub mod document;
@@ -198,6 +200,8 @@ apis!(
     dmps::DmpsApi,
     sharing::SharingApi,
     revisions::RevisionsApi,
+    comments::CommentsApi,
+    activity::ActivityApi,
     tasks::TasksApi,
     resources::ResourcesApi,
     health::HealthApi,

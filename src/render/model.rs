@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use super::template::{Section, Template, is_placeholder, item_text, own_answer, value_text};
+use super::template::{Each, Section, Template, is_placeholder, item_text, own_answer, value_text};
 
 /// Shown wherever a question has no answer yet.
 pub const NOT_ANSWERED: &str = "Not answered yet";
@@ -344,6 +344,21 @@ fn tables(doc: &Map<String, Value>) -> Vec<Table> {
     out
 }
 
+/// The section of the per-dataset subsections.
+pub const DATASETS: &str = "Datasets";
+
+/// Answer paragraphs as blocks: the Markdown subset (markdown.rs), one block per paragraph
+/// or list item, holding its Markdown source.
+fn answer_blocks(paragraphs: impl IntoIterator<Item = String>) -> Vec<Block> {
+    paragraphs
+        .into_iter()
+        .flat_map(|a| super::markdown::sources(&a))
+        .map(|a| clean(&a))
+        .filter(|a| !a.is_empty())
+        .map(Block::Answer)
+        .collect()
+}
+
 impl DocModel {
     pub fn build(input: &RenderInput<'_>) -> Self {
         let doc = input.doc;
@@ -355,11 +370,42 @@ impl DocModel {
         };
         let info = cover(input);
         let mut blocks = Vec::new();
+        let datasets = objects(doc, "datasets");
+        let per_dataset = input.template.per_dataset_questions();
+        // The questions asked per dataset are answered in a subsection of each dataset,
+        // right after the cover and its datasets table; where the template asks them, the
+        // plan's own words and what its fields say stay, and a line points there.
+        let split = !datasets.is_empty() && !per_dataset.is_empty();
+        if split {
+            blocks.push(Block::Section(DATASETS.to_owned()));
+            for (n, d) in datasets.iter().enumerate() {
+                let title = cell(d, "title");
+                blocks.push(Block::Subsection(if title.is_empty() {
+                    format!("Dataset {}", n + 1)
+                } else {
+                    format!("Dataset {}: {title}", n + 1)
+                }));
+                for q in &per_dataset {
+                    blocks.push(Block::Question(clean(&q.question)));
+                    let answers = answer_blocks(input.template.compose_item(q, d, Each::Datasets));
+                    if answers.is_empty() {
+                        blocks.push(Block::NotAnswered);
+                    } else {
+                        blocks.extend(answers);
+                    }
+                }
+            }
+        }
+        let pointer = match datasets.len() {
+            1 => format!("Answered for the dataset in “{DATASETS}”: Dataset 1."),
+            n => format!("Answered for each dataset in “{DATASETS}”: Dataset 1 to Dataset {n}."),
+        };
         fn walk(
             t: &Template,
             s: &Section,
             depth: usize,
             doc: &Map<String, Value>,
+            pointer: Option<&str>,
             blocks: &mut Vec<Block>,
         ) {
             let heading = match &s.number {
@@ -380,27 +426,34 @@ impl DocModel {
                 group = this;
                 blocks.push(Block::Question(clean(&q.question)));
                 // The plan's own words first, then what its fields say (template.rs).
-                // Answers are the Markdown subset (markdown.rs): one block per paragraph
-                // or list item, holding its Markdown source.
-                let answers: Vec<String> = own_answer(doc, &q.id)
-                    .into_iter()
-                    .chain(t.compose(q, doc))
-                    .flat_map(|a| super::markdown::sources(&a))
-                    .map(|a| clean(&a))
-                    .filter(|a| !a.is_empty())
-                    .collect();
+                let mut answers = match pointer.filter(|_| q.per_dataset) {
+                    Some(pointer) => {
+                        let mut a = answer_blocks(
+                            own_answer(doc, &q.id).into_iter().chain(t.compose_without(
+                                q,
+                                doc,
+                                Some(Each::Datasets),
+                            )),
+                        );
+                        a.push(Block::Answer(pointer.to_owned()));
+                        a
+                    }
+                    None => {
+                        answer_blocks(own_answer(doc, &q.id).into_iter().chain(t.compose(q, doc)))
+                    }
+                };
                 if answers.is_empty() {
-                    blocks.push(Block::NotAnswered);
-                } else {
-                    blocks.extend(answers.into_iter().map(Block::Answer));
+                    answers.push(Block::NotAnswered);
                 }
+                blocks.extend(answers);
             }
             for sub in &s.subsections {
-                walk(t, sub, depth + 1, doc, blocks);
+                walk(t, sub, depth + 1, doc, pointer, blocks);
             }
         }
+        let pointer = split.then_some(pointer.as_str());
         for s in &input.template.sections {
-            walk(input.template, s, 0, doc, &mut blocks);
+            walk(input.template, s, 0, doc, pointer, &mut blocks);
         }
         Self {
             title: clean(&title),

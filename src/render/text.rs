@@ -10,6 +10,9 @@
 //! rules P2–P3), each directional run is cut where the font or the script changes, and each
 //! piece is shaped by rustybuzz in its direction. Every glyph keeps the logical text it came
 //! from, so the PDF's text layer gives the text back in reading order.
+//!
+//! Lines break at spaces; a word longer than a line (a URL) breaks only after `/`, `?`,
+//! `&`, `-` or `.` (see [`Typesetter::wrap_segs`]).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -462,7 +465,8 @@ impl<'a> Typesetter<'a> {
     }
 
     /// Breaks a paragraph into lines no wider than `first` points (the first line) and
-    /// `rest` points (the others) at `size`. Words longer than a line (URLs) are cut.
+    /// `rest` points (the others) at `size`. A word longer than a line (a URL) breaks
+    /// after `/`, `?`, `&`, `-` or `.` (see [`Typesetter::wrap_segs`]).
     pub fn wrap(
         &mut self,
         text: &str,
@@ -471,49 +475,151 @@ impl<'a> Typesetter<'a> {
         first: f32,
         rest: f32,
     ) -> Vec<String> {
-        let mut lines = Vec::new();
-        let space = self.width(" ", style) * size;
-        let limit = |lines: &Vec<String>| if lines.is_empty() { first } else { rest };
-        for hard in text.split('\n') {
-            let mut line = String::new();
-            let mut width = 0.0f32;
-            for word in hard.split(' ').filter(|w| !w.is_empty()) {
-                let w = self.width(word, style) * size;
-                if !line.is_empty() && width + space + w <= limit(&lines) {
-                    line.push(' ');
-                    line.push_str(word);
-                    width += space + w;
-                    continue;
-                }
-                if !line.is_empty() {
-                    lines.push(std::mem::take(&mut line));
-                }
-                if w <= limit(&lines) {
-                    line = word.to_owned();
-                    width = w;
-                    continue;
-                }
-                // Too long for any line: cut it where it fills one (never inside a
-                // character; a cut inside a grapheme cluster only happens to a "word"
-                // longer than a line).
-                let mut piece = String::new();
-                let mut pw = 0.0;
-                for c in word.chars() {
-                    let cw = self.advance(c, style) * size;
-                    if !piece.is_empty() && pw + cw > limit(&lines) {
-                        lines.push(std::mem::take(&mut piece));
-                        pw = 0.0;
-                    }
-                    piece.push(c);
-                    pw += cw;
-                }
-                line = piece;
-                width = pw;
-            }
-            lines.push(line);
-        }
-        lines
+        let seg = [Seg {
+            text: text.to_owned(),
+            style,
+            link: None,
+        }];
+        self.wrap_segs(&seg, size, first, rest)
+            .into_iter()
+            .map(|line| line.into_iter().map(|s| s.text).collect())
+            .collect()
     }
+
+    /// Breaks a paragraph of styled pieces into lines no wider than `first` points (the
+    /// first line) and `rest` points (the others) at `size`, each line its pieces. Lines
+    /// break at spaces and at `\n`. A word longer than a whole line (a URL) fills what is
+    /// left of the line and goes on on the next ones, each line of it ending after `/`,
+    /// `?`, `&`, `-` or `.` (never right after the `//` of a scheme); only a stretch with no
+    /// such character that is longer than a line is cut where it fills the line.
+    pub fn wrap_segs(&mut self, segs: &[Seg], size: f32, first: f32, rest: f32) -> Vec<Vec<Seg>> {
+        let mut chars: Vec<(char, usize)> = Vec::new();
+        for (k, s) in segs.iter().enumerate() {
+            chars.extend(s.text.chars().map(|c| (c, k)));
+        }
+        // pre[i]: the width of chars[..i].
+        let mut pre = Vec::with_capacity(chars.len() + 1);
+        let mut acc = 0.0f32;
+        pre.push(acc);
+        for &(c, k) in &chars {
+            if c != '\n' {
+                acc += self.advance(c, segs[k].style) * size;
+            }
+            pre.push(acc);
+        }
+        let width = |a: usize, b: usize| pre[b] - pre[a];
+        let limit = |n: usize| if n == 0 { first } else { rest };
+        // The last break point after `s` and before `e` with chars[from..b] within `lim`.
+        let break_point = |from: usize, s: usize, e: usize, lim: f32| {
+            let mut best = None;
+            let mut b = s + 1;
+            while b < e && pre[b] - pre[from] <= lim {
+                let c = chars[b - 1].0;
+                let scheme = c == '/' && (chars[b].0 == '/' || (b >= 2 && chars[b - 2].0 == '/'));
+                if breaks_after(c) && !scheme {
+                    best = Some(b);
+                }
+                b += 1;
+            }
+            best
+        };
+        let mut ranges: Vec<(usize, usize)> = Vec::new();
+        let mut hs = 0;
+        loop {
+            let he = chars[hs..]
+                .iter()
+                .position(|&(c, _)| c == '\n')
+                .map_or(chars.len(), |p| hs + p);
+            let mut cur: Option<(usize, usize)> = None;
+            let mut i = hs;
+            while i < he {
+                if chars[i].0 == ' ' {
+                    i += 1;
+                    continue;
+                }
+                let ws = i;
+                while i < he && chars[i].0 != ' ' {
+                    i += 1;
+                }
+                let we = i;
+                if let Some((cs, _)) = cur
+                    && width(cs, we) <= limit(ranges.len())
+                {
+                    cur = Some((cs, we));
+                    continue;
+                }
+                let next = ranges.len() + usize::from(cur.is_some());
+                if width(ws, we) <= limit(next) {
+                    ranges.extend(cur.take());
+                    cur = Some((ws, we));
+                    continue;
+                }
+                // Longer than a line: fill what is left of this one up to a break point.
+                let mut s = ws;
+                if let Some((cs, ce)) = cur.take() {
+                    match break_point(cs, ws, we, limit(ranges.len())) {
+                        Some(b) => {
+                            ranges.push((cs, b));
+                            s = b;
+                        }
+                        None => ranges.push((cs, ce)),
+                    }
+                }
+                while width(s, we) > limit(ranges.len()) {
+                    let lim = limit(ranges.len());
+                    let b = break_point(s, s, we, lim).unwrap_or_else(|| {
+                        // No break point fits: cut where the line is full (one character
+                        // at least).
+                        let mut b = s + 1;
+                        while b < we && pre[b + 1] - pre[s] <= lim {
+                            b += 1;
+                        }
+                        b
+                    });
+                    ranges.push((s, b));
+                    s = b;
+                }
+                cur = Some((s, we));
+            }
+            ranges.push(cur.unwrap_or((hs, hs)));
+            if he >= chars.len() {
+                break;
+            }
+            hs = he + 1;
+        }
+        ranges
+            .into_iter()
+            .map(|(a, b)| {
+                let mut line: Vec<Seg> = Vec::new();
+                for &(c, k) in &chars[a..b] {
+                    match line.last_mut() {
+                        Some(last) if last.style == segs[k].style && last.link == segs[k].link => {
+                            last.text.push(c)
+                        }
+                        _ => line.push(Seg {
+                            text: c.to_string(),
+                            style: segs[k].style,
+                            link: segs[k].link,
+                        }),
+                    }
+                }
+                line
+            })
+            .collect()
+    }
+}
+
+/// Where a word too long for a line (a URL) may break: after these characters.
+fn breaks_after(c: char) -> bool {
+    matches!(c, '/' | '?' | '&' | '-' | '.')
+}
+
+/// A piece of a paragraph in one style; `link` is the index of the address it links to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seg {
+    pub text: String,
+    pub style: Style,
+    pub link: Option<usize>,
 }
 
 /// The fonts found in the operator's folders: each folder indexed once (each font's
@@ -698,6 +804,88 @@ mod tests {
         let lines = f.wrap(&url, Style::Regular, 10.0, 200.0, 200.0);
         assert!(lines.len() > 1);
         assert_eq!(lines.concat(), url);
+    }
+
+    /// A 200-character address with every kind of break point.
+    fn long_url() -> String {
+        let base = "https://data.example-repository.org/records/2024/photometry-calibration/series?station=villaverde-del-ducado&instrument=tess-w&from=2024-01-01&format=netcdf.v4";
+        let mut url = format!("{base}{}", "&p=1".repeat(20));
+        url.truncate(200);
+        url
+    }
+
+    #[test]
+    fn a_long_url_breaks_only_after_slash_query_ampersand_dash_or_dot() {
+        let paths = FontPaths::none();
+        let mut f = ts(&paths);
+        let url = long_url();
+        assert_eq!(url.len(), 200);
+        for (first, rest) in [
+            (150.0, 150.0),
+            (60.0, 220.0),
+            (300.0, 300.0),
+            (400.0, 120.0),
+        ] {
+            let lines = f.wrap(&format!("See {url}"), Style::Regular, 10.0, first, rest);
+            assert!(lines.len() > 1, "{lines:?}");
+            let joined = lines.concat();
+            assert_eq!(joined.trim_start_matches("See").trim_start(), url);
+            // Every line of the address but its last ends after a break character, never
+            // right after the scheme's `//`.
+            for l in &lines[..lines.len() - 1] {
+                if l != "See" {
+                    assert!(l.ends_with(['/', '?', '&', '-', '.']), "{l:?} in {lines:?}");
+                    assert!(!l.ends_with("//"), "{lines:?}");
+                }
+            }
+            for (i, l) in lines.iter().enumerate() {
+                let lim = if i == 0 { first } else { rest };
+                assert!(
+                    f.width(l, Style::Regular) * 10.0 <= lim,
+                    "{l:?} is too wide"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn styled_pieces_keep_their_style_and_link_across_lines() {
+        let paths = FontPaths::none();
+        let mut f = ts(&paths);
+        let segs = [
+            Seg {
+                text: "Plain words then ".into(),
+                style: Style::Regular,
+                link: None,
+            },
+            Seg {
+                text: "some bold words".into(),
+                style: Style::Bold,
+                link: None,
+            },
+            Seg {
+                text: long_url(),
+                style: Style::Italic,
+                link: Some(0),
+            },
+        ];
+        let lines = f.wrap_segs(&segs, 10.0, 120.0, 120.0);
+        assert!(lines.len() > 3, "{lines:?}");
+        let all: Vec<&Seg> = lines.iter().flatten().collect();
+        assert!(
+            all.iter()
+                .any(|s| s.style == Style::Bold && s.text.contains("bold"))
+        );
+        for s in &all {
+            if s.text.contains("example") || s.text.contains("station") {
+                assert_eq!((s.style, s.link), (Style::Italic, Some(0)), "{s:?}");
+            }
+            if s.text.contains("Plain") {
+                assert_eq!((s.style, s.link), (Style::Regular, None));
+            }
+        }
+        let text: String = all.iter().map(|s| s.text.as_str()).collect();
+        assert!(text.contains("bold words"), "{text}");
     }
 
     #[test]

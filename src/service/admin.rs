@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::{Result, ServiceError};
-use super::{DB_FILE, Services};
+use super::sharing::GranteeName;
+use super::{Caller, DB_FILE, Services};
+use crate::domain::{DmpId, Role, UserId};
 use crate::store::{SCHEMA_VERSION, Store, StoreError, integrity, meta, tables::*};
 
 /// One administrative operation. Backup and restore move a database file, which the
@@ -55,6 +57,24 @@ pub enum AdminRequest {
         username: String,
         project: String,
     },
+    /// Give a user or a project (exactly one of them) a role on a plan.
+    Share {
+        dmp: String,
+        username: Option<String>,
+        project: Option<String>,
+        role: String,
+    },
+    /// Take back a user's or a project's grant on a plan.
+    Unshare {
+        dmp: String,
+        username: Option<String>,
+        project: Option<String>,
+    },
+    /// Make a user a plan's owner.
+    Transfer {
+        dmp: String,
+        username: String,
+    },
 }
 
 impl AdminRequest {
@@ -74,6 +94,9 @@ impl AdminRequest {
             Self::ListProjects => "list-projects",
             Self::CreateRelation { .. } => "create-relation",
             Self::DeleteRelation { .. } => "delete-relation",
+            Self::Share { .. } => "share",
+            Self::Unshare { .. } => "unshare",
+            Self::Transfer { .. } => "transfer",
         }
     }
 }
@@ -122,6 +145,31 @@ impl Services {
             AdminRequest::DeleteRelation { username, project } => {
                 self.remove_member(&username, &project)?;
                 Ok(json!({ "username": username, "project": project }))
+            }
+            AdminRequest::Share {
+                dmp,
+                username,
+                project,
+                role,
+            } => {
+                let to = grantee_name(username, project)?;
+                let role = Role::grantable(&role)?;
+                let (list, new) =
+                    self.share_dmp(&Caller::cli_admin(), DmpId::parse(&dmp)?, &to, role)?;
+                let mut v = to_json(list)?;
+                v["new"] = new.into();
+                Ok(v)
+            }
+            AdminRequest::Unshare {
+                dmp,
+                username,
+                project,
+            } => {
+                let from = grantee_name(username, project)?;
+                to_json(self.unshare_dmp(&Caller::cli_admin(), DmpId::parse(&dmp)?, &from)?)
+            }
+            AdminRequest::Transfer { dmp, username } => {
+                to_json(self.transfer_dmp(&Caller::cli_admin(), DmpId::parse(&dmp)?, &username)?)
             }
         }
     }
@@ -236,6 +284,29 @@ pub struct ResetSummary {
     pub projects: u64,
     pub dmps: u64,
     pub tasks: u64,
+}
+
+impl Caller {
+    /// The administrator's command line (`dmptool admin`): an administrator with id 0,
+    /// which the plan's activity shows as `administrator`.
+    pub fn cli_admin() -> Self {
+        Caller {
+            id: UserId(0),
+            username: "administrator".into(),
+            admin: true,
+        }
+    }
+}
+
+/// Exactly one of a username and a project name.
+fn grantee_name(username: Option<String>, project: Option<String>) -> Result<GranteeName> {
+    match (username, project) {
+        (Some(u), None) => Ok(GranteeName::User(u)),
+        (None, Some(p)) => Ok(GranteeName::Project(p)),
+        _ => Err(ServiceError::Invalid(
+            "name exactly one of a user (--username) and a project (--project)".into(),
+        )),
+    }
 }
 
 fn to_json<T: Serialize>(v: T) -> Result<Value> {

@@ -5,8 +5,10 @@
 //! pool.
 
 pub mod access;
+pub mod activity;
 pub mod admin;
 pub mod auth;
+pub mod comments;
 pub mod completion;
 pub mod dmps;
 pub mod error;

@@ -14,6 +14,8 @@ pub struct ProjectSummary {
     pub name: String,
     pub description: String,
     pub members: usize,
+    /// The plans shared with the project's members, with the role.
+    pub grants: Vec<super::users::GrantSummary>,
 }
 
 pub(crate) fn no_project(name: &str) -> ServiceError {
@@ -56,6 +58,7 @@ impl Services {
                     name: rec.name,
                     description: rec.description,
                     members: projects::members_of(tx, id)?.len(),
+                    grants: super::users::grants_of(tx, crate::domain::Grantee::Project(id))?,
                 });
             }
             Ok(out)

@@ -16,6 +16,29 @@ pub struct UserSummary {
     pub admin: bool,
     pub created: i64,
     pub projects: Vec<String>,
+    /// The plans shared with the user by name (not through a project), with the role.
+    pub grants: Vec<GrantSummary>,
+}
+
+/// A plan a user or project was given a role on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GrantSummary {
+    pub dmp: String,
+    pub role: crate::domain::Role,
+}
+
+/// The grants `grantee` holds itself, by plan id.
+pub(crate) fn grants_of(
+    tx: &impl crate::store::ReadTx,
+    grantee: crate::domain::Grantee,
+) -> Result<Vec<GrantSummary>> {
+    Ok(crate::store::grants::of_grantee(tx, grantee)?
+        .into_iter()
+        .map(|(dmp, role)| GrantSummary {
+            dmp: crate::domain::DmpId::from_bytes(dmp).to_string(),
+            role,
+        })
+        .collect())
 }
 
 /// What went with a deleted user.
@@ -214,6 +237,7 @@ impl Services {
                     admin: rec.admin,
                     created: rec.created,
                     projects: names,
+                    grants: grants_of(tx, crate::domain::Grantee::User(id))?,
                 });
             }
             Ok(out)

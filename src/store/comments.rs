@@ -47,6 +47,22 @@ pub fn get(tx: &impl ReadTx, dmp: Oid, id: Oid) -> Result<Option<CommentRecord>,
     }
 }
 
+/// A fresh id for a new comment of plan `dmp`, sorting after every comment it has (so a
+/// listing in key order is in the order comments were made, also across a restart within
+/// the same second, which changes the random part of fresh ids).
+pub fn new_id(tx: &WriteTransaction, dmp: Oid) -> Result<Oid, StoreError> {
+    let id = crate::domain::ObjectId::generate().bytes();
+    let table = tx.open_table(COMMENTS)?;
+    let last = match table.range(oids_under(dmp))?.next_back() {
+        Some(row) => Some(row?.0.value().1),
+        None => None,
+    };
+    Ok(match last {
+        Some(last) if id <= last => super::events::successor(last),
+        _ => id,
+    })
+}
+
 pub fn put(
     tx: &WriteTransaction,
     dmp: Oid,

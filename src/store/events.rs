@@ -22,12 +22,34 @@ pub struct EventRecord {
     pub detail: Value,
 }
 
-/// Appends an event to plan `dmp`'s log.
+/// Appends an event to plan `dmp`'s log, after every event it has. A fresh id sorts by
+/// its second only: within one second, ids made by two processes (the server and
+/// `dmptool admin` on the file) order by their random part, so an id that would not sort
+/// last is replaced by the one after the last.
 pub fn append(tx: &WriteTransaction, dmp: Oid, rec: &EventRecord) -> Result<(), StoreError> {
-    let id = crate::domain::ObjectId::generate().bytes();
-    tx.open_table(EVENTS)?
-        .insert((dmp, id), encode(rec)?.as_slice())?;
+    let mut table = tx.open_table(EVENTS)?;
+    let mut id = crate::domain::ObjectId::generate().bytes();
+    let last = match table.range(oids_under(dmp))?.next_back() {
+        Some(row) => Some(row?.0.value().1),
+        None => None,
+    };
+    if let Some(last) = last.filter(|l| id <= *l) {
+        id = successor(last);
+    }
+    table.insert((dmp, id), encode(rec)?.as_slice())?;
     Ok(())
+}
+
+/// The id after `id`, as a 96-bit big-endian number (the last id stays itself).
+pub(crate) fn successor(mut id: Oid) -> Oid {
+    for b in id.iter_mut().rev() {
+        let (next, carry) = b.overflowing_add(1);
+        *b = next;
+        if !carry {
+            return id;
+        }
+    }
+    [0xff; 12]
 }
 
 /// The newest `limit` events of a plan after skipping `skip` newer ones.
@@ -64,4 +86,20 @@ pub fn delete_all(tx: &WriteTransaction, dmp: Oid) -> Result<(), StoreError> {
     tx.open_table(EVENTS)?
         .retain_in(oids_under(dmp), |_, _| false)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::successor;
+
+    #[test]
+    fn the_successor_of_an_id_carries_into_the_bytes_before() {
+        let mut id = [0u8; 12];
+        id[11] = 0xff;
+        id[10] = 0x01;
+        let next = successor(id);
+        assert_eq!(&next[10..], &[0x02, 0x00]);
+        assert!(next > id);
+        assert_eq!(successor([0xff; 12]), [0xff; 12]);
+    }
 }

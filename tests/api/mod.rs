@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod comments;
 mod conformance;
 mod cors;
 mod dmps;

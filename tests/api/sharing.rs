@@ -38,6 +38,13 @@ fn rule(op: &str) -> Option<(Need, Option<Value>, &'static str)> {
         }
         "unshareDmpWithUser" | "unshareDmpWithProject" => (Need::Manage, None, ""),
         "transferDmp" => (Need::Manage, Some(json!({"username": "friend"})), ""),
+        "listDmpComments" | "getDmpActivity" => (Need::Viewer, None, ""),
+        "addDmpComment" | "replyToDmpComment" => {
+            (Need::Commenter, Some(json!({"text": "a comment"})), "")
+        }
+        "resolveDmpComment" => (Need::Commenter, Some(json!({"resolved": true})), ""),
+        // The comment `{cid}` is the owner's: only they (its author) and an administrator.
+        "deleteDmpComment" => (Need::Manage, None, ""),
         _ => return None,
     })
 }
@@ -150,6 +157,20 @@ async fn every_plan_route_answers_each_role_as_its_rule_says() {
                 });
                 for caller in CALLERS {
                     let id = w.plan().await;
+                    let cid = if rest.contains("{cid}") {
+                        w.app
+                            .post(&format!("/dmps/{id}/comments"))
+                            .token(w.token("owner"))
+                            .json(&json!({"text": "the owner's comment"}))
+                            .send()
+                            .await
+                            .ok(201)["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    } else {
+                        String::new()
+                    };
                     let filled =
                         format!("{}{}{query}", if rda { "/rda/dmps/" } else { "/dmps/" }, id)
                             + &rest
@@ -162,6 +183,7 @@ async fn every_plan_route_answers_each_role_as_its_rule_says() {
                                     },
                                 )
                                 .replace("{name}", "lab")
+                                .replace("{cid}", &cid)
                                 .replace("{n}", "1");
                     let body = match &body {
                         // A maDMP document of the plan itself, as its owner reads it.

@@ -27,12 +27,10 @@ fn admin(data: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // A command that fails before reading stdin (an invalid e-mail) may have exited by now.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     let deadline = Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "admin {args:?} hangs");
@@ -681,6 +679,9 @@ fn help_lists_and_explains_commands() {
         "delete-relation",
         "backup",
         "restore",
+        "share",
+        "unshare",
+        "transfer",
     ] {
         assert!(text.contains(cmd), "{cmd} missing: {text}");
     }
@@ -977,4 +978,305 @@ fn a_reset_and_an_import_end_every_earlier_session() {
         bearer_status(&s, &support::token(&s, "ana", "pw-ana"), "/dmps").0,
         200
     );
+}
+
+/// The grants `list-users --json` shows for `user`, and `list-projects --json` for `project`.
+fn grants_listed(data: &Path, command: &str, key: &str, name: &str) -> Value {
+    let out = admin(data, &[command, "--json"], "");
+    let list: Value = serde_json::from_str(&ok(&out)).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u[key] == name)
+        .unwrap_or_else(|| panic!("{name} not in {list}"))["grants"]
+        .clone()
+}
+
+/// share, unshare, transfer and the errors, on the data dir `data` (server or not);
+/// `dmp` is ana's plan, `bob` and `cat` users, `sky` a project.
+fn exercise_sharing(data: &Path, dmp: &str) {
+    let said = ok(&admin(
+        data,
+        &[
+            "share",
+            "--dmp",
+            dmp,
+            "--username",
+            "bob",
+            "--role",
+            "editor",
+        ],
+        "",
+    ));
+    assert!(
+        said.contains("shared DMP") && said.contains("user bob: editor"),
+        "{said}"
+    );
+    assert_eq!(
+        grants_listed(data, "list-users", "username", "bob"),
+        json!([{"dmp": dmp, "role": "editor"}])
+    );
+    assert_eq!(
+        grants_listed(data, "list-users", "username", "cat"),
+        json!([])
+    );
+    ok(&admin(
+        data,
+        &[
+            "share",
+            "--dmp",
+            dmp,
+            "--project",
+            "sky",
+            "--role",
+            "viewer",
+        ],
+        "",
+    ));
+    assert_eq!(
+        grants_listed(data, "list-projects", "name", "sky"),
+        json!([{"dmp": dmp, "role": "viewer"}])
+    );
+    // A table still lists the projects.
+    assert!(ok(&admin(data, &["list-projects"], "")).contains("sky"));
+
+    for (args, needle) in [
+        (
+            vec![
+                "share",
+                "--dmp",
+                dmp,
+                "--username",
+                "bob",
+                "--role",
+                "owner",
+            ],
+            "role must be one of",
+        ),
+        (
+            vec![
+                "share",
+                "--dmp",
+                dmp,
+                "--username",
+                "nobody",
+                "--role",
+                "viewer",
+            ],
+            "no user named 'nobody'",
+        ),
+        (
+            vec![
+                "share",
+                "--dmp",
+                dmp,
+                "--project",
+                "nope",
+                "--role",
+                "viewer",
+            ],
+            "no project named 'nope'",
+        ),
+        (
+            vec![
+                "share",
+                "--dmp",
+                "0123456789abcdef01234567",
+                "--username",
+                "bob",
+                "--role",
+                "viewer",
+            ],
+            "no DMP",
+        ),
+        (
+            vec![
+                "share",
+                "--dmp",
+                "xyz",
+                "--username",
+                "bob",
+                "--role",
+                "viewer",
+            ],
+            "not a valid DMP id",
+        ),
+        (
+            vec![
+                "share",
+                "--dmp",
+                dmp,
+                "--username",
+                "bob",
+                "--project",
+                "sky",
+                "--role",
+                "viewer",
+            ],
+            "exactly one",
+        ),
+        (vec!["unshare", "--dmp", dmp], "exactly one"),
+        (
+            vec!["unshare", "--dmp", dmp, "--username", "cat"],
+            "not shared with that user",
+        ),
+        (
+            vec!["transfer", "--dmp", dmp, "--username", "ana"],
+            "owns the plan already",
+        ),
+    ] {
+        fails(&admin(data, &args, ""), needle);
+    }
+
+    let said = ok(&admin(
+        data,
+        &["unshare", "--dmp", dmp, "--project", "sky"],
+        "",
+    ));
+    assert!(said.contains("no longer shared with project sky"), "{said}");
+    assert_eq!(
+        grants_listed(data, "list-projects", "name", "sky"),
+        json!([])
+    );
+    ok(&admin(
+        data,
+        &["unshare", "--dmp", dmp, "--username", "bob"],
+        "",
+    ));
+    assert_eq!(
+        grants_listed(data, "list-users", "username", "bob"),
+        json!([])
+    );
+    let said = ok(&admin(
+        data,
+        &["transfer", "--dmp", dmp, "--username", "cat"],
+        "",
+    ));
+    assert!(
+        said.contains("now belongs to cat") && said.contains("user ana: editor"),
+        "{said}"
+    );
+    assert_eq!(
+        grants_listed(data, "list-users", "username", "ana"),
+        json!([{"dmp": dmp, "role": "editor"}]),
+        "the former owner stays an editor"
+    );
+}
+
+/// Users ana (with a plan), bob and cat and the project sky, made on the file; ana's plan id.
+fn sharing_fixture(data: &Path) -> String {
+    let s = Services::open(data, Settings::default(), None).unwrap();
+    let mut ids = Vec::new();
+    for name in ["ana", "bob", "cat"] {
+        let id = s
+            .create_user(
+                name,
+                Some(&format!("{name}@example.org")),
+                &format!("pw-{name}"),
+                false,
+            )
+            .unwrap();
+        ids.push(id);
+    }
+    s.create_project("sky", "Night sky").unwrap();
+    let ana = Caller {
+        id: ids[0],
+        username: "ana".into(),
+        admin: false,
+    };
+    s.create_dmp(&ana, json!({"name": "shared plan"}))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn share_unshare_and_transfer_work_on_the_file_with_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let dmp = sharing_fixture(&data);
+    exercise_sharing(&data, &dmp);
+
+    // The acts are in the plan's activity, by the administrator.
+    let s = Services::open(&data, Settings::default(), None).unwrap();
+    let cat = s
+        .store
+        .read(|tx| dmptool::store::users::id_by_name(tx, "cat"))
+        .unwrap()
+        .unwrap();
+    let cat = Caller {
+        id: dmptool::domain::UserId(cat),
+        username: "cat".into(),
+        admin: false,
+    };
+    let id = dmptool::domain::DmpId::parse(&dmp).unwrap();
+    let page = s.dmp_activity(&cat, id, 0, 10).unwrap();
+    let kinds: Vec<&str> = page.items.iter().map(|i| i.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "transferred",
+            "unshared",
+            "unshared",
+            "shared",
+            "shared",
+            "created"
+        ]
+    );
+    assert!(page.items[..5].iter().all(|i| i.actor == "administrator"));
+    assert_eq!(page.items[5].actor, "ana");
+    support::consistent(&s);
+}
+
+#[test]
+fn share_unshare_and_transfer_work_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let dmp = sharing_fixture(&data);
+    let mut s = start(&data, free_port(), None);
+    s.ready();
+    let bob = support::token(&s, "bob", "pw-bob");
+    let path = format!("/dmps/{dmp}");
+    assert_eq!(support::call(&s, "GET", &path, &bob, None).0, 404);
+    ok(&admin(
+        &data,
+        &[
+            "share",
+            "--dmp",
+            &dmp,
+            "--username",
+            "bob",
+            "--role",
+            "commenter",
+        ],
+        "",
+    ));
+    // The server sees the grant at once, with bob's token of before.
+    assert_eq!(support::call(&s, "GET", &path, &bob, None).0, 200);
+    let (status, v) = support::call(
+        &s,
+        "POST",
+        &format!("{path}/comments"),
+        &bob,
+        Some(&json!({"text": "hello"})),
+    );
+    assert_eq!(status, 201, "{v}");
+    ok(&admin(
+        &data,
+        &["unshare", "--dmp", &dmp, "--username", "bob"],
+        "",
+    ));
+    assert_eq!(support::call(&s, "GET", &path, &bob, None).0, 404);
+
+    exercise_sharing(&data, &dmp);
+    let cat = support::token(&s, "cat", "pw-cat");
+    let (status, v) = support::call(&s, "GET", &path, &cat, None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["user"], "cat", "cat owns the plan now");
+    let (status, v) = support::call(&s, "GET", &format!("{path}/activity"), &cat, None);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v[0]["kind"], "transferred");
+    assert_eq!(v[0]["actor"], "administrator");
+    assert_eq!(v[0]["detail"], json!({"from": "ana", "to": "cat"}));
+    let (status, log) = s.terminate();
+    assert!(status.success(), "{log:#?}");
 }

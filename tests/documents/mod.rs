@@ -2,7 +2,9 @@
 //! read back (DOCX parts, PDF text); and the worker's behaviour on success, failure,
 //! panics, write errors, crashes and bursts.
 
+mod docx_readback;
 mod madmp;
+mod pdf;
 
 use std::sync::Arc;
 
@@ -1331,4 +1333,116 @@ fn a_complete_plan_has_tables_of_its_versions_people_datasets_and_costs_and_a_fr
     assert!(m.tables.is_empty());
     let out = dmptool::render::render(&m).unwrap();
     assert!(!docx_part(&out.docx, "word/document.xml").contains("<w:tbl>"));
+}
+
+#[test]
+fn a_question_asked_per_dataset_is_answered_in_a_subsection_of_each_dataset_in_both_formats() {
+    use crate::support::docs::{pdf_outline, pdf_struct};
+    let doc = fixture("plan-complete.json");
+    let m = model(&doc, "science-europe");
+    let titles = [
+        "Dataset 1: Photometer time series",
+        "Dataset 2: Volunteer register",
+        "Dataset 3: All-sky images",
+    ];
+    let at = m
+        .blocks
+        .iter()
+        .position(|b| *b == Block::Section("Datasets".into()))
+        .expect("a Datasets section");
+    assert_eq!(
+        at, 0,
+        "the subsections come right after the cover and its tables"
+    );
+    let subsections: Vec<&Block> = m
+        .blocks
+        .iter()
+        .filter(|b| matches!(b, Block::Subsection(t) if t.starts_with("Dataset ")))
+        .collect();
+    assert_eq!(
+        subsections,
+        titles
+            .iter()
+            .map(|t| Block::Subsection((*t).into()))
+            .collect::<Vec<_>>()
+            .iter()
+            .collect::<Vec<_>>()
+    );
+    let (text, paragraphs) = check_both(&m);
+    // A heading per dataset: Heading 2 in the DOCX, listed in its table of contents; a
+    // bookmark under "Datasets" and an H3 element in the PDF.
+    for t in titles {
+        assert_eq!(
+            paragraphs
+                .iter()
+                .filter(|(s, p)| s == "Heading2" && p == t)
+                .count(),
+            1,
+            "{t}"
+        );
+        assert_eq!(
+            paragraphs
+                .iter()
+                .filter(|(s, p)| s == "TOC2" && p == t)
+                .count(),
+            1,
+            "{t}"
+        );
+    }
+    let out = dmptool::render::render(&m).unwrap();
+    let outline = pdf_outline(&out.pdf);
+    let datasets = outline.find(">Datasets</item>\n<outline>").expect(&outline);
+    for t in titles {
+        let pos = outline
+            .find(&format!(">{t}</item>"))
+            .unwrap_or_else(|| panic!("{t} in {outline}"));
+        assert!(pos > datasets);
+    }
+    let tree = pdf_struct(&out.pdf);
+    for t in titles {
+        assert!(tree.contains(&format!("H3 \"{t}\"")), "{t}");
+    }
+    // Each dataset's answer is printed once, in its subsection; the question in its
+    // section points there.
+    for sentence in [
+        "Photometer time series: a DOI will be assigned by Zenodo.",
+        "All-sky images: a DOI will be assigned by UCM e-cienciaDatos.",
+    ] {
+        let squash = |s: &str| s.split_whitespace().collect::<String>();
+        assert_eq!(
+            squash(&text).matches(&squash(sentence)).count(),
+            1,
+            "PDF: {sentence}"
+        );
+        assert_eq!(
+            paragraphs.iter().filter(|(_, p)| p == sentence).count(),
+            1,
+            "DOCX: {sentence}"
+        );
+    }
+    assert!(contains_text(
+        &text,
+        "Answered for each dataset in “Datasets”: Dataset 1 to Dataset 3."
+    ));
+
+    // Templates that ask nothing per dataset, and a plan without datasets, render as
+    // before: no Datasets section.
+    let m = model(&doc, "horizon-europe");
+    assert!(
+        !m.blocks
+            .iter()
+            .any(|b| *b == Block::Section("Datasets".into()))
+    );
+    let frontend = fixture("dmp-from-action-frontend.json");
+    let m = model(&frontend, "science-europe");
+    assert!(
+        !m.blocks
+            .iter()
+            .any(|b| *b == Block::Section("Datasets".into()))
+    );
+    assert!(
+        !m.texts()
+            .iter()
+            .any(|t| t.contains("Answered for each dataset"))
+    );
 }

@@ -702,6 +702,83 @@ fn a_panicking_write_in_a_round_does_not_lose_the_others() {
 }
 
 #[test]
+fn a_plans_events_keep_the_order_they_were_appended_in_whatever_their_ids() {
+    use dmptool::store::events::{self, EventRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path());
+    let ana = caller(&s, "ana");
+    let dmp = s.create_dmp(&ana, json!({"name": "p"})).unwrap().bytes();
+    let event = |kind: &str| EventRecord {
+        time: 0,
+        actor: 0,
+        kind: kind.into(),
+        detail: serde_json::Value::Null,
+    };
+    // An event whose id sorts after any made now (another process's, a clock set back).
+    let later = dmptool::domain::ObjectId::generate_at(u32::MAX - 1).bytes();
+    s.store
+        .write(|tx| {
+            tx.open_table(tables::EVENTS)?.insert(
+                (dmp, later),
+                serde_json::to_vec(&event("first")).unwrap().as_slice(),
+            )?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    s.store
+        .write(|tx| events::append(tx, dmp, &event("second")))
+        .unwrap();
+    let newest: Vec<String> = s
+        .store
+        .read(|tx| events::newest(tx, dmp, 0, 10))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(newest, ["second", "first"]);
+}
+
+#[test]
+fn a_plans_comments_list_in_the_order_they_were_made_whatever_their_ids() {
+    use dmptool::service::comments::{NewComment, ThreadFilter};
+    use dmptool::store::comments::{self, Anchor, CommentRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let s = services(dir.path());
+    let ana = caller(&s, "ana");
+    let dmp = s.create_dmp(&ana, json!({"name": "p"})).unwrap();
+    // A comment whose id sorts after any made now (made before a restart in the same
+    // second, by a process whose ids had a larger random part).
+    let later = dmptool::domain::ObjectId::generate_at(u32::MAX - 1).bytes();
+    let first = CommentRecord {
+        author: ana.id.0,
+        created: 0,
+        updated: 0,
+        anchor: Anchor::Plan,
+        text: "first".into(),
+        parent: None,
+        revision: 1,
+        resolved: false,
+        resolved_by: None,
+        resolved_at: None,
+    };
+    s.store
+        .write(|tx| comments::put(tx, dmp.bytes(), later, &first))
+        .unwrap();
+    let new = NewComment {
+        text: "second".into(),
+        ..NewComment::default()
+    };
+    s.add_comment(&ana, dmp, &new).unwrap();
+    let texts: Vec<String> = s
+        .list_comments(&ana, dmp, &ThreadFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|t| t.comment.text)
+        .collect();
+    assert_eq!(texts, ["first", "second"]);
+}
+
+#[test]
 fn the_version_5_upgrade_gives_every_plan_its_current_state_as_a_revision() {
     let dir = tempfile::tempdir().unwrap();
     let (id, edited) = {

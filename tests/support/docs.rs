@@ -107,3 +107,55 @@ pub fn contains_text(haystack: &str, needle: &str) -> bool {
     let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
     squash(haystack).contains(&squash(needle))
 }
+
+/// The PDF's structure tree as `pdfinfo -struct` prints it (one element a line, indented).
+pub fn pdf_struct(bytes: &[u8]) -> String {
+    pdfinfo_with(bytes, "-struct")
+}
+
+/// The addresses of the PDF's link annotations, in page order (`pdfinfo -url`).
+pub fn pdf_urls(bytes: &[u8]) -> Vec<String> {
+    pdfinfo_with(bytes, "-url")
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        .collect()
+}
+
+/// The XMP metadata (`pdfinfo -meta`).
+pub fn pdf_meta(bytes: &[u8]) -> String {
+    pdfinfo_with(bytes, "-meta")
+}
+
+fn pdfinfo_with(bytes: &[u8], flag: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new("pdfinfo")
+        .arg(flag)
+        .arg(&path)
+        .output()
+        .expect("pdfinfo (poppler-utils)");
+    assert!(out.status.success(), "pdfinfo {flag} failed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The PDF's outline (bookmarks) as `pdftohtml -xml` gives it: `<item page="N">title</item>`
+/// lines, nested `<outline>` for children.
+pub fn pdf_outline(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = Command::new("pdftohtml")
+        .args(["-q", "-xml", "-i", "-stdout"])
+        .arg(&path)
+        .output()
+        .expect("pdftohtml (poppler-utils)");
+    let xml = String::from_utf8_lossy(&out.stdout);
+    xml.lines()
+        .filter(|l| {
+            l.starts_with("<outline") || l.starts_with("</outline") || l.starts_with("<item")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -9,6 +9,7 @@ mod input;
 mod migrate;
 mod projects;
 mod relations;
+mod sharing;
 mod templates;
 mod users;
 
@@ -90,6 +91,12 @@ pub enum AdminCommand {
     /// Remove a user from a project.
     #[command(alias = "delete_relation")]
     DeleteRelation(relations::Relation),
+    /// Share a plan with a user or a project under a role (viewer, commenter, editor).
+    Share(sharing::Share),
+    /// Take back a user's or a project's grant on a plan.
+    Unshare(sharing::Unshare),
+    /// Make a user the owner of a plan (the former owner stays an editor).
+    Transfer(sharing::Transfer),
     /// Write a consistent copy of the whole database to FILE (the server keeps serving).
     Backup(database::Backup),
     /// Replace all data with a backup FILE (asks first).
@@ -186,6 +193,9 @@ pub fn run(data_dir: &Path, command: AdminCommand) -> Result<(), CliError> {
         AdminCommand::ListProjects(args) => projects::list(&target, args),
         AdminCommand::CreateRelation(args) => relations::create(&target, args),
         AdminCommand::DeleteRelation(args) => relations::delete(&target, args),
+        AdminCommand::Share(args) => sharing::share(&target, args),
+        AdminCommand::Unshare(args) => sharing::unshare(&target, args),
+        AdminCommand::Transfer(args) => sharing::transfer(&target, args),
         AdminCommand::Backup(args) => database::backup(&target, args),
         AdminCommand::Restore(args) => database::restore(&target, data_dir, args),
         AdminCommand::ImportLegacy(args) => migrate::import_legacy(&target, data_dir, args),

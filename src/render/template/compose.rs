@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Condition, Part, Question, Template};
+use super::{Condition, Each, Part, Question, Template};
 
 /// A DMP value as text: strings trimmed, numbers as written, booleans as Yes/No, lists
 /// joined with commas, objects as compact JSON; null and empty values are "".
@@ -88,6 +88,33 @@ impl Template {
 
     /// The paragraphs composed from the plan's fields for `q`; empty when nothing applies.
     pub fn compose(&self, q: &Question, doc: &Map<String, Value>) -> Vec<String> {
+        self.compose_without(q, doc, None)
+    }
+
+    /// The paragraphs of the parts of `q` over `list` for one of its items only (a
+    /// dataset's own subsection answers its per-dataset questions this way).
+    pub fn compose_item(&self, q: &Question, item: &Value, list: Each) -> Vec<String> {
+        q.answers
+            .iter()
+            .filter(|p| p.each == Some(list))
+            .filter_map(|p| {
+                fill(
+                    p,
+                    |field| item_text(item, field),
+                    |field, cond| item_holds(item, field, cond),
+                )
+            })
+            .collect()
+    }
+
+    /// [`Template::compose`], leaving out the parts over `skip` (when they are printed
+    /// item by item elsewhere).
+    pub fn compose_without(
+        &self,
+        q: &Question,
+        doc: &Map<String, Value>,
+        skip: Option<Each>,
+    ) -> Vec<String> {
         let mut out = Vec::new();
         let mut i = 0;
         while let Some(p) = q.answers.get(i) {
@@ -106,6 +133,10 @@ impl Template {
                 .iter()
                 .take_while(|r| r.each == Some(list))
                 .count();
+            if skip == Some(list) {
+                i += run;
+                continue;
+            }
             if let Some(Value::Array(items)) = doc.get(list.key()) {
                 for item in items.iter().filter(|it| it.is_object()) {
                     for r in &q.answers[i..i + run] {

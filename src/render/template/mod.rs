@@ -179,6 +179,17 @@ impl Template {
         self.sections.iter().map(count).sum()
     }
 
+    /// The questions asked once per dataset (`per_dataset`), in the template's order.
+    pub fn per_dataset_questions(&self) -> Vec<&Question> {
+        fn walk<'a>(s: &'a Section, out: &mut Vec<&'a Question>) {
+            out.extend(s.questions.iter().filter(|q| q.per_dataset));
+            s.subsections.iter().for_each(|sub| walk(sub, out));
+        }
+        let mut out = Vec::new();
+        self.sections.iter().for_each(|s| walk(s, &mut out));
+        out
+    }
+
     /// Every field the template reads, sorted: what a form built from it asks for.
     pub fn fields(&self) -> Vec<String> {
         let mut out = std::collections::BTreeSet::new();
