@@ -272,6 +272,8 @@ struct Plan {
     updated: i64,
     doc: Map<String, Value>,
     template: Template,
+    /// Open comment threads by anchor (`question:<id>`).
+    comments: std::collections::HashMap<String, usize>,
 }
 
 async fn load(state: &ApiState, ctx: &Ctx, id: &str) -> Result<Plan, Fail> {
@@ -287,7 +289,13 @@ async fn load(state: &ApiState, ctx: &Ctx, id: &str) -> Result<Plan, Fail> {
                 .get(&template_name(&doc))
                 .or_else(|_| s.templates().get(crate::render::template::DEFAULT_TEMPLATE))
                 .map_err(crate::service::ServiceError::Template)?;
+            let threads = s.list_comments(
+                &caller,
+                id,
+                &crate::service::comments::ThreadFilter::default(),
+            )?;
             Ok(Plan {
+                comments: super::comments::open_counts(&threads),
                 id,
                 role: v.role.unwrap_or(Role::Owner),
                 owner: v.owner_name,
@@ -368,6 +376,7 @@ fn render(ctx: &Ctx, plan: &Plan, notice: &Notice) -> Response {
             button type="submit" form="dl-pdf" { (t(l, "download-pdf")) }
             button type="submit" form="share-form" { (t(l, "share")) }
             button type="submit" form="history-form" { (t(l, "history")) }
+            button type="submit" form="comments-form" { (t(l, "comments")) }
             a href={ "/ui/plans/" (id) "/madmp" } download { (t(l, "export-madmp")) }
             span #save-status role="status" aria-live="polite" {
                 @if notice.saved { (t(l, "saved")) }
@@ -404,7 +413,7 @@ fn render(ctx: &Ctx, plan: &Plan, notice: &Notice) -> Response {
                 (list_editor_datasets(l, tpl, doc))
                 (list_editor(l, doc, "costs"))
                 @for s in &tpl.sections {
-                    (section(l, tpl, doc, s, 2, &mut shown_fields))
+                    (section(l, tpl, doc, s, 2, &mut shown_fields, (&id, &plan.comments)))
                 }
             }
             @if !ro { p { button.primary type="submit" { (t(l, "save")) } } }
@@ -414,6 +423,7 @@ fn render(ctx: &Ctx, plan: &Plan, notice: &Notice) -> Response {
         form #dl-pdf method="get" action={ "/ui/plans/" (id) "/documents" } { input type="hidden" name="download" value="pdf"; }
         form #share-form method="get" action={ "/ui/plans/" (id) "/share" } {}
         form #history-form method="get" action={ "/ui/plans/" (id) "/history" } {}
+        form #comments-form method="get" action={ "/ui/plans/" (id) "/comments" } {}
         dialog #conflict-dialog aria-labelledby="conflict-h" {
             h2 #conflict-h { (t(l, "conflict-title")) }
             p { (t(l, "conflict-text")) }
@@ -558,6 +568,9 @@ fn list_editor_datasets(l: Lang, tpl: &Template, doc: &Map<String, Value>) -> Ma
     }
 }
 
+/// The plan's id and its open comment threads by anchor, for each question's link.
+type Links<'a> = (&'a str, &'a std::collections::HashMap<String, usize>);
+
 fn section(
     l: Lang,
     tpl: &Template,
@@ -565,6 +578,7 @@ fn section(
     s: &Section,
     level: u8,
     shown: &mut BTreeSet<String>,
+    links: Links<'_>,
 ) -> Markup {
     let heading = match &s.number {
         Some(n) => format!("{n} {}", s.title),
@@ -583,12 +597,12 @@ fn section(
     let questions: Vec<Markup> = s
         .questions
         .iter()
-        .map(|q| question(l, tpl, doc, q, shown))
+        .map(|q| question(l, tpl, doc, q, shown, links))
         .collect();
     let subs: Vec<Markup> = s
         .subsections
         .iter()
-        .map(|sub| section(l, tpl, doc, sub, level + 1, shown))
+        .map(|sub| section(l, tpl, doc, sub, level + 1, shown, links))
         .collect();
     html! {
         section.tpl aria-labelledby={ "s-" (slug) } {
@@ -606,6 +620,7 @@ fn question(
     doc: &Map<String, Value>,
     q: &Question,
     shown: &mut BTreeSet<String>,
+    (pid, counts): Links<'_>,
 ) -> Markup {
     let answered = is_answered(tpl, q, doc);
     let own = doc
@@ -634,6 +649,13 @@ fn question(
                 }
             }
             textarea id=(aid) name={ "answers." (q.id) } rows="4" data-preview={ "pv-" (q.id) } { (own) }
+            @let open = counts.get(&format!("question:{}", q.id)).copied().unwrap_or(0);
+            p.comments-link {
+                a href={ "/ui/plans/" (pid) "/comments?on=question:" (q.id) } {
+                    @if open > 0 { (ta(l, "open-comments", &[("count", open.into())])) } @else { (t(l, "comment-on-question")) }
+                    span.visually-hidden { ": " (q.question) }
+                }
+            }
             div.preview id={ "pv-" (q.id) } hidden aria-live="polite" {}
             @if !fields.is_empty() {
                 div.fields {

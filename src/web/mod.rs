@@ -7,6 +7,7 @@
 
 mod admin;
 pub mod assets;
+mod comments;
 mod documents;
 mod editor;
 mod history;
@@ -94,6 +95,10 @@ fn ui() -> Route {
             poem::get(sharing::page).post(sharing::act),
         )
         .at("/plans/:id/history", poem::get(history::page))
+        .at(
+            "/plans/:id/comments",
+            poem::get(comments::page).post(comments::act),
+        )
         .at("/plans/:id/restore", poem::post(history::restore))
         .at("/plans/:id/delete", poem::post(plans::delete))
         .at("/admin", poem::get(admin::page).post(admin::act))

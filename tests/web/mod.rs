@@ -336,6 +336,7 @@ async fn every_page(app: &TestApp) -> (Browser<'_>, Vec<String>) {
         format!("/ui/plans/{id}/share"),
         format!("/ui/plans/{id}/history"),
         format!("/ui/plans/{id}/history?from=1&to=2"),
+        format!("/ui/plans/{id}/comments"),
     ];
     (b, pages)
 }
@@ -461,6 +462,10 @@ async fn a_spanish_page_has_no_english_ui_string() {
             assert!(!text.contains(word), "{path} shows English {word:?}");
         }
     }
+    // The comments page lists the template's questions (the funder's English wording).
+    let comments = b.get(&format!("/ui/plans/{id}/comments")).await.text();
+    assert!(comments.contains("Comentario nuevo") && comments.contains("Actividad"));
+    assert!(!comments.contains(">New comment<") && !comments.contains(">Activity<"));
     // The editor's own words are Spanish too (the template's wording is the funder's).
     let editor = b.get(&format!("/ui/plans/{id}")).await.text();
     for (k, v) in &es {
@@ -877,4 +882,87 @@ async fn sharing_and_administration_from_the_pages() {
         )
         .await;
     assert!(r.text().contains("The new password of ann is"));
+}
+
+#[tokio::test]
+async fn a_commenter_comments_on_a_question_and_the_owner_resolves_it() {
+    let app = TestApp::new();
+    let ann = app.user("ann").await;
+    app.create_user("ben", false);
+    let id = app
+        .dmp(&ann, &json!({"name": "P", "template": "horizon-europe"}))
+        .await;
+    app.put(&format!("/dmps/{id}/access/users/ben"))
+        .token(&ann)
+        .json(&json!({"role": "commenter"}))
+        .send()
+        .await
+        .ok(201);
+    let ben = web_login(&app, "ben", "en").await;
+    let editor = ben.get(&format!("/ui/plans/{id}")).await.text();
+    assert!(editor.contains(&format!("/ui/plans/{id}/comments?on=question:purpose")));
+    let page = ben
+        .get(&format!("/ui/plans/{id}/comments?on=question:purpose"))
+        .await
+        .text();
+    assert!(
+        page.contains("value=\"question:purpose\" selected"),
+        "{page}"
+    );
+    let r = ben
+        .post(
+            &format!("/ui/plans/{id}/comments"),
+            &[
+                ("action", "add"),
+                ("on", "question:purpose"),
+                ("text", "Say **why**."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
+    let editor = ben.get(&format!("/ui/plans/{id}")).await.text();
+    assert!(editor.contains("One open comment"), "the question shows it");
+    let owner = web_login(&app, "ann", "en").await;
+    let page = owner.get(&format!("/ui/plans/{id}/comments")).await.text();
+    assert!(page.contains("<strong>why</strong>") && page.contains("ben"));
+    let cid = {
+        let at =
+            page.find("name=\"comment\" value=\"").unwrap() + "name=\"comment\" value=\"".len();
+        page[at..at + page[at..].find('"').unwrap()].to_owned()
+    };
+    let r = owner
+        .post(
+            &format!("/ui/plans/{id}/comments"),
+            &[("action", "reply"), ("comment", &cid), ("text", "Done.")],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
+    let r = owner
+        .post(
+            &format!("/ui/plans/{id}/comments"),
+            &[("action", "resolve"), ("comment", &cid)],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 303, "{}", r.text());
+    let page = owner.get(&format!("/ui/plans/{id}/comments")).await.text();
+    assert!(page.contains("Resolved comments") && page.contains("No open comments."));
+    assert!(page.contains("resolved a comment") && page.contains("commented"));
+    // A viewer may read but not comment.
+    app.create_user("cy", false);
+    app.put(&format!("/dmps/{id}/access/users/cy"))
+        .token(&ann)
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .ok(201);
+    let cy = web_login(&app, "cy", "es").await;
+    let page = cy.get(&format!("/ui/plans/{id}/comments")).await.text();
+    assert!(page.contains("Comentarios resueltos") && !page.contains("Comentario nuevo"));
+    let r = cy
+        .post(
+            &format!("/ui/plans/{id}/comments"),
+            &[("action", "add"), ("on", "plan"), ("text", "x")],
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 403);
 }

@@ -257,3 +257,38 @@ backup = Backup
 download-backup = Download a backup
 password-was-reset = The new password of { $user } is { $password } (shown once).
 done = Done.
+
+comments = Comments
+comments-title = Comments
+comment = Comment
+comment-on = About
+comment-on-question = Comment on this question
+open-comments = { $count ->
+    [one] One open comment
+   *[other] { $count } open comments
+}
+on-the-plan = The plan as a whole
+on-question = On “{ $what }”
+on-dataset = On the dataset “{ $what }”
+new-comment = New comment
+add-comment = Add comment
+reply = Reply
+resolve = Resolve
+reopen = Reopen
+resolved = Resolved
+open-threads = Open comments
+resolved-threads = Resolved comments
+no-comments = No open comments.
+activity = Activity
+activity-created = created the plan
+activity-edited = edited the plan
+activity-restored = restored a revision
+activity-shared = shared the plan
+activity-unshared = took back access
+activity-transferred = transferred the plan
+activity-commented = commented
+activity-replied = replied
+activity-resolved = resolved a comment
+activity-reopened = reopened a comment
+activity-comment-deleted = deleted a comment
+activity-documents = generated the documents

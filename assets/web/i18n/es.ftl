@@ -256,3 +256,38 @@ backup = Copia de seguridad
 download-backup = Descargar una copia de seguridad
 password-was-reset = La nueva contraseña de { $user } es { $password } (se muestra una vez).
 done = Hecho.
+
+comments = Comentarios
+comments-title = Comentarios
+comment = Comentario
+comment-on = Sobre
+comment-on-question = Comentar esta pregunta
+open-comments = { $count ->
+    [one] Un comentario abierto
+   *[other] { $count } comentarios abiertos
+}
+on-the-plan = El plan en su conjunto
+on-question = Sobre «{ $what }»
+on-dataset = Sobre el conjunto de datos «{ $what }»
+new-comment = Comentario nuevo
+add-comment = Añadir el comentario
+reply = Responder
+resolve = Resolver
+reopen = Reabrir
+resolved = Resuelto
+open-threads = Comentarios abiertos
+resolved-threads = Comentarios resueltos
+no-comments = No hay comentarios abiertos.
+activity = Actividad
+activity-created = creó el plan
+activity-edited = modificó el plan
+activity-restored = restauró una revisión
+activity-shared = compartió el plan
+activity-unshared = retiró un acceso
+activity-transferred = transfirió el plan
+activity-commented = comentó
+activity-replied = respondió
+activity-resolved = resolvió un comentario
+activity-reopened = reabrió un comentario
+activity-comment-deleted = eliminó un comentario
+activity-documents = generó los documentos

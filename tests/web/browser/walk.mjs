@@ -255,6 +255,20 @@ try {
   check(await ben.getByRole("button", { name: "Save" }).count() === 0, "no Save for a commenter");
   check(await ben.getByLabel(purposeQ).isDisabled(), "answer boxes read-only for a commenter");
   await visit(ben, "colleague-editor");
+  // The colleague comments on a question; the owner replies and resolves it.
+  await ben.getByRole("link", { name: /^Comment on this question.*What is the purpose of the data generation/ }).click();
+  await ben.getByLabel("Comment", { exact: true }).fill("Please say **which** microbes.");
+  await ben.getByRole("button", { name: "Add comment" }).click();
+  await ben.locator("article.thread strong", { hasText: "which" }).waitFor();
+  await visit(ben, "colleague-comment");
+  await ana.goto(editorUrl);
+  await ana.getByRole("link", { name: /^One open comment.*What is the purpose of the data generation/ }).click();
+  await ana.getByRole("textbox", { name: "Reply" }).fill("Done, see the answer.");
+  await ana.getByRole("button", { name: "Reply" }).click();
+  await ana.getByText("Done, see the answer.").waitFor();
+  await ana.getByRole("button", { name: "Resolve" }).click();
+  await ana.getByRole("heading", { name: "Resolved comments" }).waitFor();
+  await visit(ana, "comment-resolved");
 
   // 5. Two tabs edit the same answer: the second gets the conflict dialog.
   const tab1 = await en.newPage();
