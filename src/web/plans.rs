@@ -22,6 +22,21 @@ use crate::service::tasks::TaskFilter;
 pub struct ListQuery {
     q: Option<String>,
     sort: Option<String>,
+    /// From 1.
+    page: Option<usize>,
+}
+
+/// `text` for a query string (UTF-8, percent-encoded).
+fn query_text(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// One row of the list.
@@ -75,15 +90,48 @@ pub fn progress(tpl: &Template, doc: &Map<String, Value>) -> (usize, usize) {
     (answered, total)
 }
 
+/// Plans on one page of the list.
+pub const PER_PAGE: usize = 25;
+
+/// What the list reads of every plan to search and sort (the rest is read for one page).
+#[derive(serde::Deserialize, Default)]
+struct Light {
+    #[serde(default)]
+    name: Option<Value>,
+}
+
+/// One page of the caller's list (`needle` searched in titles, sorted), and how many plans
+/// match.
 fn rows(
     s: &crate::service::Services,
     caller: &crate::service::Caller,
-) -> crate::service::Result<Vec<Row>> {
+    needle: &str,
+    by_title: bool,
+    page: usize,
+) -> crate::service::Result<(Vec<Row>, usize)> {
     let (ids, _) = s.list_dmp_ids(caller, false, true, 0, usize::MAX)?;
     let views = s.dmp_views(caller, &ids)?;
+    let mut listed: Vec<(String, crate::service::dmps::DmpView)> = views
+        .into_iter()
+        .map(|v| {
+            let light: Light = serde_json::from_str(v.doc.get()).unwrap_or_default();
+            let title = match light.name {
+                Some(Value::String(t)) => t,
+                _ => String::new(),
+            };
+            (title, v)
+        })
+        .filter(|(title, _)| needle.is_empty() || title.to_lowercase().contains(needle))
+        .collect();
+    if by_title {
+        listed.sort_by_cached_key(|(title, _)| title.to_lowercase());
+    } else {
+        listed.sort_by_key(|(_, v)| std::cmp::Reverse(v.updated));
+    }
+    let matching = listed.len();
     let mut templates: HashMap<String, Option<Template>> = HashMap::new();
-    let mut out = Vec::with_capacity(views.len());
-    for v in views {
+    let mut out = Vec::with_capacity(PER_PAGE);
+    for (title, v) in listed.into_iter().skip(page * PER_PAGE).take(PER_PAGE) {
         let doc = doc_map(&v.doc);
         let name = template_name(&doc);
         let tpl = templates
@@ -110,11 +158,7 @@ fn rows(
         };
         out.push(Row {
             id: v.id.to_string(),
-            title: doc
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
+            title,
             template: tpl.as_ref().map_or(name, |t| t.title.clone()),
             owner: v.owner_name,
             role: v.role.unwrap_or(Role::Owner),
@@ -125,7 +169,7 @@ fn rows(
             pdf: latest.as_ref().and_then(|t| link(FileKind::Pdf, &t.pdf)),
         });
     }
-    Ok(out)
+    Ok((out, matching))
 }
 
 #[handler]
@@ -148,21 +192,23 @@ async fn list(state: &ApiState, ctx: &Ctx, query: ListQuery) -> Result<Response,
         return Ok(layout::login_page(l, None, ""));
     };
     let caller = sess.caller.clone();
-    let mut rows = state
-        .run(move |s| rows(s, &caller))
-        .await
-        .map_err(Fail::from_api)?;
     let q = query.q.unwrap_or_default();
     let needle = q.trim().to_lowercase();
-    if !needle.is_empty() {
-        rows.retain(|r| r.title.to_lowercase().contains(&needle));
-    }
     let sort = query.sort.unwrap_or_else(|| "updated".into());
-    if sort == "title" {
-        rows.sort_by_key(|r| r.title.to_lowercase());
-    } else {
-        rows.sort_by_key(|r| std::cmp::Reverse(r.updated));
-    }
+    let by_title = sort == "title";
+    let page = query.page.unwrap_or(1).max(1) - 1;
+    let (rows, matching) = state
+        .run(move |s| rows(s, &caller, &needle, by_title, page))
+        .await
+        .map_err(Fail::from_api)?;
+    let pages = matching.div_ceil(PER_PAGE).max(1);
+    let link = |n: usize| {
+        format!(
+            "/?q={}&sort={}&page={n}",
+            query_text(&q),
+            if by_title { "title" } else { "updated" }
+        )
+    };
     let title = t(l, "plans-title");
     Ok(layout::page(
         ctx,
@@ -185,7 +231,7 @@ async fn list(state: &ApiState, ctx: &Ctx, query: ListQuery) -> Result<Response,
                 p { (t(l, "no-plans")) }
             } @else {
                 table.plans {
-                    caption { (ta(l, "plans-count", &[("count", rows.len().into())])) }
+                    caption { (ta(l, "plans-count", &[("count", matching.into())])) }
                     thead { tr {
                         th scope="col" { (t(l, "col-title")) }
                         th scope="col" { (t(l, "col-template")) }
@@ -217,6 +263,13 @@ async fn list(state: &ApiState, ctx: &Ctx, query: ListQuery) -> Result<Response,
                                 }
                             }
                         }
+                    }
+                }
+                @if pages > 1 {
+                    nav.pages aria-label=(t(l, "pages")) {
+                        @if page > 0 { a href=(link(page)) rel="prev" { (t(l, "previous-page")) } " " }
+                        span { (ta(l, "page-of", &[("page", (page + 1).into()), ("pages", pages.into())])) }
+                        @if page + 1 < pages { " " a href=(link(page + 2)) rel="next" { (t(l, "next-page")) } }
                     }
                 }
             }

@@ -966,3 +966,33 @@ async fn a_commenter_comments_on_a_question_and_the_owner_resolves_it() {
         .await;
     assert_eq!(r.status.as_u16(), 403);
 }
+
+#[tokio::test]
+async fn the_list_is_paged_and_searched_over_every_plan() {
+    let app = TestApp::new();
+    let ann = app.user("ann").await;
+    for i in 0..30 {
+        app.dmp(
+            &ann,
+            &json!({"name": format!("Plan {i:02}"), "template": "h2020"}),
+        )
+        .await;
+    }
+    let b = web_login(&app, "ann", "en").await;
+    let first = b.get("/?sort=title").await.text();
+    assert!(
+        first.contains("30 plans") && first.contains("Page 1 of 2"),
+        "{first}"
+    );
+    assert!(first.contains("Plan 00") && first.contains("Plan 24") && !first.contains("Plan 25"));
+    let second = b.get("/?q=&sort=title&page=2").await.text();
+    assert!(
+        second.contains("Plan 25") && second.contains("Plan 29") && !second.contains("Plan 24")
+    );
+    assert!(second.contains("Previous page"));
+    let found = b.get("/?q=plan+2").await.text();
+    assert!(
+        found.contains("10 plans") && !found.contains("Page 1 of"),
+        "{found}"
+    );
+}

@@ -292,3 +292,7 @@ activity-resolved = resolved a comment
 activity-reopened = reopened a comment
 activity-comment-deleted = deleted a comment
 activity-documents = generated the documents
+pages = Pages
+previous-page = Previous page
+next-page = Next page
+page-of = Page { $page } of { $pages }

@@ -291,3 +291,7 @@ activity-resolved = resolvió un comentario
 activity-reopened = reabrió un comentario
 activity-comment-deleted = eliminó un comentario
 activity-documents = generó los documentos
+pages = Páginas
+previous-page = Página anterior
+next-page = Página siguiente
+page-of = Página { $page } de { $pages }
