@@ -62,16 +62,23 @@ def reset_peak(pid):
 
 LUA = """
 wrk.method = "{method}"
-wrk.headers["Authorization"] = "{auth}"
-wrk.headers["Content-Type"] = "application/json"
+{headers}
 wrk.body = {body}
 """
 
 
 def wrk(url, method, auth, body, duration, connections, threads=2):
+    """`auth` is an Authorization value, or a dict of headers (the web editor's cookie,
+    CSRF token and If-Match); a `body` that is a str is sent as it is (a form)."""
+    headers = auth if isinstance(auth, dict) else {
+        "Authorization": auth, "Content-Type": "application/json"}
+    lines = "\n".join(f'wrk.headers["{k}"] = [==[{v}]==]' for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        lua_body = "[==[" + json.dumps(body, ensure_ascii=False) + "]==]" if body else "nil"
-        f.write(LUA.format(method=method, auth=auth, body=lua_body))
+        if isinstance(body, str):
+            lua_body = "[==[" + body + "]==]"
+        else:
+            lua_body = "[==[" + json.dumps(body, ensure_ascii=False) + "]==]" if body else "nil"
+        f.write(LUA.format(method=method, headers=lines, body=lua_body))
         script = f.name
     try:
         out = subprocess.run(
@@ -136,6 +143,22 @@ def main():
     idle_rss = rss_kib(pid, "VmRSS")
 
     bearer = "Bearer " + token
+    # The web editor: a session cookie from its login form, the CSRF token of its pages.
+    import http.client
+    import urllib.parse
+    host = urllib.parse.urlsplit(base).netloc
+    conn = http.client.HTTPConnection(host)
+    conn.request("POST", "/ui/login", "username=bench&password=bench-password-1",
+                 {"Content-Type": "application/x-www-form-urlencoded"})
+    resp = conn.getresponse()
+    resp.read()
+    cookie = resp.getheader("Set-Cookie").split(";")[0]
+    conn.request("GET", "/", headers={"Cookie": cookie})
+    page = conn.getresponse().read().decode()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    web = {"Cookie": cookie}
+    autosave = {"Cookie": cookie, "X-CSRF-Token": csrf, "Accept": "application/json",
+                "If-Match": "*", "Content-Type": "application/x-www-form-urlencoded"}
     cases = [
         ("GET /health", "GET", "/health", None, None),
         (f"GET /dmps/{{id}} ({size / 1024:.1f} KB)", "GET", f"/dmps/{one}", bearer, None),
@@ -151,6 +174,10 @@ def main():
         ("PUT /dmps/{id} (durable)", "PUT", f"/dmps/{ids[1]}", bearer, {"name": "changed"}),
         ("POST /tasks (durable)", "POST", "/tasks", bearer, {"dmp": ids[2]}),
         ("GET /tasks?id_dmp= (20 tasks)", "GET", f"/tasks?id_dmp={one}", bearer, None),
+        ("GET / (web plan list, 100 plans)", "GET", "/", web, None),
+        ("GET /ui/plans/{id} (web editor)", "GET", f"/ui/plans/{one}", web, None),
+        ("POST /ui/plans/{id} (autosave)", "POST", f"/ui/plans/{ids[3]}", autosave,
+         "answers.purpose=Autosaved+text&name=Bench+plan"),
         ("GET /login (argon2id)", "GET", "/login", "Basic " + basic, None),
     ]
     rows = []

@@ -51,6 +51,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                 updated: now,
                 token_gen: 0,
                 legacy_id: None,
+                locale: None,
             };
             ids.push(users::insert(tx, &rec, None)?.ok_or("user exists")?);
         }

@@ -18,4 +18,5 @@ pub mod render;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod web;
 pub mod worker;

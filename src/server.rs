@@ -21,7 +21,7 @@ pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Respons
     let (json, yaml) = (crate::api::spec_json(), crate::api::spec_yaml());
     let rda_json = serde_json::to_string_pretty(crate::api::rda_spec()).unwrap_or_default();
     let rda_ui = crate::api::rda_openapi().swagger_ui();
-    Route::new()
+    let routes = Route::new()
         .at(
             "/rda/openapi.json",
             poem::get(poem::endpoint::make_sync(move |_| {
@@ -52,7 +52,11 @@ pub fn app(state: ApiState, cfg: &ServeConfig) -> impl Endpoint<Output = Respons
             })),
         )
         .nest("/docs", ui)
-        .nest("/", api)
+        // The web editor (`/` and `/ui/...`), outside the OpenAPI document.
+        .nest("/ui", crate::web::ui_routes())
+        .nest("/", api);
+    // `/` itself is the web editor's (the login page or the plan list); no API route is.
+    crate::web::WithRoot::new(routes)
         .with(BodyLimit(cfg.body_limit))
         .with(HeadLimit(cfg.max_header_bytes))
         .data(state)

@@ -16,3 +16,5 @@ mod migrate;
 mod store;
 /// What the tests share: the real binary (`Server`) and the in-process app (`TestApp`).
 mod support;
+/// The web editor through the TestClient (the browser walk is tests/web/browser).
+mod web;

@@ -246,6 +246,23 @@ impl Services {
         })
     }
 
+    /// The CSRF token of a session (the web editor's forms and scripts send it back): a MAC
+    /// of the session id under the server secret, so it needs no storage and dies with it.
+    pub fn csrf_token(&self, claims: &Claims) -> String {
+        self.links.mac("csrf", &claims.sid)
+    }
+
+    /// Whether `given` is the CSRF token of the session of `claims` (constant time).
+    pub fn check_csrf(&self, claims: &Claims, given: &str) -> bool {
+        let want = self.csrf_token(claims);
+        want.len() == given.len()
+            && want
+                .bytes()
+                .zip(given.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
     /// Forgets revocations whose sessions have expired anyway (run at start-up).
     pub fn purge_expired_sessions(&self) -> Result<usize> {
         self.store

@@ -99,6 +99,7 @@ impl Services {
             updated: now,
             token_gen: 0,
             legacy_id: None,
+            locale: None,
         };
         let id = self
             .store
@@ -262,4 +263,38 @@ pub fn random_password() -> String {
     (0..20)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
         .collect()
+}
+
+impl Services {
+    /// The language the caller chose for the web editor, if any.
+    pub fn locale_of(&self, caller: &super::Caller) -> Result<Option<String>> {
+        self.store
+            .read(|tx| Ok(users::get(tx, caller.id.0)?.and_then(|r| r.locale)))
+    }
+
+    /// Stores the caller's choice of language (`None` forgets it). Only the languages the
+    /// web editor has are accepted (`known`).
+    pub fn set_locale(
+        &self,
+        caller: &super::Caller,
+        locale: Option<&str>,
+        known: &[&str],
+    ) -> Result<()> {
+        if let Some(l) = locale
+            && !known.contains(&l)
+        {
+            return Err(ServiceError::Invalid(format!(
+                "unknown language '{}' (available: {})",
+                l.chars().take(16).collect::<String>(),
+                known.join(", ")
+            )));
+        }
+        self.store.write(|tx| {
+            let mut rec = users::get(tx, caller.id.0)?
+                .ok_or_else(|| ServiceError::Unauthorized("the account no longer exists".into()))?;
+            rec.locale = locale.map(str::to_owned);
+            users::update(tx, caller.id.0, &rec)?;
+            Ok(())
+        })
+    }
 }

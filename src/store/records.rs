@@ -23,6 +23,11 @@ pub struct UserRecord {
     /// The id this account had in the legacy SQLite database, when it was imported from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legacy_id: Option<i64>,
+    /// The language the web editor speaks to this user (`en`, `es`), chosen with its
+    /// picker. Optional with a default, so records written before it read as they are: no
+    /// migration (and no schema version) is needed for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

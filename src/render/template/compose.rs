@@ -75,6 +75,17 @@ impl Template {
         text
     }
 
+    /// Whether a form shows `field` for this plan: the conditions of its `visibility` hold
+    /// (a field without any is always shown). The web editor hides the others.
+    pub fn visible(&self, doc: &Map<String, Value>, field: &str) -> bool {
+        self.visibility.get(field).is_none_or(|conds| {
+            conds.iter().all(|(on, cond)| {
+                let v = value_text(doc.get(on));
+                holds(cond, if is_placeholder(&v) { "" } else { &v })
+            })
+        })
+    }
+
     /// The paragraphs composed from the plan's fields for `q`; empty when nothing applies.
     pub fn compose(&self, q: &Question, doc: &Map<String, Value>) -> Vec<String> {
         self.compose_without(q, doc, None)

@@ -90,6 +90,7 @@ fn import_users(
             updated: now,
             token_gen: 0,
             legacy_id: Some(u.id),
+            locale: None,
         };
         let id = users::insert(tx, &rec, None)?
             .ok_or_else(|| StoreError::Corrupt("user name claim".into()))?;
