@@ -45,6 +45,8 @@ pub struct DmpChanged {
     #[oai(skip_serializing_if_is_none)]
     pub revision: Option<u64>,
     /// The revision an update replaced: it stays in the history (`/dmps/{id}/revisions`).
+    /// Absent when the update changed nothing: then no revision is made and `revision` is
+    /// the current one.
     #[oai(skip_serializing_if_is_none)]
     pub replaced: Option<u64>,
 }
@@ -290,7 +292,7 @@ impl DmpsApi {
                 ok: true,
                 msg: "DMP updated".into(),
                 revision: Some(done.revision),
-                replaced: Some(done.replaced),
+                replaced: done.replaced,
             }),
             etag(id, done.revision),
         ))

@@ -276,7 +276,7 @@ impl RevisionsApi {
                 ok: true,
                 msg: format!("revision {n} restored as revision {}", done.revision),
                 revision: Some(done.revision),
-                replaced: Some(done.replaced),
+                replaced: done.replaced,
             }),
             etag(id, done.revision),
         ))

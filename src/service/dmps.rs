@@ -50,7 +50,8 @@ pub(crate) fn not_found(id: impl std::fmt::Display) -> ServiceError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Revised {
     pub revision: u64,
-    pub replaced: u64,
+    /// The revision the write replaced; none when it changed nothing (no revision made).
+    pub replaced: Option<u64>,
 }
 
 /// A record as handed out. The caller's own DMP needs no lookup of the owner's name.
@@ -166,6 +167,13 @@ fn update_in(
     let (mut rec, _) = access::load(tx, caller, id, Role::Editor)?;
     check_revision(tx, id, &rec, pre)?;
     let replaced = rec.version;
+    if fields.iter().all(|(k, v)| rec.doc.get(k) == Some(v)) {
+        // Nothing changes (an autosave of what is stored): no new revision, same version.
+        return Ok(Revised {
+            revision: rec.version,
+            replaced: None,
+        });
+    }
     rec.doc
         .extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
     rec.version += 1;
@@ -173,7 +181,7 @@ fn update_in(
     dmps::update(tx, id.bytes(), &rec, &Edit::by(caller.id.0, "api"))?;
     Ok(Revised {
         revision: rec.version,
-        replaced,
+        replaced: Some(replaced),
     })
 }
 

@@ -164,7 +164,7 @@ impl Services {
             dmps::update(tx, id.bytes(), &rec, &edit)?;
             Ok(Revised {
                 revision: rec.version,
-                replaced,
+                replaced: Some(replaced),
             })
         })
     }

@@ -626,3 +626,35 @@ async fn deleting_a_user_takes_their_grants_and_a_transfer_moves_the_plan() {
         .ok(200);
     app.assert_consistent();
 }
+
+#[tokio::test]
+async fn a_write_that_changes_nothing_makes_no_revision() {
+    let app = TestApp::new();
+    let ana = app.user("ana").await;
+    let id = app
+        .dmp(&ana, &json!({"name": "p", "purpose": "same"}))
+        .await;
+    let r = app
+        .put(&format!("/dmps/{id}"))
+        .token(&ana)
+        .json(&json!({"purpose": "same"}))
+        .send()
+        .await;
+    assert_eq!(r.header("etag"), Some(format!("\"{id}-1\"").as_str()));
+    let v = r.ok(200);
+    assert_eq!(v["revision"], 1);
+    assert!(v.get("replaced").is_none(), "{v}");
+    let r = app
+        .get(&format!("/dmps/{id}/revisions"))
+        .token(&ana)
+        .send()
+        .await;
+    assert_eq!(r.header("x-total-count"), Some("1"));
+    let doc = app
+        .get(&format!("/dmps/{id}"))
+        .token(&ana)
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(doc["_version"], 1);
+}
