@@ -523,6 +523,27 @@ fn export_then_import_yields_the_same_data() {
             None,
         )
         .unwrap();
+        // And a plan written together: a revision, a grant, a comment (with its events).
+        let d = dmptool::domain::DmpId::parse("5fc3a48f09b8f52972b481ad").unwrap();
+        s.update_dmp(
+            &c,
+            d,
+            json!({"name": "Renamed together"}),
+            &Default::default(),
+        )
+        .unwrap();
+        s.share_dmp(
+            &c,
+            d,
+            &dmptool::service::sharing::GranteeName::User("maria.lopez".into()),
+            dmptool::domain::Role::Commenter,
+        )
+        .unwrap();
+        let new = dmptool::service::comments::NewComment {
+            text: "Which licence?".into(),
+            ..Default::default()
+        };
+        s.add_comment(&c, d, &new).unwrap();
     }
     let (e1, e2) = (dir.path().join("export1"), dir.path().join("export2"));
     let out = admin(&a, &["export", e1.to_str().unwrap(), "--with-hashes"]);
@@ -545,6 +566,24 @@ fn export_then_import_yields_the_same_data() {
         assert!(v == &t2[k], "{k} differs after the round trip");
     }
     assert!(t1.keys().any(|k| k.starts_with("documents/")));
+    // The history, grants, comments and events came along.
+    let listed = |name: &str| -> Vec<Value> {
+        serde_json::from_slice::<Vec<Value>>(&std::fs::read(e1.join(name)).unwrap()).unwrap()
+    };
+    let revisions = listed("revisions.json");
+    assert!(
+        revisions
+            .iter()
+            .any(|r| r["document"]["name"] == "Renamed together")
+    );
+    assert!(
+        revisions.len() > listed("dmps.json").len(),
+        "{}",
+        revisions.len()
+    );
+    assert_eq!(listed("grants.json")[0]["role"], "commenter");
+    assert_eq!(listed("comments.json")[0]["text"], "Which licence?");
+    assert!(listed("events.json").iter().any(|e| e["kind"] == "shared"));
     {
         let s = open(&b);
         consistent(&s);

@@ -4,7 +4,10 @@
 //!
 //! A folder holds `manifest.json`, `users.json` (without password hashes unless asked),
 //! `projects.json`, `relations.json`, `dmps.json`, `tasks.json`, `task_inputs.json`,
-//! `files.json`, and `documents/` with the generated files.
+//! `files.json`, and `documents/` with the generated files; since format 2 also the plans'
+//! `grants.json`, `revisions.json` (every revision with its document), `comments.json` and
+//! `events.json` (an export of format 1 imports without them: each plan then starts its
+//! history at its current state).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,7 +23,7 @@ use crate::store::records::{
 use crate::store::{SCHEMA_VERSION, Store, dmps, dump, files, private, projects, tasks, users};
 
 pub const FORMAT: &str = "dmptool-export";
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Manifest {
@@ -59,6 +62,106 @@ struct IdOut<T> {
     id: String,
     #[serde(flatten)]
     rec: T,
+}
+
+/// A grant of a plan: to a user or a project, by id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct GrantOut {
+    dmp: String,
+    /// `user` or `project`.
+    kind: String,
+    id: u64,
+    role: crate::domain::Role,
+}
+
+/// One revision of a plan with its document.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct RevisionOut {
+    dmp: String,
+    number: u64,
+    #[serde(flatten)]
+    header: crate::store::revisions::RevisionRecord,
+    document: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A comment or an event of a plan, under its id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct PlanRowOut<T> {
+    dmp: String,
+    #[serde(rename = "_id")]
+    id: String,
+    #[serde(flatten)]
+    rec: T,
+}
+
+type CommentOut = PlanRowOut<crate::store::comments::CommentRecord>;
+type EventOut = PlanRowOut<crate::store::events::EventRecord>;
+
+/// The grants, revisions, comments and events of the exported plans.
+type Together = (
+    Vec<GrantOut>,
+    Vec<RevisionOut>,
+    Vec<CommentOut>,
+    Vec<EventOut>,
+);
+
+/// What plans share, keep and say besides their records, for `export`.
+fn collaboration(tx: &impl crate::store::ReadTx, dmps: &[IdOut<DmpRecord>]) -> Result<Together> {
+    use crate::domain::Grantee;
+    use crate::store::{comments, events, grants, revisions};
+    let (mut g, mut r, mut c, mut e) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for d in dmps {
+        let id = oid(&d.id)?;
+        for (who, role) in grants::of_dmp(tx, id)? {
+            let (kind, gid) = match who {
+                Grantee::User(u) => ("user", u),
+                Grantee::Project(p) => ("project", p),
+            };
+            g.push(GrantOut {
+                dmp: d.id.clone(),
+                kind: kind.into(),
+                id: gid,
+                role,
+            });
+        }
+        let (mut headers, _) = revisions::page(tx, id, 0, usize::MAX)?;
+        headers.reverse();
+        for (n, header) in headers {
+            let document = revisions::document(tx, id, n)?.ok_or_else(|| {
+                ServiceError::Fault(format!("DMP {} has no document for revision {n}", d.id))
+            })?;
+            r.push(RevisionOut {
+                dmp: d.id.clone(),
+                number: n,
+                header,
+                document,
+            });
+        }
+        for (cid, rec) in comments::of_dmp(tx, id)? {
+            c.push(PlanRowOut {
+                dmp: d.id.clone(),
+                id: hex::encode(cid),
+                rec,
+            });
+        }
+        for (eid, rec) in events::of_dmp(tx, id)? {
+            e.push(PlanRowOut {
+                dmp: d.id.clone(),
+                id: hex::encode(eid),
+                rec,
+            });
+        }
+    }
+    Ok((g, r, c, e))
+}
+
+/// A file of a newer format that an older export does not have: absent reads as empty.
+fn read_json_or_empty<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<Vec<T>> {
+    if dir.join(name).exists() {
+        read_json(dir, name)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 fn with_ids<T>(rows: Vec<(String, T)>) -> Vec<IdOut<T>> {
@@ -102,7 +205,7 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
         .and_then(|_| private::restrict_dir(dir))
         .and_then(|()| private::create_dir_all(&dir.join("documents")))
         .map_err(|e| ServiceError::Invalid(format!("cannot create {}: {e}", dir.display())))?;
-    let (users, projects, relations, dmps, tasks, inputs, files) = store.read(|tx| {
+    let (users, projects, relations, dmps, tasks, inputs, files, together) = store.read(|tx| {
         let users: Vec<UserOut> = users::list(tx)?
             .into_iter()
             .map(|(id, mut rec)| {
@@ -124,8 +227,12 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
         let tasks: Vec<IdOut<TaskRecord>> = with_ids(dump::tasks(tx)?);
         let inputs: Vec<IdOut<TaskInput>> = with_ids(dump::task_inputs(tx)?);
         let files: Vec<IdOut<FileRecord>> = with_ids(dump::files(tx)?);
-        Ok::<_, ServiceError>((users, projects, relations, dmps, tasks, inputs, files))
+        let together = collaboration(tx, &dmps)?;
+        Ok::<_, ServiceError>((
+            users, projects, relations, dmps, tasks, inputs, files, together,
+        ))
     })?;
+    let (grants, revisions, comments, events) = together;
     for f in &files {
         // Only regular files, never through a symbolic link planted in `documents/`.
         let src = documents.join(&f.rec.disk_name);
@@ -144,6 +251,10 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
         ("tasks".to_owned(), tasks.len()),
         ("task_inputs".to_owned(), inputs.len()),
         ("files".to_owned(), files.len()),
+        ("grants".to_owned(), grants.len()),
+        ("revisions".to_owned(), revisions.len()),
+        ("comments".to_owned(), comments.len()),
+        ("events".to_owned(), events.len()),
     ]);
     write_json(dir, "users.json", &users)?;
     write_json(dir, "projects.json", &projects)?;
@@ -152,6 +263,10 @@ pub fn export(store: &Store, documents: &Path, dir: &Path, with_hashes: bool) ->
     write_json(dir, "tasks.json", &tasks)?;
     write_json(dir, "task_inputs.json", &inputs)?;
     write_json(dir, "files.json", &files)?;
+    write_json(dir, "grants.json", &grants)?;
+    write_json(dir, "revisions.json", &revisions)?;
+    write_json(dir, "comments.json", &comments)?;
+    write_json(dir, "events.json", &events)?;
     let manifest = Manifest {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -192,6 +307,10 @@ impl Services {
         let tasks_in: Vec<IdOut<TaskRecord>> = read_json(dir, "tasks.json")?;
         let inputs: Vec<IdOut<TaskInput>> = read_json(dir, "task_inputs.json")?;
         let files_in: Vec<IdOut<FileRecord>> = read_json(dir, "files.json")?;
+        let grants_in: Vec<GrantOut> = read_json_or_empty(dir, "grants.json")?;
+        let revisions_in: Vec<RevisionOut> = read_json_or_empty(dir, "revisions.json")?;
+        let comments_in: Vec<CommentOut> = read_json_or_empty(dir, "comments.json")?;
+        let events_in: Vec<EventOut> = read_json_or_empty(dir, "events.json")?;
         // The documents folder itself must be a folder of the export, not a link to one
         // elsewhere (`documents -> /etc` would make `shadow` an importable document).
         let docs_in = dir.join("documents");
@@ -228,6 +347,15 @@ impl Services {
                 }
                 projects::add_member(tx, r.user, r.project)?;
             }
+            // A plan's revisions go in before the plan, whose insert then finds its current
+            // one already there.
+            let mut ordered: Vec<&RevisionOut> = revisions_in.iter().collect();
+            ordered.sort_by(|a, b| (&a.dmp, a.number).cmp(&(&b.dmp, b.number)));
+            for r in ordered {
+                if !crate::store::revisions::put(tx, oid(&r.dmp)?, r.number, &r.header, &r.document)? {
+                    return Err(dup("revision", &format!("{} of DMP {}", r.number, r.dmp)));
+                }
+            }
             for d in &dmps_in {
                 if !dmps::insert(
                     tx,
@@ -237,6 +365,25 @@ impl Services {
                 )? {
                     return Err(dup("DMP", &d.id));
                 }
+            }
+            for g in &grants_in {
+                use crate::domain::Grantee;
+                let dmp = oid(&g.dmp)?;
+                let grantee = match g.kind.as_str() {
+                    "user" if users::get(tx, g.id)?.is_some() => Grantee::User(g.id),
+                    "project" if projects::get(tx, g.id)?.is_some() => Grantee::Project(g.id),
+                    _ => return Err(ServiceError::Invalid(format!("grant on DMP {} names a missing {} {}", g.dmp, g.kind, g.id))),
+                };
+                if dmps::owner_of(tx, dmp)?.is_none() {
+                    return Err(ServiceError::Invalid(format!("grant on missing DMP {}", g.dmp)));
+                }
+                crate::store::grants::set(tx, dmp, grantee, g.role)?;
+            }
+            for c in &comments_in {
+                crate::store::comments::put(tx, oid(&c.dmp)?, oid(&c.id)?, &c.rec)?;
+            }
+            for e in &events_in {
+                crate::store::events::put(tx, oid(&e.dmp)?, oid(&e.id)?, &e.rec)?;
             }
             for t in &tasks_in {
                 if !tasks::insert(tx, oid(&t.id)?, &t.rec)? {

@@ -88,6 +88,23 @@ pub fn delete_all(tx: &WriteTransaction, dmp: Oid) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every event of a plan with its id, oldest first (for an export).
+pub fn of_dmp(tx: &impl ReadTx, dmp: Oid) -> Result<Vec<(Oid, EventRecord)>, StoreError> {
+    let mut out = Vec::new();
+    for row in tx.table(EVENTS)?.range(oids_under(dmp))? {
+        let (k, v) = row?;
+        out.push((k.value().1, decode("event", v.value())?));
+    }
+    Ok(out)
+}
+
+/// Writes an event under the id it had (an import).
+pub fn put(tx: &WriteTransaction, dmp: Oid, id: Oid, rec: &EventRecord) -> Result<(), StoreError> {
+    tx.open_table(EVENTS)?
+        .insert((dmp, id), encode(rec)?.as_slice())?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::successor;

@@ -217,6 +217,27 @@ pub fn record(
     Ok(())
 }
 
+/// Writes revision `n` of plan `id` as it was (an import); false, writing nothing, if the
+/// plan has a revision `n` already. Revisions of a plan go in in ascending order, so that
+/// each finds its keyframe.
+pub fn put(
+    tx: &WriteTransaction,
+    id: Oid,
+    n: u64,
+    header: &RevisionRecord,
+    doc: &Map<String, Value>,
+) -> Result<bool, StoreError> {
+    let mut headers = tx.open_table(REVISIONS)?;
+    if headers.get((id, n))?.is_some() {
+        return Ok(false);
+    }
+    headers.insert((id, n), encode(header)?.as_slice())?;
+    let mut docs = tx.open_table(REVISION_DOCS)?;
+    let stored = stored_form(&docs, id, n, &encode(doc)?)?;
+    docs.insert((id, n), stored.as_slice())?;
+    Ok(true)
+}
+
 /// A page of a plan's revisions, newest first, and how many it has.
 pub fn page(
     tx: &impl ReadTx,
