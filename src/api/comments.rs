@@ -166,14 +166,21 @@ impl CommentsApi {
         state: Data<&ApiState>,
         auth: Authed,
         id: Path<HexId>,
-        /// Only the threads on `plan`, `question:<id>` or `dataset:<id>`.
+        /// Only the threads on `plan`, `question:<id>` or `dataset:<id>` (empty: all).
+        #[oai(validator(pattern = r"^(plan|question:.+|dataset:.+)?$"))]
         anchor: Query<Option<String>>,
         /// Only the resolved (`true`) or the open (`false`) threads.
         resolved: Query<Option<bool>>,
     ) -> Result<Json<Vec<CommentThread>>, ApiError> {
         let id = dmp(&id.0)?;
         let filter = ThreadFilter {
-            anchor: anchor.0.as_deref().map(parse_anchor).transpose()?,
+            // An empty `anchor=` filters nothing, as if it were absent.
+            anchor: anchor
+                .0
+                .as_deref()
+                .filter(|a| !a.trim().is_empty())
+                .map(parse_anchor)
+                .transpose()?,
             resolved: resolved.0,
         };
         let threads = state

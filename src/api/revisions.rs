@@ -201,7 +201,7 @@ impl RevisionsApi {
         auth: Authed,
         id: Path<HexId>,
         /// The revision's number.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000")))]
         n: Path<u64>,
     ) -> Result<Json<RevisionWithDocument>, ApiError> {
         let id = dmp(&id.0)?;
@@ -227,10 +227,10 @@ impl RevisionsApi {
         auth: Authed,
         id: Path<HexId>,
         /// The older revision.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000")))]
         from: Query<u64>,
         /// The newer revision.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000")))]
         to: Query<u64>,
     ) -> Result<Json<RevisionDiff>, ApiError> {
         let id = dmp(&id.0)?;
@@ -258,7 +258,7 @@ impl RevisionsApi {
         auth: Authed,
         id: Path<HexId>,
         /// The revision to bring back.
-        #[oai(validator(minimum(value = "1")))]
+        #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000")))]
         n: Path<u64>,
         /// `ETag`s of an earlier read; the restore is made only if one is current.
         #[oai(name = "If-Match")]

@@ -96,7 +96,7 @@ pub struct NewTask {
     /// Id of a DMP the caller may read.
     pub dmp: super::scalars::HexId,
     /// Render this revision of it instead of the current one.
-    #[oai(validator(minimum(value = "1")))]
+    #[oai(validator(minimum(value = "1"), maximum(value = "1000000000000")))]
     pub revision: Option<u64>,
 }
 

@@ -24,9 +24,16 @@ pub struct Precondition {
 
 impl Precondition {
     /// The condition of an `If-Match` header (a comma-separated list of entity tags).
+    /// An empty header (or one of commas only) names no tag: it is no condition.
     pub fn from_if_match(header: Option<String>) -> Self {
+        let tags: Option<Vec<String>> = header.map(|v| {
+            v.split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect()
+        });
         Self {
-            if_match: header.map(|v| v.split(',').map(|t| t.trim().to_owned()).collect()),
+            if_match: tags.filter(|t| !t.is_empty()),
             unmodified_since: None,
         }
     }

@@ -657,4 +657,31 @@ async fn a_write_that_changes_nothing_makes_no_revision() {
         .await
         .ok(200);
     assert_eq!(doc["_version"], 1);
+    // An empty If-Match names no revision: no condition (as schemathesis sends it).
+    let v = app
+        .put(&format!("/dmps/{id}"))
+        .token(&ana)
+        .header("If-Match", "")
+        .json(&json!({"purpose": "changed"}))
+        .send()
+        .await
+        .ok(200);
+    assert_eq!(v["revision"], 2);
+    app.post(&format!("/dmps/{id}/revisions/1/restore"))
+        .token(&ana)
+        .header("If-Match", " , ")
+        .send()
+        .await
+        .ok(200);
+    // An empty anchor filter filters nothing; a revision number past any is 404, not 400.
+    app.get(&format!("/dmps/{id}/comments?anchor="))
+        .token(&ana)
+        .send()
+        .await
+        .ok(200);
+    app.get(&format!("/dmps/{id}/revisions/999999999999"))
+        .token(&ana)
+        .send()
+        .await
+        .error(404);
 }
