@@ -210,7 +210,10 @@ impl TemplatesApi {
                 let t = s.templates();
                 let mut out = Vec::new();
                 for (name, _) in t.names() {
-                    match t.get(&name) {
+                    match t
+                        .get(&name)
+                        .map(|(t, s)| (std::sync::Arc::unwrap_or_clone(t), s))
+                    {
                         Ok((tpl, src)) => out.push(TemplateSummary {
                             question_count: tpl.question_count() as u64,
                             name: tpl.name,
@@ -244,6 +247,7 @@ impl TemplatesApi {
         state
             .run(move |s| {
                 let (t, src) = s.templates().get(&name.0).map_err(service_error)?;
+                let t = std::sync::Arc::unwrap_or_clone(t);
                 Ok(Json(TemplateOut {
                     fields: t.fields(),
                     question_count: t.question_count() as u64,

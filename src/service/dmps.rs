@@ -187,7 +187,7 @@ fn update_in(
 
 /// The plans shared with `user` (by name or through a project), best role each, by id;
 /// their own plans are left out.
-fn shared_with(tx: &impl ReadTx, user: u64) -> Result<Vec<(Oid, Role)>> {
+pub(super) fn shared_with(tx: &impl ReadTx, user: u64) -> Result<Vec<(Oid, Role)>> {
     let mut best = std::collections::BTreeMap::<Oid, Role>::new();
     let mut take = |held: Vec<(Oid, Role)>| {
         for (dmp, role) in held {

@@ -18,6 +18,7 @@ pub mod legacy;
 mod links;
 pub mod madmp;
 pub mod passwords;
+pub mod plan_list;
 pub mod projects;
 pub mod revisions;
 pub mod secrets;
@@ -105,6 +106,8 @@ pub struct Services {
     throttle: throttle::LoginThrottle,
     /// Woken when a task is created, so the document worker starts at once.
     wakeup: std::sync::Arc<tokio::sync::Notify>,
+    /// Plans' progress by version and template (see `plan_list`).
+    progress: plan_list::ProgressMemo,
 }
 
 /// Creates the data dir (0700) and its documents folder (0700, also when it exists). An
@@ -153,6 +156,7 @@ impl Services {
             passwords: passwords::Passwords::new()?,
             throttle: throttle::LoginThrottle::default(),
             wakeup: std::sync::Arc::new(tokio::sync::Notify::new()),
+            progress: plan_list::ProgressMemo::default(),
         })
     }
 

@@ -282,6 +282,16 @@ impl Services {
 
     /// The caller's tasks, newest first, as `filter` selects. Tasks of another user's DMP
     /// are never listed.
+    /// A plan's latest documents: its newest finished task, whoever asked for it (every
+    /// member may read them), for a caller who may read the plan.
+    pub fn latest_documents(&self, caller: &Caller, dmp: DmpId) -> Result<Option<TaskView>> {
+        self.store.read(|tx| {
+            super::access::check(tx, caller, dmp, crate::domain::Role::Viewer)?;
+            Ok(tasks::latest_done(tx, dmp.bytes())?
+                .map(|(id, rec)| TaskView::new(TaskId::from_bytes(id), rec)))
+        })
+    }
+
     pub fn list_tasks(&self, caller: &Caller, filter: &TaskFilter) -> Result<Vec<TaskView>> {
         let TaskFilter { dmp, status, limit } = *filter;
         self.store.read(|tx| {

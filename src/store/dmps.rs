@@ -3,10 +3,11 @@
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::de::DeserializeOwned;
 
-use super::records::{DmpRecord, DmpRecordText, decode, encode};
+use super::records::{DmpRecord, DmpRecordText, DmpSummary, decode, encode};
 use super::revisions::{self, Edit};
 use super::tables::{
-    DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, OID_MAX, OID_MIN, Oid, oids_under,
+    DMP_COUNTS, DMP_SUMMARIES, DMPS, DMPS_BY_CREATED, DMPS_BY_MODIFIED, DMPS_BY_OWNER, OID_MAX,
+    OID_MIN, Oid, oids_under,
 };
 use super::{ReadTx, StoreError, comments, events, grants};
 
@@ -40,9 +41,103 @@ pub fn insert(
     }
     dmps.insert(id, encode(rec)?.as_slice())?;
     tx.open_table(DMPS_BY_OWNER)?.insert((rec.owner, id), ())?;
+    count(tx, rec.owner, 1)?;
     index_times(tx, id, rec)?;
+    put_summary(tx, id, rec)?;
     revisions::record(tx, id, rec, None, edit)?;
     Ok(true)
+}
+
+/// What a list shows of `rec` (see `DmpSummary`).
+pub fn summarize(rec: &DmpRecord) -> DmpSummary {
+    let text = |key: &str| match rec.doc.get(key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    DmpSummary {
+        owner: rec.owner,
+        updated: rec.updated,
+        version: rec.version,
+        title: text("name"),
+        template: text("template").trim().to_owned(),
+    }
+}
+
+/// Writes a DMP's summary row (also the schema 6 migration's step).
+pub fn put_summary(tx: &WriteTransaction, id: Oid, rec: &DmpRecord) -> Result<(), StoreError> {
+    tx.open_table(DMP_SUMMARIES)?
+        .insert(id, encode(&summarize(rec))?.as_slice())?;
+    Ok(())
+}
+
+/// Reads many DMPs' summaries through one opened table (opening a table costs more than
+/// reading a row of it).
+pub fn summaries<'t>(
+    tx: &'t impl ReadTx,
+) -> Result<impl Fn(Oid) -> Result<Option<DmpSummary>, StoreError> + 't, StoreError> {
+    let table = tx.table(DMP_SUMMARIES)?;
+    Ok(move |id| match table.get(id)? {
+        Some(v) => Ok(Some(decode("dmp summary", v.value())?)),
+        None => Ok(None),
+    })
+}
+
+/// One owner's most recently changed DMPs, newest first, at most `limit` of them: read from
+/// the modification-time index, so it costs in proportion to `limit`.
+pub fn recent_by_owner(
+    tx: &impl ReadTx,
+    owner: u64,
+    limit: usize,
+) -> Result<Vec<(i64, Oid)>, StoreError> {
+    let table = tx.table(DMPS_BY_MODIFIED)?;
+    let mut out = Vec::new();
+    for row in table
+        .range((owner, i64::MIN, OID_MIN)..=(owner, i64::MAX, OID_MAX))?
+        .rev()
+        .take(limit)
+    {
+        let (_, t, id) = row?.0.value();
+        out.push((t, id));
+    }
+    Ok(out)
+}
+
+/// How many DMPs `owner` has.
+pub fn count_by_owner(tx: &impl ReadTx, owner: u64) -> Result<u64, StoreError> {
+    Ok(tx.table(DMP_COUNTS)?.get(owner)?.map_or(0, |v| v.value()))
+}
+
+/// Moves `owner`'s count of DMPs by `by` (a row at 0 is removed).
+fn count(tx: &WriteTransaction, owner: u64, by: i64) -> Result<(), StoreError> {
+    let mut counts = tx.open_table(DMP_COUNTS)?;
+    let now = counts.get(owner)?.map_or(0, |v| v.value());
+    match now.checked_add_signed(by) {
+        Some(0) => {
+            counts.remove(owner)?;
+        }
+        Some(n) => {
+            counts.insert(owner, n)?;
+        }
+        None => {
+            return Err(StoreError::Corrupt(format!(
+                "the DMP count of user {owner}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Counts every owner's DMPs from the owner index (the schema 6 migration's step).
+pub fn recount(tx: &WriteTransaction) -> Result<(), StoreError> {
+    let mut counts = std::collections::BTreeMap::<u64, u64>::new();
+    for row in tx.open_table(DMPS_BY_OWNER)?.iter()? {
+        *counts.entry(row?.0.value().0).or_default() += 1;
+    }
+    let mut table = tx.open_table(DMP_COUNTS)?;
+    for (owner, n) in counts {
+        table.insert(owner, n)?;
+    }
+    Ok(())
 }
 
 /// Writes the creation- and modification-time index rows of a DMP.
@@ -77,10 +172,13 @@ pub fn update(
             let mut by_owner = tx.open_table(DMPS_BY_OWNER)?;
             by_owner.remove((old.owner, id))?;
             by_owner.insert((rec.owner, id), ())?;
+            count(tx, old.owner, -1)?;
+            count(tx, rec.owner, 1)?;
         }
     }
     tx.open_table(DMPS)?.insert(id, encode(rec)?.as_slice())?;
     index_times(tx, id, rec)?;
+    put_summary(tx, id, rec)?;
     if old.as_ref().is_none_or(|o| o.version != rec.version) {
         revisions::record(tx, id, rec, old.as_ref(), edit)?;
     }
@@ -93,7 +191,9 @@ pub fn delete(tx: &WriteTransaction, id: Oid) -> Result<Option<DmpRecord>, Store
         return Ok(None);
     };
     tx.open_table(DMPS)?.remove(id)?;
+    tx.open_table(DMP_SUMMARIES)?.remove(id)?;
     tx.open_table(DMPS_BY_OWNER)?.remove((rec.owner, id))?;
+    count(tx, rec.owner, -1)?;
     unindex_times(tx, id, &rec)?;
     revisions::delete_all(tx, id)?;
     grants::remove_all_of_dmp(tx, id)?;

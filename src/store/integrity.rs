@@ -108,6 +108,17 @@ pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
                 hex::encode(k.value())
             ));
         }
+        let summary: Option<super::records::DmpSummary> =
+            match tx.table(DMP_SUMMARIES)?.get(k.value())? {
+                Some(v) => Some(decode("dmp summary", v.value())?),
+                None => None,
+            };
+        if summary.as_ref() != Some(&super::dmps::summarize(&rec)) {
+            problems.push(format!(
+                "dmp {} has no summary, or one that does not match it",
+                hex::encode(k.value())
+            ));
+        }
         if tx
             .table(DMPS_BY_CREATED)?
             .get((rec.owner, rec.created, k.value()))?
@@ -121,6 +132,33 @@ pub fn check(tx: &impl ReadTx) -> Result<Vec<String>, StoreError> {
                 "dmp {} lacks a time index row",
                 hex::encode(k.value())
             ));
+        }
+    }
+    let mut owned = std::collections::BTreeMap::<u64, u64>::new();
+    for row in tx.table(DMPS_BY_OWNER)?.iter()? {
+        *owned.entry(row?.0.value().0).or_default() += 1;
+    }
+    let mut counted = std::collections::BTreeMap::<u64, u64>::new();
+    for row in tx.table(DMP_COUNTS)?.iter()? {
+        let (k, v) = row?;
+        counted.insert(k.value(), v.value());
+    }
+    let owners: std::collections::BTreeSet<u64> =
+        owned.keys().chain(counted.keys()).copied().collect();
+    for owner in owners {
+        let (has, says) = (owned.get(&owner), counted.get(&owner));
+        if has != says {
+            problems.push(format!(
+                "user {owner} owns {} DMPs but their count says {}",
+                has.copied().unwrap_or(0),
+                says.copied().unwrap_or(0)
+            ));
+        }
+    }
+    for row in tx.table(DMP_SUMMARIES)?.iter()? {
+        let id = row?.0.value();
+        if tx.table(DMPS)?.get(id)?.is_none() {
+            problems.push(format!("summary of no such dmp {}", hex::encode(id)));
         }
     }
     for row in tx.table(DMPS_BY_OWNER)?.iter()? {

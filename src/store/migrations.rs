@@ -7,13 +7,13 @@ use super::tables::*;
 use super::{Store, StoreError, meta};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// `MIGRATIONS[n]` brings a database from version `n` to `n + 1`.
 const MIGRATIONS: [Migration; SCHEMA_VERSION as usize] =
-    [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5];
+    [v0_to_v1, v1_to_v2, v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6];
 
 /// Version 1: the tables of the first catalogue exist.
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -69,6 +69,24 @@ fn v4_to_v5(tx: &WriteTransaction) -> Result<(), StoreError> {
         let edit = super::revisions::Edit::by(rec.owner, "upgrade");
         super::revisions::record(tx, id, &rec, None, &edit)?;
     }
+    Ok(())
+}
+
+/// Version 6: every plan's summary (owner, times, version, title, template) kept beside it,
+/// and every owner's count of plans, so that a plan list reads only the plans of its page.
+fn v5_to_v6(tx: &WriteTransaction) -> Result<(), StoreError> {
+    create_added_in(tx, 6)?;
+    let mut rows = Vec::new();
+    for row in tx.open_table(DMPS)?.iter()? {
+        let (k, v) = row?;
+        let rec: super::records::DmpRecord = super::records::decode("dmp", v.value())?;
+        rows.push((k.value(), super::dmps::summarize(&rec)));
+    }
+    let mut table = tx.open_table(DMP_SUMMARIES)?;
+    for (id, summary) in rows {
+        table.insert(id, super::records::encode(&summary)?.as_slice())?;
+    }
+    super::dmps::recount(tx)?;
     Ok(())
 }
 

@@ -61,6 +61,19 @@ pub struct DmpRecordText {
     pub doc: Box<serde_json::value::RawValue>,
 }
 
+/// What a plan list shows of a plan without reading its document (schema 6): kept beside
+/// every DMP record, rewritten with it in the same transaction (see `dmps::summarize`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DmpSummary {
+    pub owner: u64,
+    pub updated: i64,
+    pub version: u64,
+    /// The document's `name` when it is a string, else empty.
+    pub title: String,
+    /// The document's `template` when it is a string, trimmed, else empty (the default).
+    pub template: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TaskRecord {
     /// DMP id, 24 hex characters.

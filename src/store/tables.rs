@@ -106,6 +106,11 @@ catalogue! {$
     /// `(dmp id, event id) → EventRecord (JSON)`: what happened to a plan besides its
     /// revisions (shared, commented, documents made...), in time order (schema 5).
     EVENTS: (Oid, Oid) => &[u8] = "events-1", since 5;
+    /// `dmp id → DmpSummary (JSON)`: a plan's owner, times, version, title and template, for
+    /// lists that show many plans without reading their documents (schema 6).
+    DMP_SUMMARIES: Oid => &[u8] = "dmp-summaries-1", since 6;
+    /// `owner user id → how many DMPs they own` (schema 6): a list's total without counting.
+    DMP_COUNTS: u64 => u64 = "dmp-counts-1", since 6;
 }
 
 /// The bounds of object ids: `(prefix, OID_MIN)..=(prefix, OID_MAX)` is every row of an

@@ -105,6 +105,32 @@ pub fn ids_by_dmp(tx: &impl ReadTx, dmp: Oid) -> Result<Vec<Oid>, StoreError> {
     Ok(out)
 }
 
+/// A task and its id, if there is one.
+type Latest = Result<Option<(Oid, TaskRecord)>, StoreError>;
+
+/// A DMP's newest task that is done (its documents are the plan's latest): reads the
+/// DMP's tasks newest first up to that one, so it costs what was asked after it.
+pub fn latest_done(tx: &impl ReadTx, dmp: Oid) -> Latest {
+    latest_done_of(tx)?(dmp)
+}
+
+/// `latest_done` for many DMPs, through tables opened once.
+pub fn latest_done_of<'t>(tx: &'t impl ReadTx) -> Result<impl Fn(Oid) -> Latest + 't, StoreError> {
+    let by_dmp = tx.table(TASKS_BY_DMP)?;
+    let tasks = tx.table(TASKS)?;
+    Ok(move |dmp| {
+        for row in by_dmp.range(oids_under(dmp))?.rev() {
+            let id = row?.0.value().1;
+            let Some(v) = tasks.get(id)? else { continue };
+            let rec: TaskRecord = decode("task", v.value())?;
+            if rec.status == TaskStatus::Done {
+                return Ok(Some((id, rec)));
+            }
+        }
+        Ok(None)
+    })
+}
+
 /// An owner's task ids, newest first.
 pub fn ids_by_owner(tx: &impl ReadTx, owner: u64) -> Result<Vec<Oid>, StoreError> {
     let table = tx.table(TASKS_BY_OWNER)?;

@@ -38,7 +38,10 @@ async fn render(
                 .names()
                 .into_iter()
                 .map(|(n, src)| {
-                    let title = templates.get(&n).map(|(t, _)| t.title).unwrap_or_default();
+                    let title = templates
+                        .get(&n)
+                        .map(|(t, _)| t.title.clone())
+                        .unwrap_or_default();
                     (n, title, src)
                 })
                 .collect::<Vec<_>>();

@@ -180,7 +180,7 @@ async fn load(state: &ApiState, ctx: &Ctx, id: DmpId) -> Result<PageData, Fail> 
             let threads = s.list_comments(&caller, id, &ThreadFilter::default())?;
             let mut questions = Vec::new();
             if let Ok((tpl, _)) = s.templates().get(&super::plans::template_name(&doc)) {
-                super::editor::each_question(&tpl, &mut |q| {
+                tpl.each_question(&mut |q| {
                     questions.push((q.id.clone(), q.question.clone()));
                 });
             }

@@ -49,9 +49,8 @@ pub async fn page(
                         limit: 5,
                     },
                 )?;
-                let done = tasks
-                    .iter()
-                    .find(|t| t.status == TaskStatus::Done && (t.docx.is_some() || t.pdf.is_some()));
+                let latest = s.latest_documents(&caller, id)?;
+                let done = latest.as_ref();
                 let link = |kind: FileKind, f: Option<&String>| {
                     f.map(|f| {
                         format!(

@@ -4,7 +4,7 @@
 //! (those its visibility conditions hide are hidden). One form: saved by a plain POST, or by
 //! the autosave script with `If-Match`; a refusal keeps what was typed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use maud::{Markup, html};
 use poem::http::{StatusCode, header};
@@ -19,21 +19,7 @@ use super::session::{self, Ctx, checked, see_other};
 use crate::api::ApiState;
 use crate::domain::precondition::etag;
 use crate::domain::{DmpId, Precondition, Role};
-use crate::render::template::{Condition, Question, Section, Template, own_answer, value_text};
-
-/// Calls `f` for every question of the template, in order.
-pub fn each_question<'a>(tpl: &'a Template, f: &mut dyn FnMut(&'a Question)) {
-    fn walk<'a>(s: &'a Section, f: &mut dyn FnMut(&'a Question)) {
-        s.questions.iter().for_each(&mut *f);
-        s.subsections.iter().for_each(|sub| walk(sub, f));
-    }
-    tpl.sections.iter().for_each(|s| walk(s, f));
-}
-
-/// Whether the plan answers `q`: its own words, or text composed from its fields.
-pub fn is_answered(tpl: &Template, q: &Question, doc: &Map<String, Value>) -> bool {
-    !own_answer(doc, &q.id).is_empty() || !tpl.compose(q, doc).is_empty()
-}
+use crate::render::template::{Condition, Question, Section, Template, value_text};
 
 /// Keys the editor writes itself, never as flat fields.
 const NOT_FLAT: [&str; 5] = ["name", "answers", "template", "language", "dissemination"];
@@ -113,7 +99,12 @@ fn get_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 fn text_at(v: &Value, path: &str) -> String {
-    match get_path(v, path) {
+    text_of(get_path(v, path))
+}
+
+/// A value as the text a form field shows.
+fn text_of(v: Option<&Value>) -> String {
+    match v {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
         Some(Value::Array(a)) => a
@@ -160,45 +151,47 @@ fn set_path(v: &mut Value, path: &str, text: &str) {
     }
 }
 
-/// The literal values the template's conditions compare a field with (for a choice list):
-/// `Some` when they are all yes/no-like.
-fn yes_no_field(tpl: &Template, field: &str) -> Option<Vec<String>> {
-    let mut seen = BTreeSet::new();
-    let mut add = |c: &Condition| match c {
-        Condition::One(s) => {
-            seen.insert(s.trim().to_lowercase());
-        }
-        Condition::AnyOf(l) => seen.extend(l.iter().map(|s| s.trim().to_lowercase())),
-    };
+/// The choices of each field the template's conditions compare only with yes/no-like
+/// values (a choice list for it), worked out once per page.
+fn yes_no_fields(tpl: &Template) -> HashMap<String, Vec<String>> {
+    let mut conditions: Vec<(&str, &Condition)> = Vec::new();
     for conds in tpl.visibility.values() {
-        if let Some(c) = conds.get(field) {
-            add(c);
-        }
+        conditions.extend(conds.iter().map(|(f, c)| (f.as_str(), c)));
     }
-    each_question(tpl, &mut |q| {
-        for p in &q.answers {
-            if p.each.is_none()
-                && let Some(c) = p.when.get(field)
-            {
-                add(c);
-            }
+    tpl.each_question(&mut |q| {
+        for p in q.answers.iter().filter(|p| p.each.is_none()) {
+            conditions.extend(p.when.iter().map(|(f, c)| (f.as_str(), c)));
         }
     });
-    seen.remove("");
-    if seen.is_empty()
-        || !seen
-            .iter()
-            .all(|v| ["yes", "no", "not sure", "unknown"].contains(&v.as_str()))
-    {
-        return None;
-    }
-    let mut out = vec![String::new(), "yes".into(), "no".into()];
-    for extra in ["not sure", "unknown"] {
-        if seen.contains(extra) {
-            out.push(extra.into());
+    let mut seen: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    for (field, c) in conditions {
+        let slot = seen.entry(field).or_default();
+        match c {
+            Condition::One(s) => {
+                slot.insert(s.trim().to_lowercase());
+            }
+            Condition::AnyOf(l) => slot.extend(l.iter().map(|s| s.trim().to_lowercase())),
         }
     }
-    Some(out)
+    let mut out = HashMap::new();
+    for (field, mut values) in seen {
+        values.remove("");
+        if values.is_empty()
+            || !values
+                .iter()
+                .all(|v| ["yes", "no", "not sure", "unknown"].contains(&v.as_str()))
+        {
+            continue;
+        }
+        let mut opts = vec![String::new(), "yes".into(), "no".into()];
+        for extra in ["not sure", "unknown"] {
+            if values.contains(extra) {
+                opts.push(extra.into());
+            }
+        }
+        out.insert(field.to_owned(), opts);
+    }
+    out
 }
 
 fn option_label(l: Lang, v: &str) -> String {
@@ -270,10 +263,31 @@ struct Plan {
     owner: String,
     revision: u64,
     updated: i64,
+    /// The document; only its `name` and `template` while `raw` holds the rest unread.
     doc: Map<String, Value>,
-    template: Template,
+    raw: Option<Box<serde_json::value::RawValue>>,
+    template: std::sync::Arc<Template>,
     /// Open comment threads by anchor (`question:<id>`).
     comments: std::collections::HashMap<String, usize>,
+}
+
+impl Plan {
+    /// The whole document (read now if it was left unread).
+    fn full_doc(&self) -> std::borrow::Cow<'_, Map<String, Value>> {
+        match &self.raw {
+            Some(raw) => std::borrow::Cow::Owned(doc_map(raw)),
+            None => std::borrow::Cow::Borrowed(&self.doc),
+        }
+    }
+}
+
+/// What a page shows of a plan before its form: read without building the document.
+#[derive(serde::Deserialize, Default)]
+struct Heading {
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(default)]
+    template: Option<Value>,
 }
 
 async fn load(state: &ApiState, ctx: &Ctx, id: &str) -> Result<Plan, Fail> {
@@ -281,32 +295,50 @@ async fn load(state: &ApiState, ctx: &Ctx, id: &str) -> Result<Plan, Fail> {
     let id = DmpId::parse(id).map_err(|_| Fail::not_found())?;
     let caller = sess.caller.clone();
     state
-        .run(move |s| {
-            let v = s.get_dmp(&caller, id)?;
-            let doc = doc_map(&v.doc);
-            let (template, _) = s
-                .templates()
-                .get(&template_name(&doc))
-                .or_else(|_| s.templates().get(crate::render::template::DEFAULT_TEMPLATE))
-                .map_err(crate::service::ServiceError::Template)?;
-            let threads = s.list_comments(
-                &caller,
-                id,
-                &crate::service::comments::ThreadFilter::default(),
-            )?;
-            Ok(Plan {
-                comments: super::comments::open_counts(&threads),
-                id,
-                role: v.role.unwrap_or(Role::Owner),
-                owner: v.owner_name,
-                revision: v.version,
-                updated: v.updated,
-                doc,
-                template,
-            })
-        })
+        .run(move |s| read_plan(s, &caller, id, true))
         .await
         .map_err(Fail::from_api)
+}
+
+/// The plan with its template and open comment threads, as the caller may read it; its
+/// whole document read when `full`, else only its heading (the rest when needed).
+fn read_plan(
+    s: &crate::service::Services,
+    caller: &crate::service::Caller,
+    id: DmpId,
+    full: bool,
+) -> crate::service::Result<Plan> {
+    let v = s.get_dmp(caller, id)?;
+    let (doc, raw) = if full {
+        (doc_map(&v.doc), None)
+    } else {
+        let h: Heading = serde_json::from_str(v.doc.get()).unwrap_or_default();
+        let mut doc = Map::new();
+        doc.extend(h.name.map(|n| ("name".to_owned(), n)));
+        doc.extend(h.template.map(|t| ("template".to_owned(), t)));
+        (doc, Some(v.doc))
+    };
+    let (template, _) = s
+        .templates()
+        .get(&template_name(&doc))
+        .or_else(|_| s.templates().get(crate::render::template::DEFAULT_TEMPLATE))
+        .map_err(crate::service::ServiceError::Template)?;
+    let threads = s.list_comments(
+        caller,
+        id,
+        &crate::service::comments::ThreadFilter::default(),
+    )?;
+    Ok(Plan {
+        comments: super::comments::open_counts(&threads),
+        id,
+        role: v.role.unwrap_or(Role::Owner),
+        owner: v.owner_name,
+        revision: v.version,
+        updated: v.updated,
+        doc,
+        raw,
+        template,
+    })
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -325,8 +357,17 @@ pub async fn page(
 ) -> Response {
     let lang = session::header_lang(req);
     let r = async {
-        let ctx = session::ctx(&state, req).await?;
-        let mut plan = load(&state, &ctx, &id).await?;
+        // The session and the plan in one read.
+        let parsed = DmpId::parse(&id).ok();
+        // Blank rows are added to the document itself: it is read whole then.
+        let full = q.blank.is_some();
+        let (ctx, read) = session::ctx_then(&state, req, move |s, caller| {
+            parsed.map(|id| read_plan(s, caller, id, full)).transpose()
+        })
+        .await?;
+        ctx.user()?;
+        let mut plan = read.flatten().ok_or_else(Fail::not_found)?;
+        let mut stored = true;
         for list in q.blank.as_deref().unwrap_or("").split(',') {
             let (key, row) = match list {
                 "contributors" => ("contributors", json!({"name": ""})),
@@ -336,18 +377,163 @@ pub async fn page(
             let mut rows = items(&plan.doc, key);
             rows.push(row);
             plan.doc.insert(key.into(), Value::Array(rows));
+            stored = false;
         }
         let notice = Notice {
             saved: q.saved.is_some(),
             ..Notice::default()
         };
-        Ok(render(&ctx, &plan, &notice))
+        Ok(render(&ctx, &plan, &notice, stored))
     }
     .await;
     layout::finish(lang, r)
 }
 
-fn render(ctx: &Ctx, plan: &Plan, notice: &Notice) -> Response {
+/// The plan's form (its fields, lists and the template's questions) as HTML, with the
+/// questions answered and asked.
+struct PlanForm {
+    html: Markup,
+    answered: usize,
+    total: usize,
+}
+
+fn plan_form(l: Lang, plan: &Plan, id: &str) -> PlanForm {
+    let doc = &*plan.full_doc();
+    let tpl = &plan.template;
+    let mut answered_ids: HashSet<&str> = HashSet::new();
+    let mut total = 0;
+    tpl.each_question(&mut |q| {
+        total += 1;
+        if tpl.is_answered(q, doc) {
+            answered_ids.insert(q.id.as_str());
+        }
+    });
+    let yes_no = yes_no_fields(tpl);
+    let parts = PageParts {
+        pid: id,
+        comments: &plan.comments,
+        answered: &answered_ids,
+        yes_no: &yes_no,
+    };
+    let mut shown_fields: BTreeSet<String> = BTreeSet::new();
+    let html = html! {
+        section aria-labelledby="h-details" {
+            h2 #h-details { (t(l, "plan-details")) }
+            div.field {
+                label for="f-name" { (t(l, "plan-title")) }
+                input #f-name type="text" name="name" value=(text_of(doc.get("name")));
+            }
+        }
+        (grant_editor(l, doc))
+        (list_editor(l, doc, "contributors"))
+        (list_editor_datasets(l, tpl, doc))
+        (list_editor(l, doc, "costs"))
+        @for s in &tpl.sections {
+            (section(l, tpl, doc, s, 2, &mut shown_fields, &parts))
+        }
+    };
+    PlanForm {
+        html,
+        answered: answered_ids.len(),
+        total,
+    }
+}
+
+/// Rendered forms of plans as stored, by everything a form is made of: the plan's version,
+/// the template (the same `Arc` while its file is unchanged), the language and the open
+/// comment threads. A plan opened again (by a colleague, or coming back from its history,
+/// sharing or comments pages) is then not rendered again until one of those changes.
+mod forms {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+    use super::super::i18n::Lang;
+    use crate::render::template::Template;
+
+    #[derive(PartialEq, Eq, Hash)]
+    pub struct Key {
+        pub plan: [u8; 12],
+        pub version: u64,
+        pub lang: Lang,
+    }
+
+    struct Entry {
+        template: Arc<Template>,
+        comments: Vec<(String, usize)>,
+        html: Arc<str>,
+        answered: usize,
+        total: usize,
+    }
+
+    /// Past this many bytes of HTML kept, the cache starts over.
+    const MAX_BYTES: usize = 32 << 20;
+
+    #[derive(Default)]
+    struct Forms {
+        entries: HashMap<Key, Entry>,
+        bytes: usize,
+    }
+
+    fn forms() -> &'static Mutex<Forms> {
+        static FORMS: OnceLock<Mutex<Forms>> = OnceLock::new();
+        FORMS.get_or_init(Default::default)
+    }
+
+    pub fn sorted(comments: &HashMap<String, usize>) -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> = comments.iter().map(|(k, n)| (k.clone(), *n)).collect();
+        v.sort();
+        v
+    }
+
+    /// A form's HTML, shared (rendered into the page without a copy of its own).
+    pub struct Html(pub Arc<str>);
+
+    impl maud::Render for Html {
+        fn render_to(&self, buffer: &mut String) {
+            buffer.push_str(&self.0);
+        }
+    }
+
+    pub fn get(
+        key: &Key,
+        template: &Arc<Template>,
+        comments: &[(String, usize)],
+    ) -> Option<(Html, usize, usize)> {
+        let forms = forms().lock().unwrap_or_else(PoisonError::into_inner);
+        let e = forms.entries.get(key)?;
+        (Arc::ptr_eq(&e.template, template) && e.comments == comments)
+            .then(|| (Html(e.html.clone()), e.answered, e.total))
+    }
+
+    pub fn put(
+        key: Key,
+        template: &Arc<Template>,
+        comments: Vec<(String, usize)>,
+        html: Arc<str>,
+        (answered, total): (usize, usize),
+    ) {
+        let mut forms = forms().lock().unwrap_or_else(PoisonError::into_inner);
+        if forms.bytes + html.len() > MAX_BYTES {
+            forms.entries.clear();
+            forms.bytes = 0;
+        }
+        forms.bytes += html.len();
+        let entry = Entry {
+            template: template.clone(),
+            comments,
+            html,
+            answered,
+            total,
+        };
+        if let Some(old) = forms.entries.insert(key, entry) {
+            forms.bytes -= old.html.len();
+        }
+    }
+}
+
+/// The editor page. `stored` says the plan is as stored at its revision (not a form sent
+/// back with what was typed), so its form may come from, and go to, the `forms` cache.
+fn render(ctx: &Ctx, plan: &Plan, notice: &Notice, stored: bool) -> Response {
     let l = ctx.lang;
     let doc = &plan.doc;
     let tpl = &plan.template;
@@ -358,8 +544,28 @@ fn render(ctx: &Ctx, plan: &Plan, notice: &Notice) -> Response {
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .map_or_else(|| t(l, "untitled"), str::to_owned);
-    let (answered, total) = super::plans::progress(tpl, doc);
-    let mut shown_fields: BTreeSet<String> = BTreeSet::new();
+    let key = forms::Key {
+        plan: plan.id.bytes(),
+        version: plan.revision,
+        lang: l,
+    };
+    let comments = forms::sorted(&plan.comments);
+    let cached = if stored {
+        forms::get(&key, tpl, &comments)
+    } else {
+        None
+    };
+    let (fields, answered, total) = match cached {
+        Some(hit) => hit,
+        None => {
+            let f = plan_form(l, plan, &id);
+            let html: std::sync::Arc<str> = std::sync::Arc::from(f.html.0);
+            if stored {
+                forms::put(key, tpl, comments, html.clone(), (f.answered, f.total));
+            }
+            (forms::Html(html), f.answered, f.total)
+        }
+    };
     let body = html! {
         h1 { (title) }
         p.meta {
@@ -401,20 +607,7 @@ fn render(ctx: &Ctx, plan: &Plan, notice: &Notice) -> Response {
             input #revision type="hidden" name="revision" value=(plan.revision);
             fieldset.plain disabled[ro] {
                 legend.visually-hidden { (t(l, "plan-form")) }
-                section aria-labelledby="h-details" {
-                    h2 #h-details { (t(l, "plan-details")) }
-                    div.field {
-                        label for="f-name" { (t(l, "plan-title")) }
-                        input #f-name type="text" name="name" value=(text_at(&Value::Object(doc.clone()), "name"));
-                    }
-                }
-                (grant_editor(l, doc))
-                (list_editor(l, doc, "contributors"))
-                (list_editor_datasets(l, tpl, doc))
-                (list_editor(l, doc, "costs"))
-                @for s in &tpl.sections {
-                    (section(l, tpl, doc, s, 2, &mut shown_fields, (&id, &plan.comments)))
-                }
+                (fields)
             }
             @if !ro { p { button.primary type="submit" { (t(l, "save")) } } }
         }
@@ -524,7 +717,7 @@ fn list_editor(l: Lang, doc: &Map<String, Value>, list: &str) -> Markup {
 fn list_editor_datasets(l: Lang, tpl: &Template, doc: &Map<String, Value>) -> Markup {
     let rows = items(doc, "datasets");
     let mut per_dataset = Vec::new();
-    each_question(tpl, &mut |q| {
+    tpl.each_question(&mut |q| {
         if q.per_dataset {
             per_dataset.push(q);
         }
@@ -568,8 +761,17 @@ fn list_editor_datasets(l: Lang, tpl: &Template, doc: &Map<String, Value>) -> Ma
     }
 }
 
-/// The plan's id and its open comment threads by anchor, for each question's link.
-type Links<'a> = (&'a str, &'a std::collections::HashMap<String, usize>);
+/// What every question of the page needs, worked out once per page.
+struct PageParts<'a> {
+    /// The plan's id, for the links.
+    pid: &'a str,
+    /// Open comment threads by anchor (`question:<id>`).
+    comments: &'a HashMap<String, usize>,
+    /// The ids of the questions the plan answers.
+    answered: &'a HashSet<&'a str>,
+    /// See `yes_no_fields`.
+    yes_no: &'a HashMap<String, Vec<String>>,
+}
 
 fn section(
     l: Lang,
@@ -578,7 +780,7 @@ fn section(
     s: &Section,
     level: u8,
     shown: &mut BTreeSet<String>,
-    links: Links<'_>,
+    parts: &PageParts<'_>,
 ) -> Markup {
     let heading = match &s.number {
         Some(n) => format!("{n} {}", s.title),
@@ -597,12 +799,12 @@ fn section(
     let questions: Vec<Markup> = s
         .questions
         .iter()
-        .map(|q| question(l, tpl, doc, q, shown, links))
+        .map(|q| question(l, tpl, doc, q, shown, parts))
         .collect();
     let subs: Vec<Markup> = s
         .subsections
         .iter()
-        .map(|sub| section(l, tpl, doc, sub, level + 1, shown, links))
+        .map(|sub| section(l, tpl, doc, sub, level + 1, shown, parts))
         .collect();
     html! {
         section.tpl aria-labelledby={ "s-" (slug) } {
@@ -620,9 +822,10 @@ fn question(
     doc: &Map<String, Value>,
     q: &Question,
     shown: &mut BTreeSet<String>,
-    (pid, counts): Links<'_>,
+    parts: &PageParts<'_>,
 ) -> Markup {
-    let answered = is_answered(tpl, q, doc);
+    let (pid, counts) = (parts.pid, parts.comments);
+    let answered = parts.answered.contains(q.id.as_str());
     let own = doc
         .get("answers")
         .map(|a| text_at(a, &q.id))
@@ -664,9 +867,9 @@ fn question(
                         @let when = tpl.visibility.get(f.as_str()).and_then(|c| serde_json::to_string(c).ok());
                         div.field data-when=[when] hidden[!visible] {
                             label for={ "f-" (f) } { (field_label(l, f)) }
-                            @let opts = yes_no_field(tpl, f);
+                            @let opts = parts.yes_no.get(f.as_str()).map(Vec::as_slice);
                             @let value = value_text(doc.get(f.as_str()));
-                            (select_or_input(l, &format!("f-{f}"), &format!("f.{f}"), &value, opts.as_deref(), "text", false))
+                            (select_or_input(l, &format!("f-{f}"), &format!("f.{f}"), &value, opts, "text", false))
                         }
                     }
                 }
@@ -995,7 +1198,7 @@ async fn save_inner(
                 doc,
                 ..plan
             };
-            let mut resp = render(&ctx, &shown, &notice);
+            let mut resp = render(&ctx, &shown, &notice, false);
             resp.set_status(fail.status);
             Ok(resp)
         }

@@ -9,7 +9,7 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
 /// A language of the web editor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Lang {
     En,
     Es,
@@ -138,9 +138,11 @@ pub fn datetime(lang: Lang, millis: i64) -> String {
     let Some(t) = chrono::DateTime::from_timestamp_millis(millis) else {
         return String::new();
     };
+    use chrono::{Datelike, Timelike};
+    let (y, m, d, hh, mm) = (t.year(), t.month(), t.day(), t.hour(), t.minute());
     match lang {
-        Lang::En => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        Lang::Es => t.format("%d/%m/%Y %H:%M UTC").to_string(),
+        Lang::En => format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC"),
+        Lang::Es => format!("{d:02}/{m:02}/{y:04} {hh:02}:{mm:02} UTC"),
     }
 }
 

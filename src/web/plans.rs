@@ -2,8 +2,6 @@
 //! search by title, sort, progress, latest documents); starting a plan from a template or
 //! by importing a maDMP file; deleting one.
 
-use std::collections::HashMap;
-
 use maud::html;
 use poem::web::{Data, Form, Multipart, Query};
 use poem::{Request, Response, handler};
@@ -14,9 +12,8 @@ use super::i18n::{Lang, datetime, t, ta};
 use super::layout::{self, Fail, csrf};
 use super::session::{self, Ctx, checked, see_other};
 use crate::api::ApiState;
-use crate::domain::{DmpId, FileKind, Role, TaskStatus};
-use crate::render::template::Template;
-use crate::service::tasks::TaskFilter;
+use crate::domain::{DmpId, FileKind, Role};
+use crate::service::plan_list::{PlanOrder, PlanQuery};
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -77,99 +74,52 @@ pub fn template_name(doc: &Map<String, Value>) -> String {
         .to_owned()
 }
 
-/// Questions answered (by the plan's own words or its fields) and asked.
-pub fn progress(tpl: &Template, doc: &Map<String, Value>) -> (usize, usize) {
-    let mut answered = 0;
-    let mut total = 0;
-    super::editor::each_question(tpl, &mut |q| {
-        total += 1;
-        if super::editor::is_answered(tpl, q, doc) {
-            answered += 1;
-        }
-    });
-    (answered, total)
-}
-
 /// Plans on one page of the list.
 pub const PER_PAGE: usize = 25;
 
-/// What the list reads of every plan to search and sort (the rest is read for one page).
-#[derive(serde::Deserialize, Default)]
-struct Light {
-    #[serde(default)]
-    name: Option<Value>,
-}
-
-/// One page of the caller's list (`needle` searched in titles, sorted), and how many plans
-/// match.
+/// One page of the caller's list (`search` in titles, sorted), and how many plans match.
 fn rows(
     s: &crate::service::Services,
     caller: &crate::service::Caller,
-    needle: &str,
+    search: &str,
     by_title: bool,
     page: usize,
 ) -> crate::service::Result<(Vec<Row>, usize)> {
-    let (ids, _) = s.list_dmp_ids(caller, false, true, 0, usize::MAX)?;
-    let views = s.dmp_views(caller, &ids)?;
-    let mut listed: Vec<(String, crate::service::dmps::DmpView)> = views
+    let query = PlanQuery {
+        search: search.to_owned(),
+        order: if by_title {
+            PlanOrder::Title
+        } else {
+            PlanOrder::Updated
+        },
+        offset: page.saturating_mul(PER_PAGE),
+        limit: PER_PAGE,
+    };
+    let (plans, matching) = s.plan_list(caller, &query)?;
+    // The documents page hands out a signed link of the latest file (for this session's
+    // caller): the list's own links then never go stale.
+    let link = |id: &str, kind: FileKind, file: Option<String>| {
+        file.map(|_| format!("/ui/plans/{id}/documents?download={}", kind.extension()))
+    };
+    let rows = plans
         .into_iter()
-        .map(|v| {
-            let light: Light = serde_json::from_str(v.doc.get()).unwrap_or_default();
-            let title = match light.name {
-                Some(Value::String(t)) => t,
-                _ => String::new(),
-            };
-            (title, v)
+        .map(|p| {
+            let id = p.id.to_string();
+            Row {
+                docx: link(&id, FileKind::Docx, p.docx),
+                pdf: link(&id, FileKind::Pdf, p.pdf),
+                id,
+                title: p.title,
+                template: p.template,
+                owner: p.owner_name,
+                role: p.role,
+                updated: p.updated,
+                answered: p.answered,
+                total: p.total,
+            }
         })
-        .filter(|(title, _)| needle.is_empty() || title.to_lowercase().contains(needle))
         .collect();
-    if by_title {
-        listed.sort_by_cached_key(|(title, _)| title.to_lowercase());
-    } else {
-        listed.sort_by_key(|(_, v)| std::cmp::Reverse(v.updated));
-    }
-    let matching = listed.len();
-    let mut templates: HashMap<String, Option<Template>> = HashMap::new();
-    let mut out = Vec::with_capacity(PER_PAGE);
-    for (title, v) in listed.into_iter().skip(page * PER_PAGE).take(PER_PAGE) {
-        let doc = doc_map(&v.doc);
-        let name = template_name(&doc);
-        let tpl = templates
-            .entry(name.clone())
-            .or_insert_with(|| s.templates().get(&name).ok().map(|(t, _)| t));
-        let (answered, total) = tpl.as_ref().map_or((0, 0), |t| progress(t, &doc));
-        let tasks = s.list_tasks(
-            caller,
-            &TaskFilter {
-                dmp: Some(v.id),
-                status: Some(TaskStatus::Done),
-                limit: 1,
-            },
-        )?;
-        let latest = tasks.into_iter().next();
-        let link = |kind: FileKind, file: &Option<String>| {
-            file.as_ref().map(|f| {
-                format!(
-                    "/resources/{}/{f}?sig={}",
-                    kind.extension(),
-                    s.sign_download(kind, f)
-                )
-            })
-        };
-        out.push(Row {
-            id: v.id.to_string(),
-            title,
-            template: tpl.as_ref().map_or(name, |t| t.title.clone()),
-            owner: v.owner_name,
-            role: v.role.unwrap_or(Role::Owner),
-            updated: v.updated,
-            answered,
-            total,
-            docx: latest.as_ref().and_then(|t| link(FileKind::Docx, &t.docx)),
-            pdf: latest.as_ref().and_then(|t| link(FileKind::Pdf, &t.pdf)),
-        });
-    }
-    Ok((out, matching))
+    Ok((rows, matching))
 }
 
 #[handler]
@@ -178,39 +128,41 @@ pub async fn index(
     req: &Request,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let ctx = match session::ctx(&state, req).await {
-        Ok(c) => c,
-        Err(f) => return f.page(session::header_lang(req)),
-    };
-    let lang = ctx.lang;
-    layout::finish(lang, list(&state, &ctx, query).await)
-}
-
-async fn list(state: &ApiState, ctx: &Ctx, query: ListQuery) -> Result<Response, Fail> {
-    let l = ctx.lang;
-    let Some(sess) = &ctx.sess else {
-        return Ok(layout::login_page(l, None, ""));
-    };
-    let caller = sess.caller.clone();
     let q = query.q.unwrap_or_default();
-    let needle = q.trim().to_lowercase();
     let sort = query.sort.unwrap_or_else(|| "updated".into());
     let by_title = sort == "title";
     let page = query.page.unwrap_or(1).max(1) - 1;
-    let (rows, matching) = state
-        .run(move |s| rows(s, &caller, &needle, by_title, page))
-        .await
-        .map_err(Fail::from_api)?;
-    let pages = matching.div_ceil(PER_PAGE).max(1);
-    let link = |n: usize| {
-        format!(
-            "/?q={}&sort={}&page={n}",
-            query_text(&q),
-            if by_title { "title" } else { "updated" }
-        )
+    // The session and the page of plans in one read.
+    let needle = q.trim().to_lowercase();
+    let read = session::ctx_then(&state, req, move |s, caller| {
+        rows(s, caller, &needle, by_title, page)
+    })
+    .await;
+    let (ctx, listed) = match read {
+        Ok(r) => r,
+        Err(f) => return f.page(session::header_lang(req)),
     };
+    let lang = ctx.lang;
+    let Some((rows, matching)) = listed else {
+        return layout::finish(lang, Ok(layout::login_page(lang, None, "")));
+    };
+    layout::finish(lang, Ok(list(&ctx, &q, by_title, page, rows, matching)))
+}
+
+fn list(
+    ctx: &Ctx,
+    q: &str,
+    by_title: bool,
+    page: usize,
+    rows: Vec<Row>,
+    matching: usize,
+) -> Response {
+    let l = ctx.lang;
+    let sort = if by_title { "title" } else { "updated" };
+    let pages = matching.div_ceil(PER_PAGE).max(1);
+    let link = |n: usize| format!("/?q={}&sort={}&page={n}", query_text(q), sort);
     let title = t(l, "plans-title");
-    Ok(layout::page(
+    layout::page(
         ctx,
         &title,
         &[],
@@ -240,6 +192,12 @@ async fn list(state: &ApiState, ctx: &Ctx, query: ListQuery) -> Result<Response,
                         th scope="col" { (t(l, "col-progress")) }
                         th scope="col" { (t(l, "col-documents")) }
                     } }
+                    @let progress_label = t(l, "col-progress");
+                    @let none_yet = t(l, "none-yet");
+                    @let roles: Vec<(Role, String)> = [Role::Owner, Role::Editor, Role::Commenter, Role::Viewer]
+                        .into_iter()
+                        .map(|r| (r, role_name(l, r)))
+                        .collect();
                     tbody {
                         @for r in &rows {
                             tr {
@@ -248,18 +206,18 @@ async fn list(state: &ApiState, ctx: &Ctx, query: ListQuery) -> Result<Response,
                                 } }
                                 td { (r.template) }
                                 td {
-                                    (role_name(l, r.role))
+                                    @if let Some((_, name)) = roles.iter().find(|(role, _)| *role == r.role) { (name) }
                                     @if r.role != Role::Owner { " · " (ta(l, "owned-by", &[("owner", r.owner.clone().into())])) }
                                 }
                                 td { (datetime(l, r.updated)) }
                                 td {
-                                    progress value=(r.answered) max=(r.total.max(1)) aria-label=(t(l, "col-progress")) {}
+                                    progress value=(r.answered) max=(r.total.max(1)) aria-label=(progress_label) {}
                                     " " (ta(l, "answered-of", &[("answered", r.answered.into()), ("total", r.total.into())]))
                                 }
                                 td {
                                     @if let Some(d) = &r.docx { a href=(d) { "DOCX" } " " }
                                     @if let Some(p) = &r.pdf { a href=(p) { "PDF" } }
-                                    @if r.docx.is_none() && r.pdf.is_none() { (t(l, "none-yet")) }
+                                    @if r.docx.is_none() && r.pdf.is_none() { (none_yet) }
                                 }
                             }
                         }
@@ -274,7 +232,7 @@ async fn list(state: &ApiState, ctx: &Ctx, query: ListQuery) -> Result<Response,
                 }
             }
         },
-    ))
+    )
 }
 
 #[handler]
@@ -288,7 +246,11 @@ pub async fn new_page(state: Data<&ApiState>, req: &Request) -> Response {
                 let t = s.templates();
                 Ok(t.names()
                     .into_iter()
-                    .filter_map(|(n, _)| t.get(&n).ok().map(|(tpl, _)| (n, tpl.title, tpl.funder)))
+                    .filter_map(|(n, _)| {
+                        t.get(&n)
+                            .ok()
+                            .map(|(tpl, _)| (n, tpl.title.clone(), tpl.funder.clone()))
+                    })
                     .collect::<Vec<_>>())
             })
             .await

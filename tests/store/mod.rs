@@ -118,8 +118,13 @@ fn the_check_reports_a_broken_index() {
         })
         .unwrap();
     let problems = s.store.read(integrity::check).unwrap();
-    assert_eq!(problems.len(), 1, "{problems:?}");
+    // The missing row, and the owner's count of plans that no longer matches the index.
+    assert_eq!(problems.len(), 2, "{problems:?}");
     assert!(problems[0].contains("owner index"), "{problems:?}");
+    assert!(
+        problems[1].contains("owns 0 DMPs but their count says 1"),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -861,4 +866,59 @@ fn every_revision_reads_back_as_written_across_keyframes_and_deltas() {
         .unwrap();
     let (_, doc) = s.get_revision(&ana, id, 41).unwrap();
     assert_eq!(serde_json::Value::Object(doc), expected[2]);
+}
+
+#[test]
+fn the_version_6_upgrade_gives_every_plan_its_summary_and_every_owner_a_count() {
+    use dmptool::service::plan_list::{PlanOrder, PlanQuery};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = services(dir.path());
+        let ana = caller(&s, "ana");
+        s.create_dmp(&ana, json!({"name": "Zeta", "template": "horizon-europe"}))
+            .unwrap();
+        let id = s.create_dmp(&ana, json!({"name": "alpha"})).unwrap();
+        s.update_dmp(
+            &ana,
+            id,
+            json!({"name": "Alpha, edited"}),
+            &Default::default(),
+        )
+        .unwrap();
+        s.create_dmp(&ana, json!({"name": 7})).unwrap();
+        // As a version-5 database holds them: no summaries.
+        s.store
+            .write(|tx| {
+                tx.delete_table(tables::DMP_SUMMARIES)?;
+                tx.delete_table(tables::DMP_COUNTS)?;
+                meta::set(tx, meta::SCHEMA_VERSION_KEY, 5)?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+    let s = services(dir.path());
+    let problems = s.store.read(integrity::check).unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let ana = Caller {
+        id: UserId(1),
+        username: "ana".into(),
+        admin: false,
+    };
+    let q = PlanQuery {
+        order: PlanOrder::Title,
+        limit: 10,
+        ..Default::default()
+    };
+    let (plans, total) = s.plan_list(&ana, &q).unwrap();
+    assert_eq!(total, 3);
+    let titles: Vec<&str> = plans.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(titles, ["", "Alpha, edited", "Zeta"]);
+    assert_eq!(plans[1].version, 2);
+    assert_eq!(plans[2].template, "Horizon Europe Data Management Plan");
+    let backups = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".v5-"))
+        .count();
+    assert_eq!(backups, 1);
 }

@@ -997,3 +997,255 @@ async fn the_list_is_paged_and_searched_over_every_plan() {
         "{found}"
     );
 }
+
+/// Where `needle` first appears in the list page, for checking its order.
+fn at(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("{needle} not on the page:\n{page}"))
+}
+
+#[tokio::test]
+async fn the_default_order_pages_own_and_shared_plans_together_by_last_change() {
+    let app = TestApp::new();
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    let pause = || tokio::time::sleep(std::time::Duration::from_millis(3));
+    let share = |id: String| {
+        let app = &app;
+        let bob = bob.clone();
+        async move {
+            app.put(&format!("/dmps/{id}/access/users/ann"))
+                .token(&bob)
+                .json(&json!({"role": "viewer"}))
+                .send()
+                .await
+                .ok(201);
+        }
+    };
+    let old = app.dmp(&bob, &json!({"name": "Old shared"})).await;
+    share(old).await;
+    let mut own = Vec::new();
+    for i in 0..30 {
+        pause().await;
+        own.push(
+            app.dmp(&ann, &json!({"name": format!("Plan {i:02}")}))
+                .await,
+        );
+    }
+    pause().await;
+    let new = app.dmp(&bob, &json!({"name": "New shared"})).await;
+    share(new.clone()).await;
+    pause().await;
+    app.put(&format!("/dmps/{}", own[5]))
+        .token(&ann)
+        .json(&json!({"name": "Plan 05 edited"}))
+        .send()
+        .await
+        .ok(200);
+    let b = web_login(&app, "ann", "en").await;
+    let first = b.get("/").await.text();
+    assert!(
+        first.contains("32 plans") && first.contains("Page 1 of 2"),
+        "{first}"
+    );
+    // Last changed first: the edited plan, the newer shared one, then ann's from Plan 29 on.
+    let order = [
+        "Plan 05 edited",
+        "New shared",
+        "Plan 29",
+        "Plan 28",
+        "Plan 08",
+        "Plan 07",
+    ];
+    let places: Vec<usize> = order.iter().map(|n| at(&first, n)).collect();
+    assert!(
+        places.windows(2).all(|w| w[0] < w[1]),
+        "{order:?} at {places:?}"
+    );
+    assert!(!first.contains("Plan 06") && !first.contains("Old shared"));
+    let second = b.get("/?page=2").await.text();
+    let order = ["Plan 06", "Plan 04", "Plan 00", "Old shared"];
+    let places: Vec<usize> = order.iter().map(|n| at(&second, n)).collect();
+    assert!(
+        places.windows(2).all(|w| w[0] < w[1]),
+        "{order:?} at {places:?}"
+    );
+    assert!(!second.contains("Plan 07") && !second.contains("Plan 05"));
+    assert!(second.contains("Viewer") && second.contains("owned by bob"));
+    // Unsharing takes a plan off the list at once; deleting one too.
+    app.delete(&format!("/dmps/{new}/access/users/ann"))
+        .token(&bob)
+        .send()
+        .await;
+    app.delete(&format!("/dmps/{}", own[29]))
+        .token(&ann)
+        .send()
+        .await;
+    let first = b.get("/").await.text();
+    assert!(first.contains("30 plans"), "{first}");
+    assert!(!first.contains("New shared") && !first.contains("Plan 29"));
+    app.assert_consistent();
+}
+
+#[tokio::test]
+async fn progress_follows_the_plans_changes_and_a_changed_template_file() {
+    let app = TestApp::new();
+    let ann = app.user("ann").await;
+    let id = app
+        .dmp(
+            &ann,
+            &json!({"name": "Counted", "template": "h2020", "answers": {"purpose": "One."}}),
+        )
+        .await;
+    let b = web_login(&app, "ann", "en").await;
+    let h2020 = dmptool::render::template::Templates::new(std::path::Path::new("/nonexistent"))
+        .get("h2020")
+        .unwrap()
+        .0
+        .question_count();
+    assert!(
+        b.get("/")
+            .await
+            .text()
+            .contains(&format!("1 of {h2020} answered"))
+    );
+    app.put(&format!("/dmps/{id}"))
+        .token(&ann)
+        .json(&json!({"answers": {"purpose": "One.", "types": "Two."}}))
+        .send()
+        .await
+        .ok(200);
+    assert!(
+        b.get("/")
+            .await
+            .text()
+            .contains(&format!("2 of {h2020} answered"))
+    );
+    // An administrator's own h2020 (an override file) is read, and read again once it
+    // changes, also when its length stays the same.
+    let dir = app.dir.path().join("templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("h2020.json");
+    let write = |ids: &[&str], age_secs: u64| {
+        let questions: Vec<_> = ids
+            .iter()
+            .map(|q| json!({"id": q, "question": format!("{q}?"), "answers": []}))
+            .collect();
+        let t = json!({"name": "h2020", "title": "Our H2020", "sections": [{"title": "S", "questions": questions}]});
+        std::fs::write(&file, t.to_string()).unwrap();
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(age_secs);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+    };
+    write(&["purpose", "zzzzz"], 3600);
+    let page = b.get("/").await.text();
+    assert!(
+        page.contains("1 of 2 answered") && page.contains("Our H2020"),
+        "{page}"
+    );
+    write(&["purpose", "types"], 1800);
+    let page = b.get("/").await.text();
+    assert!(page.contains("2 of 2 answered"), "{page}");
+    // A file just written (its time within the clock's tick of the last read) is read too.
+    write(&["zzzzz", "types"], 0);
+    let page = b.get("/").await.text();
+    assert!(page.contains("1 of 2 answered"), "{page}");
+}
+
+#[tokio::test]
+async fn the_lists_document_links_serve_the_plans_latest_documents_to_every_member() {
+    let app = TestApp::new();
+    let ann = app.user("ann").await;
+    app.user("bob").await;
+    let id = app
+        .dmp(
+            &ann,
+            &json!({"name": "With documents", "template": "h2020", "purpose": "Shown."}),
+        )
+        .await;
+    app.put(&format!("/dmps/{id}/access/users/bob"))
+        .token(&ann)
+        .json(&json!({"role": "viewer"}))
+        .send()
+        .await
+        .ok(201);
+    let bob = web_login(&app, "bob", "en").await;
+    let link = format!("/ui/plans/{id}/documents?download=pdf");
+    assert!(!bob.get("/").await.text().contains(&link));
+    // Ann's documents are the plan's latest: bob's list links them, and the link works.
+    app.task(&ann, &id).await;
+    while dmptool::worker::try_execute_task(&app.services)
+        .unwrap()
+        .is_some()
+    {}
+    let list = bob.get("/").await.text();
+    assert!(list.contains(&link), "{list}");
+    let r = bob.get(&link).await;
+    assert_eq!(r.status.as_u16(), 303);
+    let to = r.header("location").unwrap().to_owned();
+    assert!(
+        to.starts_with("/resources/pdf/") && to.contains("?sig="),
+        "{to}"
+    );
+    let pdf = app.get(&to).send().await;
+    assert_eq!(pdf.status.as_u16(), 200);
+    assert!(pdf.text().starts_with("%PDF"));
+    // Someone without a grant gets nothing from the same link.
+    app.user("eve").await;
+    let eve = web_login(&app, "eve", "en").await;
+    assert_eq!(eve.get(&link).await.status.as_u16(), 404);
+}
+
+#[tokio::test]
+async fn an_editor_page_opened_again_shows_every_change_since_in_each_language() {
+    let app = TestApp::new();
+    let ann = app.user("ann").await;
+    let id = app
+        .dmp(
+            &ann,
+            &json!({"name": "Again", "template": "h2020", "answers": {"purpose": "First words."}}),
+        )
+        .await;
+    let en = web_login(&app, "ann", "en").await;
+    let es = web_login(&app, "ann", "es").await;
+    let path = format!("/ui/plans/{id}");
+    for _ in 0..2 {
+        let page = en.get(&path).await.text();
+        assert!(page.contains("First words.") && page.contains("Plan details"));
+        assert!(!page.contains("One open comment"));
+    }
+    // A comment changes no version, but the question's link counts it.
+    app.post(&format!("/dmps/{id}/comments"))
+        .token(&ann)
+        .json(&json!({"text": "Which repository?", "question": "purpose"}))
+        .send()
+        .await
+        .ok(201);
+    assert!(en.get(&path).await.text().contains("One open comment"));
+    // A new version shows its words; the other language its own strings.
+    app.put(&path.replace("/ui/plans", "/dmps"))
+        .token(&ann)
+        .json(&json!({"answers": {"purpose": "Second words."}}))
+        .send()
+        .await
+        .ok(200);
+    let page = en.get(&path).await.text();
+    assert!(page.contains("Second words.") && !page.contains("First words."));
+    let page = es.get(&path).await.text();
+    assert!(page.contains("Datos del plan") && page.contains("Un comentario abierto"));
+    assert!(!page.contains("Plan details"));
+    // A changed template file (an administrator's own h2020) is shown at once.
+    let dir = app.dir.path().join("templates");
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = json!({"name": "h2020", "title": "Our H2020", "sections": [{"title": "Only section", "questions": [{"id": "purpose", "question": "Why, in our words?", "answers": []}]}]});
+    std::fs::write(dir.join("h2020.json"), t.to_string()).unwrap();
+    let page = en.get(&path).await.text();
+    assert!(
+        page.contains("Why, in our words?") && page.contains("Second words."),
+        "{page}"
+    );
+}

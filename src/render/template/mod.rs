@@ -160,6 +160,37 @@ use check::placeholders;
 pub use compose::{is_placeholder, item_text, own_answer, value_text};
 
 impl Template {
+    /// Calls `f` for every question, in the template's order.
+    pub fn each_question<'a>(&'a self, f: &mut dyn FnMut(&'a Question)) {
+        fn walk<'a>(s: &'a Section, f: &mut dyn FnMut(&'a Question)) {
+            s.questions.iter().for_each(&mut *f);
+            s.subsections.iter().for_each(|sub| walk(sub, f));
+        }
+        self.sections.iter().for_each(|s| walk(s, f));
+    }
+
+    /// Whether the plan answers `q`: its own words, or text composed from its fields.
+    pub fn is_answered(
+        &self,
+        q: &Question,
+        doc: &serde_json::Map<String, serde_json::Value>,
+    ) -> bool {
+        !own_answer(doc, &q.id).is_empty() || !self.compose(q, doc).is_empty()
+    }
+
+    /// Questions the plan answers, and questions asked.
+    pub fn progress(&self, doc: &serde_json::Map<String, serde_json::Value>) -> (usize, usize) {
+        let mut answered = 0;
+        let mut total = 0;
+        self.each_question(&mut |q| {
+            total += 1;
+            if self.is_answered(q, doc) {
+                answered += 1;
+            }
+        });
+        (answered, total)
+    }
+
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Self, TemplateError> {
         Self::check(Some(name), bytes).map_err(|problems| TemplateError::Invalid {
             name: name.to_owned(),
@@ -234,6 +265,9 @@ impl Question {
 
 /// Built-in templates, overridable by files in `<data>/templates/`. The override folder is
 /// listed, never joined with a requested name: a name only selects among the files found.
+///
+/// Parsed templates are kept in memory (see `cache`): a page or a document asks for its
+/// template on every request, and parsing and checking one costs far more than the page.
 pub struct Templates<'a> {
     override_dir: &'a Path,
 }
@@ -243,25 +277,27 @@ impl<'a> Templates<'a> {
         Self { override_dir }
     }
 
-    fn overrides(&self) -> BTreeMap<String, std::path::PathBuf> {
-        let mut out = BTreeMap::new();
-        if let Ok(entries) = std::fs::read_dir(self.override_dir) {
-            for e in entries.flatten() {
-                let path = e.path();
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.strip_suffix(".json"));
-                if let Some(name) = name
-                    && !name.is_empty()
-                    && !name.starts_with('.')
-                    && e.file_type().is_ok_and(|t| t.is_file())
-                {
-                    out.insert(name.to_owned(), path);
+    fn overrides(&self) -> std::sync::Arc<BTreeMap<String, std::path::PathBuf>> {
+        cache::listing(self.override_dir, |dir| {
+            let mut out = BTreeMap::new();
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for e in entries.flatten() {
+                    let path = e.path();
+                    let name = path
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .and_then(|n| n.strip_suffix(".json"));
+                    if let Some(name) = name
+                        && !name.is_empty()
+                        && !name.starts_with('.')
+                        && e.file_type().is_ok_and(|t| t.is_file())
+                    {
+                        out.insert(name.to_owned(), path);
+                    }
                 }
             }
-        }
-        out
+            out
+        })
     }
 
     /// Every template name with its source, sorted.
@@ -270,25 +306,32 @@ impl<'a> Templates<'a> {
             .into_iter()
             .map(|n| (n, Source::Builtin))
             .collect();
-        for name in self.overrides().into_keys() {
-            all.insert(name, Source::Override);
+        for name in self.overrides().keys() {
+            all.insert(name.clone(), Source::Override);
         }
         all.into_iter().collect()
     }
 
-    pub fn get(&self, name: &str) -> Result<(Template, Source), TemplateError> {
+    /// The template `name` (shared: it is parsed once, until its file changes).
+    pub fn get(&self, name: &str) -> Result<(std::sync::Arc<Template>, Source), TemplateError> {
         if let Some(path) = self.overrides().get(name) {
-            let bytes = std::fs::read(path).map_err(|e| TemplateError::Invalid {
-                name: name.to_owned(),
-                reason: e.to_string(),
+            let parsed = cache::file(path, |bytes| match bytes {
+                Ok(bytes) => Template::parse(name, &bytes),
+                Err(e) => Err(TemplateError::Invalid {
+                    name: name.to_owned(),
+                    reason: e.to_string(),
+                }),
             })?;
-            return Ok((Template::parse(name, &bytes)?, Source::Override));
+            return Ok((parsed, Source::Override));
         }
         let builtin = crate::assets::template_names()
             .into_iter()
             .find(|n| n == name);
         match builtin.and_then(|n| crate::assets::bytes(&format!("templates/{n}.json"))) {
-            Some(bytes) => Ok((Template::parse(name, bytes)?, Source::Builtin)),
+            Some(bytes) => Ok((
+                cache::builtin(name, || Template::parse(name, bytes))?,
+                Source::Builtin,
+            )),
             None => Err(TemplateError::Unknown {
                 name: name.chars().take(64).collect(),
                 available: self
@@ -299,6 +342,102 @@ impl<'a> Templates<'a> {
                     .join(", "),
             }),
         }
+    }
+}
+
+/// The parsed templates and override listings, kept while their files stay the same.
+///
+/// A file or folder is known unchanged by its inode, length and modification time. Those
+/// times come from a clock that ticks only every few milliseconds, so a write in the same
+/// tick as the read that cached it could go unseen: an entry is only trusted once its file
+/// is older than `SETTLED` (the way git treats "racily clean" files).
+mod cache {
+    use std::collections::{BTreeMap, HashMap};
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+    use std::time::{Duration, SystemTime};
+
+    use super::{Template, TemplateError};
+
+    const SETTLED: Duration = Duration::from_secs(2);
+    /// More entries than this (override folders of tests, say) and the cache starts over.
+    const MAX_ENTRIES: usize = 1024;
+
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    struct Stamp {
+        ino: u64,
+        len: u64,
+        modified: SystemTime,
+    }
+
+    /// The stamp of `path`, if its file can be trusted to be as cached.
+    fn settled_stamp(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        let modified = m.modified().ok()?;
+        let age = SystemTime::now().duration_since(modified).ok()?;
+        (age >= SETTLED).then_some(Stamp {
+            ino: m.ino(),
+            len: m.len(),
+            modified,
+        })
+    }
+
+    type Map<V> = Mutex<HashMap<PathBuf, (Stamp, V)>>;
+
+    fn lookup<V: Clone>(map: &Map<V>, path: &Path, make: impl FnOnce() -> V) -> V {
+        let Some(stamp) = settled_stamp(path) else {
+            return make();
+        };
+        if let Some((s, v)) = map.lock().unwrap_or_else(PoisonError::into_inner).get(path)
+            && *s == stamp
+        {
+            return v.clone();
+        }
+        let v = make();
+        let mut m = map.lock().unwrap_or_else(PoisonError::into_inner);
+        if m.len() >= MAX_ENTRIES {
+            m.clear();
+        }
+        m.insert(path.to_owned(), (stamp, v.clone()));
+        v
+    }
+
+    /// The template files of an override folder.
+    pub fn listing(
+        dir: &Path,
+        list: impl FnOnce(&Path) -> BTreeMap<String, PathBuf>,
+    ) -> Arc<BTreeMap<String, PathBuf>> {
+        static LISTINGS: OnceLock<Map<Arc<BTreeMap<String, PathBuf>>>> = OnceLock::new();
+        let map = LISTINGS.get_or_init(Default::default);
+        lookup(map, dir, || Arc::new(list(dir)))
+    }
+
+    /// An override file, parsed (or its error, until the file changes).
+    pub fn file(
+        path: &Path,
+        parse: impl FnOnce(std::io::Result<Vec<u8>>) -> Result<Template, TemplateError>,
+    ) -> Result<Arc<Template>, TemplateError> {
+        static FILES: OnceLock<Map<Result<Arc<Template>, TemplateError>>> = OnceLock::new();
+        let map = FILES.get_or_init(Default::default);
+        lookup(map, path, || parse(std::fs::read(path)).map(Arc::new))
+    }
+
+    /// A built-in template, parsed once.
+    pub fn builtin(
+        name: &str,
+        parse: impl FnOnce() -> Result<Template, TemplateError>,
+    ) -> Result<Arc<Template>, TemplateError> {
+        static BUILTIN: OnceLock<Mutex<HashMap<String, Arc<Template>>>> = OnceLock::new();
+        let map = BUILTIN.get_or_init(Default::default);
+        if let Some(t) = map.lock().unwrap_or_else(PoisonError::into_inner).get(name) {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(parse()?);
+        map.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), t.clone());
+        Ok(t)
     }
 }
 
