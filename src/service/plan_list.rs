@@ -55,14 +55,15 @@ pub struct ListedPlan {
     pub pdf: Option<String>,
 }
 
-/// Progress counts by plan, remembered with the version and the template they were counted
-/// for: a template is shared (`Arc`) while its file is unchanged (see
+/// Progress counts by plan, remembered with the version (and the time it was written: after
+/// a backup is restored, a version number alone could name other content) and the template
+/// they were counted for: a template is shared (`Arc`) while its file is unchanged (see
 /// `render::template::Templates::get`), so a changed template counts anew.
 #[derive(Default)]
 pub struct ProgressMemo(Mutex<HashMap<Oid, Counted>>);
 
-/// The version and template counted for, and the counts.
-type Counted = (u64, Arc<Template>, (usize, usize));
+/// The version and its time, the template counted for, and the counts.
+type Counted = ((u64, i64), Arc<Template>, (usize, usize));
 
 /// A plan of a list before its page is made: its id, the caller's role, its summary.
 type Listed = (Oid, Role, DmpSummary);
@@ -71,7 +72,7 @@ type Listed = (Oid, Role, DmpSummary);
 const MEMO_MAX: usize = 100_000;
 
 impl ProgressMemo {
-    fn get(&self, id: Oid, version: u64, tpl: &Arc<Template>) -> Option<(usize, usize)> {
+    fn get(&self, id: Oid, version: (u64, i64), tpl: &Arc<Template>) -> Option<(usize, usize)> {
         let memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match memo.get(&id) {
             Some((v, t, counts)) if *v == version && Arc::ptr_eq(t, tpl) => Some(*counts),
@@ -79,7 +80,7 @@ impl ProgressMemo {
         }
     }
 
-    fn put(&self, id: Oid, version: u64, tpl: &Arc<Template>, counts: (usize, usize)) {
+    fn put(&self, id: Oid, version: (u64, i64), tpl: &Arc<Template>, counts: (usize, usize)) {
         let mut memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         if memo.len() >= MEMO_MAX {
             memo.clear();
@@ -107,7 +108,7 @@ impl Services {
                     .or_insert_with(|| self.templates().get(name).ok().map(|(t, _)| t))
                     .clone();
                 let (answered, total) = match &tpl {
-                    Some(t) => self.progress_of(tx, id, sum.version, t)?,
+                    Some(t) => self.progress_of(tx, id, (sum.version, sum.updated), t)?,
                     None => (0, 0),
                 };
                 let owner_name = if sum.owner == caller.id.0 {
@@ -187,12 +188,13 @@ impl Services {
         Ok((page, matching))
     }
 
-    /// A plan's progress at `version` under `tpl`, counted from its document once.
+    /// A plan's progress at `version` (and its time) under `tpl`, counted from its document
+    /// once.
     fn progress_of(
         &self,
         tx: &impl ReadTx,
         id: Oid,
-        version: u64,
+        version: (u64, i64),
         tpl: &Arc<Template>,
     ) -> Result<(usize, usize)> {
         if let Some(counts) = self.progress.get(id, version, tpl) {
@@ -202,7 +204,8 @@ impl Services {
             return Ok((0, 0));
         };
         let counts = tpl.progress(&rec.doc);
-        self.progress.put(id, rec.version, tpl, counts);
+        self.progress
+            .put(id, (rec.version, rec.updated), tpl, counts);
         Ok(counts)
     }
 }

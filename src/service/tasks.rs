@@ -280,8 +280,6 @@ impl Services {
         })
     }
 
-    /// The caller's tasks, newest first, as `filter` selects. Tasks of another user's DMP
-    /// are never listed.
     /// A plan's latest documents: its newest finished task, whoever asked for it (every
     /// member may read them), for a caller who may read the plan.
     pub fn latest_documents(&self, caller: &Caller, dmp: DmpId) -> Result<Option<TaskView>> {
@@ -292,6 +290,8 @@ impl Services {
         })
     }
 
+    /// The caller's tasks, newest first, as `filter` selects. Tasks of another user's DMP
+    /// are never listed.
     pub fn list_tasks(&self, caller: &Caller, filter: &TaskFilter) -> Result<Vec<TaskView>> {
         let TaskFilter { dmp, status, limit } = *filter;
         self.store.read(|tx| {

@@ -174,15 +174,9 @@ pub async fn pdf(state: Data<&ApiState>, req: &Request, Path(id): Path<String>) 
         let caller = sess.caller.clone();
         let bytes = state
             .run(move |s| {
-                let tasks = s.list_tasks(
-                    &caller,
-                    &TaskFilter {
-                        dmp: Some(id),
-                        status: Some(TaskStatus::Done),
-                        limit: 5,
-                    },
-                )?;
-                let Some(file) = tasks.into_iter().find_map(|t| t.pdf) else {
+                // The plan's latest documents, as the page's download links.
+                let latest = s.latest_documents(&caller, id)?;
+                let Some(file) = latest.and_then(|t| t.pdf) else {
                     return Err(crate::service::ServiceError::NotFound(
                         "no PDF for this plan yet".into(),
                     ));

@@ -450,10 +450,13 @@ mod forms {
     use super::super::i18n::Lang;
     use crate::render::template::Template;
 
+    /// A plan's version and the time it was written: a version number alone could name
+    /// other content after a backup is restored and the plan edited again.
     #[derive(PartialEq, Eq, Hash)]
     pub struct Key {
         pub plan: [u8; 12],
         pub version: u64,
+        pub updated: i64,
         pub lang: Lang,
     }
 
@@ -547,6 +550,7 @@ fn render(ctx: &Ctx, plan: &Plan, notice: &Notice, stored: bool) -> Response {
     let key = forms::Key {
         plan: plan.id.bytes(),
         version: plan.revision,
+        updated: plan.updated,
         lang: l,
     };
     let comments = forms::sorted(&plan.comments);

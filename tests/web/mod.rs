@@ -1249,3 +1249,47 @@ async fn an_editor_page_opened_again_shows_every_change_since_in_each_language()
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn after_a_backup_is_restored_the_editor_and_the_list_show_the_plan_as_it_is_now() {
+    let app = TestApp::new();
+    let ann = app.user("ann").await;
+    let id = app
+        .dmp(&ann, &json!({"name": "Restored", "template": "h2020"}))
+        .await;
+    let backup = app.dir.path().join("before.redb");
+    app.services.backup_to(&backup).unwrap();
+    let path = format!("/ui/plans/{id}");
+    let put = |token: String, text: &'static str| {
+        let app = &app;
+        let path = path.replace("/ui/plans", "/dmps");
+        async move {
+            let types = if text == "Text A" { "Two." } else { "" };
+            app.put(&path)
+                .token(&token)
+                .json(&json!({"answers": {"purpose": text, "types": types}}))
+                .send()
+                .await
+                .ok(200);
+        }
+    };
+    put(ann.clone(), "Text A").await;
+    let b = web_login(&app, "ann", "en").await;
+    let page = b.get(&path).await.text();
+    assert!(page.contains("Text A") && page.contains("revision 2"));
+    assert!(b.get("/").await.text().contains("2 of 40 answered"));
+    // The backup brings the plan back to revision 1; the next edit is revision 2 again, with
+    // other words, at another time.
+    app.services.restore_from(&backup).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let b = web_login(&app, "ann", "en").await;
+    let (ann, _) = app.tokens("ann").await;
+    put(ann, "Text B").await;
+    let page = b.get(&path).await.text();
+    assert!(page.contains("revision 2"), "{page}");
+    assert!(
+        page.contains("Text B") && !page.contains("Text A"),
+        "{page}"
+    );
+    assert!(b.get("/").await.text().contains("1 of 40 answered"));
+}

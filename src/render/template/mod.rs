@@ -347,10 +347,10 @@ impl<'a> Templates<'a> {
 
 /// The parsed templates and override listings, kept while their files stay the same.
 ///
-/// A file or folder is known unchanged by its inode, length and modification time. Those
-/// times come from a clock that ticks only every few milliseconds, so a write in the same
-/// tick as the read that cached it could go unseen: an entry is only trusted once its file
-/// is older than `SETTLED` (the way git treats "racily clean" files).
+/// A file or folder is known unchanged by its inode, length, and modification and change
+/// times. Those times come from a clock that ticks only every few milliseconds, so a write in
+/// the same tick as the read that cached it could go unseen: an entry is only trusted once its
+/// file last changed more than `SETTLED` ago (the way git treats "racily clean" files).
 mod cache {
     use std::collections::{BTreeMap, HashMap};
     use std::path::{Path, PathBuf};
@@ -363,23 +363,32 @@ mod cache {
     /// More entries than this (override folders of tests, say) and the cache starts over.
     const MAX_ENTRIES: usize = 1024;
 
+    /// What identifies a file's content: its inode, length, and modification and change
+    /// times (the change time moves on every write, rename or `chmod` and cannot be set by a
+    /// program, so a copy that keeps the modification time is still seen).
     #[derive(Clone, Copy, PartialEq, Eq)]
     struct Stamp {
         ino: u64,
         len: u64,
         modified: SystemTime,
+        changed: (i64, i64),
     }
 
     /// The stamp of `path`, if its file can be trusted to be as cached.
     fn settled_stamp(path: &Path) -> Option<Stamp> {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::metadata(path).ok()?;
-        let modified = m.modified().ok()?;
-        let age = SystemTime::now().duration_since(modified).ok()?;
-        (age >= SETTLED).then_some(Stamp {
+        let changed = (m.ctime(), m.ctime_nsec());
+        let ctime = u64::try_from(changed.0).ok()?;
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        (now.saturating_sub(ctime) >= SETTLED.as_secs()).then_some(Stamp {
             ino: m.ino(),
             len: m.len(),
-            modified,
+            modified: m.modified().ok()?,
+            changed,
         })
     }
 
