@@ -9,16 +9,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::i18n::{datetime, t, ta};
-use super::layout::{self, Fail, csrf};
+use super::layout::{self, Fail, csrf, plan_id};
 use super::session::{self, Ctx, checked, see_other};
 use crate::api::ApiState;
 use crate::domain::{DmpId, Role};
 use crate::service::comments::{NewComment, Thread, ThreadFilter};
 use crate::store::comments::Anchor;
-
-fn plan_id(id: &str) -> Result<DmpId, Fail> {
-    DmpId::parse(id).map_err(|_| Fail::not_found())
-}
 
 #[derive(Deserialize, Default)]
 pub struct PageQuery {

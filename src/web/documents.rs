@@ -8,16 +8,12 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 
 use super::i18n::{datetime, t};
-use super::layout::{self, Fail, csrf};
+use super::layout::{self, Fail, csrf, plan_id};
 use super::session::{self, checked, see_other};
 use crate::api::ApiState;
-use crate::domain::{DmpId, FileKind, TaskStatus};
+use crate::domain::{FileKind, TaskStatus};
 use crate::service::files::DownloadAuth;
 use crate::service::tasks::{TaskFilter, TaskView};
-
-fn plan_id(id: &str) -> Result<DmpId, Fail> {
-    DmpId::parse(id).map_err(|_| Fail::not_found())
-}
 
 #[derive(Deserialize, Default)]
 pub struct DocQuery {

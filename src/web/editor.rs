@@ -292,7 +292,7 @@ struct Heading {
 
 async fn load(state: &ApiState, ctx: &Ctx, id: &str) -> Result<Plan, Fail> {
     let sess = ctx.user()?;
-    let id = DmpId::parse(id).map_err(|_| Fail::not_found())?;
+    let id = super::layout::plan_id(id)?;
     let caller = sess.caller.clone();
     state
         .run(move |s| read_plan(s, &caller, id, true))

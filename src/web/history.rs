@@ -8,16 +8,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::i18n::{Lang, datetime, t, ta};
-use super::layout::{self, Fail, csrf};
+use super::layout::{self, Fail, csrf, plan_id};
 use super::session::{self, checked, see_other};
 use crate::api::ApiState;
+use crate::domain::Precondition;
 use crate::domain::diff::{Change, Op, RunOp};
 use crate::domain::precondition::etag;
-use crate::domain::{DmpId, Precondition};
-
-fn plan_id(id: &str) -> Result<DmpId, Fail> {
-    DmpId::parse(id).map_err(|_| Fail::not_found())
-}
 
 fn value(v: Option<&Value>) -> String {
     match v {

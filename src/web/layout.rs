@@ -257,3 +257,8 @@ pub fn password_page(ctx: &Ctx, error: Option<&str>, status: StatusCode) -> Resp
 pub fn finish(lang: Lang, r: Result<Response, Fail>) -> Response {
     r.unwrap_or_else(|f| f.page(lang)).into_response()
 }
+
+/// A plan id from a page's path; one that is not an id is a page that does not exist.
+pub fn plan_id(id: &str) -> Result<crate::domain::DmpId, Fail> {
+    crate::domain::DmpId::parse(id).map_err(|_| Fail::not_found())
+}

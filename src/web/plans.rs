@@ -12,7 +12,7 @@ use super::i18n::{Lang, datetime, t, ta};
 use super::layout::{self, Fail, csrf};
 use super::session::{self, Ctx, checked, see_other};
 use crate::api::ApiState;
-use crate::domain::{DmpId, FileKind, Role};
+use crate::domain::{FileKind, Role};
 use crate::service::plan_list::{PlanOrder, PlanQuery};
 
 #[derive(Deserialize, Default)]
@@ -385,7 +385,7 @@ pub async fn delete(
     let r = async {
         let ctx = session::ctx(&state, req).await?;
         let sess = checked(&ctx, req, form.csrf.as_deref())?;
-        let id = DmpId::parse(&id).map_err(|_| Fail::not_found())?;
+        let id = layout::plan_id(&id)?;
         let caller = sess.caller.clone();
         state
             .run(move |s| s.delete_dmp(&caller, id))

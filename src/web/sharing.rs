@@ -8,7 +8,7 @@ use poem::{Request, Response, handler};
 use serde::Deserialize;
 
 use super::i18n::t;
-use super::layout::{self, Fail, csrf};
+use super::layout::{self, Fail, csrf, plan_id};
 use super::plans::role_name;
 use super::session::{self, Ctx, checked, see_other};
 use crate::api::ApiState;
@@ -91,10 +91,6 @@ fn render(ctx: &Ctx, id: DmpId, access: &AccessList, error: Option<&str>) -> Res
             }
         },
     )
-}
-
-fn plan_id(id: &str) -> Result<DmpId, Fail> {
-    DmpId::parse(id).map_err(|_| Fail::not_found())
 }
 
 #[handler]
